@@ -1,0 +1,282 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvironmentPackage is where a deployment environment's dependencies are. Its values are
+// usually ${environment.NAME} references filled from the container's environment, so one
+// image serves every environment.
+type EnvironmentPackage struct {
+	Cassandra  *Cassandra  `yaml:"cassandra"`
+	MetricsDB  *MetricsDB  `yaml:"metricsDB"`
+	ANM        *Endpoint   `yaml:"anm"`        // Admin Node Manager, waited for by traffic/apimgr
+	APIManager *Endpoint   `yaml:"apiManager"` // API Manager, waited for by traffic when set
+	EventLog   EventLog    `yaml:"eventLog"`
+	Upstream   Upstream    `yaml:"upstream"`
+	APIMgr     APIMgrSetup `yaml:"apimgr"`
+
+	File  string         `yaml:"-"`
+	lines map[string]int `yaml:"-"`
+}
+
+// Cassandra is the gateway group's Cassandra cluster and keyspaces.
+type Cassandra struct {
+	Hosts            string        `yaml:"hosts" cfg:"required"` // comma-separated (CASS_HOST)
+	Port             int           `yaml:"port"`                 // CASS_PORT, 9042
+	Username         string        `yaml:"username"`
+	Password         string        `yaml:"password" cfg:"secret"`
+	Keyspace         string        `yaml:"keyspace" cfg:"required"`         // CASS_KEYSPACE
+	ThrottleKeyspace string        `yaml:"throttleKeyspace" cfg:"required"` // CASS_TKEYSPACE
+	TablePrefix      string        `yaml:"tablePrefix"`                     // apigw_
+	Timeout          time.Duration `yaml:"timeout"`                         // per query, 2s
+	ConnectTimeout   time.Duration `yaml:"connectTimeout"`                  // 5s
+
+	HostList []string `yaml:"-"`
+}
+
+// MetricsDB is the RDBMS where the Admin Node Manager keeps traffic aggregates.
+type MetricsDB struct {
+	URL         string `yaml:"url" cfg:"required"` // jdbc:mysql://host:port/db (METRICS_DB_URL)
+	Username    string `yaml:"username"`
+	Password    string `yaml:"password" cfg:"secret"`
+	TablePrefix string `yaml:"tablePrefix"` // apigw_
+
+	Addr     string `yaml:"-"` // host:port parsed from URL
+	Database string `yaml:"-"`
+}
+
+// Endpoint is an HTTP service another role depends on.
+type Endpoint struct {
+	URL string `yaml:"url" cfg:"required"`
+}
+
+// EventLog is the transaction event log in the shared events directory.
+type EventLog struct {
+	Dir         string   `yaml:"dir"`         // shared events directory; empty disables the log
+	MaxDiskSize ByteSize `yaml:"maxDiskSize"` // this gateway's cap on disk, 1GB
+	MaxFileSize ByteSize `yaml:"maxFileSize"` // rotate after this size, min(64MB, maxDiskSize/4)
+	Buffer      int      `yaml:"buffer"`      // events queued before dropping, 16384
+}
+
+// Upstream tunes the connections to backends.
+type Upstream struct {
+	MaxIdleConnsPerHost int           `yaml:"maxIdleConnsPerHost"` // 512
+	IdleConnTimeout     time.Duration `yaml:"idleConnTimeout"`     // 90s
+	DialTimeout         time.Duration `yaml:"dialTimeout"`         // 5s
+}
+
+// APIMgrSetup configures the API Manager role.
+type APIMgrSetup struct {
+	// AdminToken, when set, must be sent as "Authorization: Bearer <token>" on the management
+	// endpoints (everything but the OAuth token endpoint and health checks).
+	AdminToken string `yaml:"adminToken" cfg:"secret"`
+	// TokenLifetime is the default lifetime of issued OAuth tokens (1h).
+	TokenLifetime time.Duration `yaml:"tokenLifetime"`
+}
+
+// Line returns the line of a field path in the package file, 0 if unknown.
+func (e *EnvironmentPackage) Line(field string) int { return e.lines[field] }
+
+// LoadEnvironmentPackage reads, fills and validates an environment package.
+func LoadEnvironmentPackage(file string, lookup Lookup) (*EnvironmentPackage, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read environment package: %w", err)
+	}
+	return ParseEnvironmentPackage(file, data, lookup)
+}
+
+// ParseEnvironmentPackage parses environment package text; file names it in errors.
+func ParseEnvironmentPackage(file string, data []byte, lookup Lookup) (*EnvironmentPackage, error) {
+	var e EnvironmentPackage
+	lines, err := decodeFile(file, data, lookup, &e)
+	if err != nil {
+		return nil, err
+	}
+	e.File, e.lines = file, lines
+	e.defaults()
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (e *EnvironmentPackage) defaults() {
+	if c := e.Cassandra; c != nil {
+		if c.Port == 0 {
+			c.Port = 9042
+		}
+		if c.TablePrefix == "" {
+			c.TablePrefix = "apigw_"
+		}
+		if c.Timeout == 0 {
+			c.Timeout = 2 * time.Second
+		}
+		if c.ConnectTimeout == 0 {
+			c.ConnectTimeout = 5 * time.Second
+		}
+	}
+	if m := e.MetricsDB; m != nil && m.TablePrefix == "" {
+		m.TablePrefix = "apigw_"
+	}
+	l := &e.EventLog
+	if l.MaxDiskSize == 0 {
+		l.MaxDiskSize = 1 << 30
+	}
+	if l.MaxFileSize == 0 {
+		l.MaxFileSize = min(64<<20, l.MaxDiskSize/4)
+	}
+	if l.Buffer == 0 {
+		l.Buffer = 16384
+	}
+	u := &e.Upstream
+	if u.MaxIdleConnsPerHost == 0 {
+		u.MaxIdleConnsPerHost = 512
+	}
+	if u.IdleConnTimeout == 0 {
+		u.IdleConnTimeout = 90 * time.Second
+	}
+	if u.DialTimeout == 0 {
+		u.DialTimeout = 5 * time.Second
+	}
+	if e.APIMgr.TokenLifetime == 0 {
+		e.APIMgr.TokenLifetime = time.Hour
+	}
+}
+
+func identifier(s string) bool {
+	if s == "" || len(s) > 48 {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *EnvironmentPackage) validate() error {
+	var es Errors
+	bad := func(field, format string, args ...any) {
+		es = append(es, &FieldError{File: e.File, Field: field, Line: e.lines[field], Msg: fmt.Sprintf(format, args...)})
+	}
+	if c := e.Cassandra; c != nil {
+		for _, h := range strings.Split(c.Hosts, ",") {
+			h = strings.TrimSpace(h)
+			if h == "" {
+				continue
+			}
+			if strings.ContainsAny(h, " /:") {
+				bad("cassandra.hosts", "%q is not a host name or IP address (give the port in cassandra.port)", h)
+				continue
+			}
+			c.HostList = append(c.HostList, h)
+		}
+		if len(c.HostList) == 0 {
+			bad("cassandra.hosts", "no host given")
+		}
+		if c.Port <= 0 || c.Port > 65535 {
+			bad("cassandra.port", "%d is not a TCP port", c.Port)
+		}
+		if !identifier(c.Keyspace) {
+			bad("cassandra.keyspace", "%q is not a keyspace name", c.Keyspace)
+		}
+		if !identifier(c.ThrottleKeyspace) {
+			bad("cassandra.throttleKeyspace", "%q is not a keyspace name", c.ThrottleKeyspace)
+		}
+		if !identifier(c.TablePrefix) {
+			bad("cassandra.tablePrefix", "%q is not a valid table name prefix", c.TablePrefix)
+		}
+		if c.Timeout <= 0 || c.ConnectTimeout <= 0 {
+			bad("cassandra", "timeouts must be positive")
+		}
+	}
+	if m := e.MetricsDB; m != nil {
+		addr, db, err := ParseJDBCURL(m.URL)
+		if err != nil {
+			bad("metricsDB.url", "%v", err)
+		}
+		m.Addr, m.Database = addr, db
+		if !identifier(m.TablePrefix) {
+			bad("metricsDB.tablePrefix", "%q is not a valid table name prefix", m.TablePrefix)
+		}
+	}
+	for name, ep := range map[string]*Endpoint{"anm.url": e.ANM, "apiManager.url": e.APIManager} {
+		if ep == nil {
+			continue
+		}
+		if u, err := url.Parse(ep.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(name, "%q is not an http(s) URL", ep.URL)
+		}
+	}
+	l := &e.EventLog
+	if l.MaxDiskSize < 64<<10 {
+		bad("eventLog.maxDiskSize", "%d bytes is too small (at least 64KB)", l.MaxDiskSize)
+	}
+	if l.MaxFileSize < 4<<10 || l.MaxFileSize > l.MaxDiskSize/2 {
+		bad("eventLog.maxFileSize", "%d bytes must be between 4KB and half of maxDiskSize", l.MaxFileSize)
+	}
+	if l.Buffer < 0 {
+		bad("eventLog.buffer", "must not be negative")
+	}
+	if e.Upstream.MaxIdleConnsPerHost < 0 || e.Upstream.IdleConnTimeout < 0 || e.Upstream.DialTimeout < 0 {
+		bad("upstream", "values must not be negative")
+	}
+	if e.APIMgr.TokenLifetime < time.Second {
+		bad("apimgr.tokenLifetime", "%s is too short (at least 1s)", e.APIMgr.TokenLifetime)
+	}
+	return es.err()
+}
+
+// ParseJDBCURL returns host:port and database of jdbc:mysql://host[:port]/db[?params]
+// (jdbc:mariadb:// too).
+func ParseJDBCURL(s string) (addr, database string, err error) {
+	rest, ok := strings.CutPrefix(s, "jdbc:")
+	if !ok {
+		return "", "", fmt.Errorf("%q is not a JDBC URL (want jdbc:mysql://host:port/database)", s)
+	}
+	u, perr := url.Parse(rest)
+	if perr != nil || (u.Scheme != "mysql" && u.Scheme != "mariadb") || u.Host == "" {
+		return "", "", fmt.Errorf("%q is not a MySQL JDBC URL (want jdbc:mysql://host:port/database)", s)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "3306"
+	}
+	if p, perr := strconv.Atoi(port); perr != nil || p <= 0 || p > 65535 {
+		return "", "", fmt.Errorf("%q has an invalid port", s)
+	}
+	database = strings.Trim(u.Path, "/")
+	if database == "" || strings.ContainsAny(database, "/ ") {
+		return "", "", fmt.Errorf("%q names no database", s)
+	}
+	return net.JoinHostPort(host, port), database, nil
+}
+
+// Require reports the sections of e that a role needs and that are missing, naming the file.
+func (e *EnvironmentPackage) Require(role string, sections ...string) error {
+	var es Errors
+	for _, s := range sections {
+		missing := false
+		switch s {
+		case "cassandra":
+			missing = e.Cassandra == nil
+		case "metricsDB":
+			missing = e.MetricsDB == nil
+		case "eventLog.dir":
+			missing = e.EventLog.Dir == ""
+		}
+		if missing {
+			es = append(es, &FieldError{File: e.File, Field: s, Msg: fmt.Sprintf("is required by the %s role", role)})
+		}
+	}
+	return es.err()
+}

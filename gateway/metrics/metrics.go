@@ -1,0 +1,168 @@
+// Package metrics holds the gateway's Prometheus metrics in its own registry. Every series
+// carries the constant labels group and image_tag so the console can split traffic per
+// gateway group and see a rollout's new tag.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the set of gateway metrics.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	inFlight       prometheus.Gauge
+	upstreamErrors *prometheus.CounterVec
+	rejections     *prometheus.CounterVec
+	cache          *prometheus.CounterVec
+	storeErrors    *prometheus.CounterVec
+
+	EventBytes        prometheus.Counter
+	EventsWritten     prometheus.Counter
+	EventsDropped     prometheus.Counter
+	EventDiskBytes    prometheus.Gauge
+	EventFilesDeleted prometheus.Counter
+
+	ANMEvents       prometheus.Counter
+	ANMBadLines     prometheus.Counter
+	ANMPendingBytes prometheus.Gauge
+	ANMFlushErrors  prometheus.Counter
+
+	Info *prometheus.GaugeVec
+}
+
+// LatencyBuckets are the request duration buckets in seconds, dense around the 1-100 ms range
+// where a gateway's p90 lives.
+var LatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// New creates the metrics for a gateway of group running image tag imageTag.
+func New(group, imageTag string) *Metrics {
+	reg := prometheus.NewRegistry()
+	r := prometheus.WrapRegistererWith(prometheus.Labels{"group": group, "image_tag": imageTag}, reg)
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := &Metrics{registry: reg}
+
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "apigw_requests_total", Help: "Requests handled, by API and status code class (2xx, 4xx, ...).",
+	}, []string{"api", "code_class"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "apigw_request_duration_seconds", Help: "Time from request received to response written, by API.",
+		Buckets: LatencyBuckets,
+	}, []string{"api"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "apigw_requests_in_flight", Help: "Requests being handled now.",
+	})
+	m.upstreamErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "apigw_upstream_errors_total", Help: "Backend requests that failed (refused, timed out, reset), by API.",
+	}, []string{"api"})
+	m.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "apigw_policy_rejections_total", Help: "Requests refused by a policy, by API, policy and reason.",
+	}, []string{"api", "policy", "reason"})
+	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "apigw_store_cache_total", Help: "Credential lookups by kind (key, token) and result: hit, miss (asked Cassandra), stale (served old answer while Cassandra failed).",
+	}, []string{"kind", "result"})
+	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "apigw_store_errors_total", Help: "Cassandra operations that failed, by operation.",
+	}, []string{"op"})
+	m.EventBytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_eventlog_bytes_total", Help: "Bytes written to the transaction event log.",
+	})
+	m.EventsWritten = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_eventlog_events_total", Help: "Transaction events written.",
+	})
+	m.EventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_eventlog_dropped_total", Help: "Transaction events dropped because the writer could not keep up or the disk failed.",
+	})
+	m.EventDiskBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "apigw_eventlog_disk_bytes", Help: "Bytes this gateway's event files occupy on disk.",
+	})
+	m.EventFilesDeleted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_eventlog_files_deleted_total", Help: "Event files deleted to stay under the disk cap.",
+	})
+	m.ANMEvents = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_anm_events_total", Help: "Transaction events streamed into the metrics database.",
+	})
+	m.ANMBadLines = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_anm_bad_lines_total", Help: "Event lines that could not be parsed and were skipped.",
+	})
+	m.ANMPendingBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "apigw_anm_pending_bytes", Help: "Bytes of event files not yet streamed to the metrics database.",
+	})
+	m.ANMFlushErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "apigw_anm_flush_errors_total", Help: "Failed transactions writing aggregates to the metrics database.",
+	})
+	m.Info = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "apigw_info", Help: "Constant 1, labelled with the role and instance of this process.",
+	}, []string{"role", "instance"})
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.upstreamErrors, m.rejections,
+		m.cache, m.storeErrors, m.EventBytes, m.EventsWritten, m.EventsDropped, m.EventDiskBytes, m.EventFilesDeleted,
+		m.ANMEvents, m.ANMBadLines, m.ANMPendingBytes, m.ANMFlushErrors, m.Info,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	return m
+}
+
+// Registry returns the registry (for tests and custom collectors).
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// InFlight is the in-flight requests gauge.
+func (m *Metrics) InFlight() prometheus.Gauge { return m.inFlight }
+
+// Rejected counts a policy rejection.
+func (m *Metrics) Rejected(api, policy, reason string) {
+	m.rejections.WithLabelValues(api, policy, reason).Inc()
+}
+
+// Cache counts a credential cache lookup result.
+func (m *Metrics) Cache(kind, result string) { m.cache.WithLabelValues(kind, result).Inc() }
+
+// CacheCounter returns the counter for kind/result, for callers that count on a hot path.
+func (m *Metrics) CacheCounter(kind, result string) prometheus.Counter {
+	return m.cache.WithLabelValues(kind, result)
+}
+
+// StoreError counts a failed Cassandra operation.
+func (m *Metrics) StoreError(op string) { m.storeErrors.WithLabelValues(op).Inc() }
+
+// API is the per-API metric children, resolved once so the request path does no label
+// lookups (they hash and lock).
+type API struct {
+	classes        [6]prometheus.Counter // index status/100; 0 for anything out of range
+	Latency        prometheus.Observer
+	UpstreamErrors prometheus.Counter
+}
+
+// ForAPI resolves the metric children of one API.
+func (m *Metrics) ForAPI(name string) *API {
+	a := &API{
+		Latency:        m.latency.WithLabelValues(name),
+		UpstreamErrors: m.upstreamErrors.WithLabelValues(name),
+	}
+	a.classes[0] = m.requests.WithLabelValues(name, "other")
+	for i := 1; i <= 5; i++ {
+		a.classes[i] = m.requests.WithLabelValues(name, strconv.Itoa(i)+"xx")
+	}
+	return a
+}
+
+// Request counts one finished request with its status code.
+func (a *API) Request(status int) {
+	i := status / 100
+	if i < 1 || i > 5 {
+		i = 0
+	}
+	a.classes[i].Inc()
+}
