@@ -1,0 +1,54 @@
+package policy
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/apimctl/apimctl/gateway/store"
+)
+
+// APIKey accepts requests carrying a valid API key in the KeyId or X-API-Key header whose
+// application is granted the API.
+type APIKey struct {
+	API   string
+	Creds Credentials
+	// FailOpen lets requests through (unauthenticated) when the store cannot answer and no
+	// cached answer is usable; otherwise they get 503.
+	FailOpen bool
+}
+
+var (
+	missingKey  = &Rejection{Status: http.StatusUnauthorized, Code: "missing_api_key", Message: "send an API key in the KeyId or X-API-Key header", Reason: "missing_credentials"}
+	invalidKey  = &Rejection{Status: http.StatusUnauthorized, Code: "invalid_api_key", Message: "the API key is not valid", Reason: "invalid_credentials"}
+	disabledKey = &Rejection{Status: http.StatusForbidden, Code: "api_key_disabled", Message: "the API key or its application is disabled", Reason: "disabled"}
+	notGranted  = &Rejection{Status: http.StatusForbidden, Code: "not_authorized", Message: "the application is not granted this API", Reason: "not_granted"}
+)
+
+// Name implements Guard.
+func (p *APIKey) Name() string { return "apikey" }
+
+// Check implements Guard.
+func (p *APIKey) Check(r *http.Request) (Identity, *Rejection) {
+	key := r.Header.Get("KeyId")
+	if key == "" {
+		key = r.Header.Get("X-API-Key")
+	}
+	if key == "" {
+		return Identity{}, missingKey
+	}
+	cred, err := p.Creds.Get(r.Context(), store.HashOf(key))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Identity{}, invalidKey
+	case err != nil:
+		if p.FailOpen {
+			return Identity{}, nil
+		}
+		return Identity{}, storeDown
+	case cred.Disabled:
+		return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, disabledKey
+	case !cred.Allows(p.API):
+		return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, notGranted
+	}
+	return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, nil
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ErrUnavailable means the store could not answer and no cached answer was recent enough.
+var ErrUnavailable = errors.New("credential store unavailable")
+
+// Fetch reads one credential from the store: ErrNotFound when it does not exist, any other
+// error when the store failed.
+type Fetch func(ctx context.Context, h Hash) (Credential, error)
+
+// CacheOptions bound the staleness of cached answers.
+type CacheOptions struct {
+	PositiveTTL  time.Duration // a found credential is trusted this long
+	NegativeTTL  time.Duration // "not found" is trusted this long
+	StaleFor     time.Duration // when the store fails, answers up to this old are served
+	MaxEntries   int
+	FetchTimeout time.Duration // one store lookup, independent of the caller's context
+	// Counters, optional: hit (fresh answer), miss (asked the store), stale (old answer
+	// served because the store failed).
+	Hit, Miss, Stale prometheus.Counter
+}
+
+// Cache is a credential cache in front of a Fetch, with bounded staleness. Concurrent lookups
+// of the same credential share one store query. Shards keep lock contention per request low.
+type Cache struct {
+	opts   CacheOptions
+	fetch  Fetch
+	now    func() time.Time
+	shards [64]cacheShard
+}
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	entries map[Hash]*cacheEntry
+	calls   map[Hash]*fetchCall
+}
+
+type cacheEntry struct {
+	cred    Credential
+	found   bool
+	fetched time.Time
+}
+
+type fetchCall struct {
+	done chan struct{}
+	cred Credential
+	err  error
+}
+
+// NewCache creates a cache over fetch.
+func NewCache(fetch Fetch, o CacheOptions) *Cache {
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = 3 * time.Second
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = 100000
+	}
+	c := &Cache{opts: o, fetch: fetch, now: time.Now}
+	for i := range c.shards {
+		c.shards[i].entries = map[Hash]*cacheEntry{}
+		c.shards[i].calls = map[Hash]*fetchCall{}
+	}
+	return c
+}
+
+func inc(c prometheus.Counter) {
+	if c != nil {
+		c.Inc()
+	}
+}
+
+// Get returns the credential for h: ErrNotFound when it does not exist, ErrUnavailable when
+// the store failed and nothing cached is younger than StaleFor.
+func (c *Cache) Get(ctx context.Context, h Hash) (Credential, error) {
+	sh := &c.shards[h[0]&63]
+	sh.mu.RLock()
+	e := sh.entries[h]
+	sh.mu.RUnlock()
+	now := c.now()
+	if e != nil {
+		ttl := c.opts.NegativeTTL
+		if e.found {
+			ttl = c.opts.PositiveTTL
+		}
+		if now.Sub(e.fetched) < ttl {
+			inc(c.opts.Hit)
+			return e.answer()
+		}
+	}
+	inc(c.opts.Miss)
+	cred, err := c.load(ctx, sh, h)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return cred, err
+	}
+	if e != nil && now.Sub(e.fetched) < c.opts.StaleFor {
+		inc(c.opts.Stale)
+		return e.answer()
+	}
+	return Credential{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+func (e *cacheEntry) answer() (Credential, error) {
+	if !e.found {
+		return Credential{}, ErrNotFound
+	}
+	return e.cred, nil
+}
+
+// load fetches h once for all concurrent callers and caches the answer.
+func (c *Cache) load(ctx context.Context, sh *cacheShard, h Hash) (Credential, error) {
+	sh.mu.Lock()
+	call, running := sh.calls[h]
+	if !running {
+		call = &fetchCall{done: make(chan struct{})}
+		sh.calls[h] = call
+	}
+	sh.mu.Unlock()
+	if !running {
+		// The store query gets its own deadline: a caller that gives up must not fail the
+		// others waiting for the same answer.
+		fctx, cancel := context.WithTimeout(context.Background(), c.opts.FetchTimeout)
+		call.cred, call.err = c.fetch(fctx, h)
+		cancel()
+		sh.mu.Lock()
+		delete(sh.calls, h)
+		if call.err == nil || errors.Is(call.err, ErrNotFound) {
+			if len(sh.entries) >= c.opts.MaxEntries/len(c.shards)+1 {
+				for k := range sh.entries { // evict an arbitrary entry
+					delete(sh.entries, k)
+					break
+				}
+			}
+			sh.entries[h] = &cacheEntry{cred: call.cred, found: call.err == nil, fetched: c.now()}
+		}
+		sh.mu.Unlock()
+		close(call.done)
+	}
+	select {
+	case <-call.done:
+		return call.cred, call.err
+	case <-ctx.Done():
+		return Credential{}, ctx.Err()
+	}
+}
+
+// Forget drops a cached answer (e.g. right after revoking a key on this process).
+func (c *Cache) Forget(h Hash) {
+	sh := &c.shards[h[0]&63]
+	sh.mu.Lock()
+	delete(sh.entries, h)
+	sh.mu.Unlock()
+}
