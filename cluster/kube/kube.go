@@ -1,0 +1,86 @@
+// Package kube connects to the Kubernetes API with client-go, from a kubeconfig and context
+// exactly as kubectl would.
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Client is a clientset plus where it points.
+type Client struct {
+	Clientset kubernetes.Interface
+	Config    *rest.Config
+	Context   string
+	Namespace string // the context's namespace, or "default"
+	Server    string
+}
+
+// Connect loads kubeconfig (the usual rules: --kubeconfig, $KUBECONFIG, ~/.kube/config) with
+// an optional context override. Nothing is dialled.
+func Connect(kubeconfig, context string) (*Client, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Timeout = 10 * time.Second
+	cfg.QPS, cfg.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctxName := context
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	return &Client{Clientset: cs, Config: cfg, Context: ctxName, Namespace: ns, Server: cfg.Host}, nil
+}
+
+// ServerVersion asks the API server its version.
+func (c *Client) ServerVersion(ctx context.Context) (string, error) {
+	rc := c.Clientset.Discovery().RESTClient()
+	body, err := rc.Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return "", err
+	}
+	var v struct{ GitVersion string }
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", err
+	}
+	return v.GitVersion, nil
+}
+
+// SecretData returns a Secret's data as strings.
+func (c *Client) SecretData(ctx context.Context, namespace, name string) (map[string]string, error) {
+	s, err := c.Clientset.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("secret %s/%s not found", namespace, name)
+		}
+		return nil, err
+	}
+	out := make(map[string]string, len(s.Data))
+	for k, v := range s.Data {
+		out[k] = string(v)
+	}
+	return out, nil
+}

@@ -1,0 +1,322 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/ops"
+)
+
+func newLabCmd(ios *IOStreams) *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run the local lab: a real control plane, Cassandra, MariaDB, Prometheus and a registry on loopback",
+		Long: `The lab is a miniature of the reference architecture on this machine, on loopback only:
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler (built once from source and
+cached), kwok simulating the apimpool (3 nodes, 3 zones) and infrapool node pools, a 3-node
+Apache Cassandra with password authentication, MariaDB with the metrics database, Prometheus
+and an OCI registry — with the reference topology from deploy/ applied in namespace apim.
+
+Every process has a PID file under the state directory; 'lab down' stops exactly those.`,
+	}
+	cmd.PersistentFlags().StringVar(&stateDir, "state-dir", lab.DefaultStateDir(), "the lab's state directory ($APIMCTL_LAB_DIR)")
+	cmd.AddCommand(newLabUpCmd(ios, &stateDir), newLabDownCmd(ios, &stateDir), newLabStatusCmd(ios, &stateDir),
+		newLabEnvCmd(ios, &stateDir), newLabStopCmd(ios, &stateDir))
+	return cmd
+}
+
+func newLabUpCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	opts := lab.DefaultOptions()
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start the lab (idempotent: running components are left alone)",
+		Example: `  apimctl lab up
+  apimctl lab up --cassandra-nodes 1          # quicker, lighter
+  apimctl lab up --port-base 26000 --state-dir /tmp/lab2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.StateDir = *stateDir
+			opts.Progress = func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }
+			l, err := lab.New(opts)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if dryRun {
+				return labPlan(cmd.Context(), ios, l)
+			}
+			start := time.Now()
+			env, err := l.Up(cmd.Context())
+			rec := ops.AuditRecord{Action: "lab.up", Target: opts.StateDir, Outcome: "ok"}
+			if err != nil {
+				rec.Outcome, rec.Error = "failed", err.Error()
+			}
+			_ = ops.Audit(rec)
+			if err != nil {
+				var pe *lab.PortInUseError
+				if errors.As(err, &pe) {
+					return withCode(ExitError, fmt.Errorf("%w; nothing was started", err))
+				}
+				return err
+			}
+			fmt.Fprintf(ios.ErrOut, "\nThe lab is up (%s). Point your shell at it:\n  eval \"$(apimctl lab env)\"\nthen: apimctl status\n",
+				time.Since(start).Round(time.Second))
+			_ = env
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.CassandraNodes, "cassandra-nodes", opts.CassandraNodes, "Cassandra nodes, 1 to 3 (RF follows, at most 3)")
+	f.IntVar(&opts.PortBase, "port-base", opts.PortBase, "base of the lab's ports (apiserver = base+443, MariaDB = base+306, …)")
+	f.DurationVar(&opts.PodReadyDelay, "pod-ready-delay", opts.PodReadyDelay, "how long simulated pods take to become Ready (plus up to as much jitter)")
+	f.StringSliceVar(&opts.Components, "only", nil, "start only these component groups: kube, cassandra, mariadb, prometheus, registry")
+	f.StringVar(&opts.ToolsDir, "tools-dir", "", "lab/tools of an apimctl checkout, to build the control plane (found from the working directory)")
+	f.BoolVar(&dryRun, "dry-run", false, "print what would start, and where, without starting anything")
+	return cmd
+}
+
+func labPlan(ctx context.Context, ios *IOStreams, l *lab.Lab) error {
+	o := l.Options()
+	fmt.Fprintf(ios.Out, "lab up would use state directory %s and start:\n", o.StateDir)
+	st := l.Status(ctx)
+	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	for _, s := range st {
+		what := "start"
+		if s.State != "stopped" {
+			what = "already running (pid " + fmt.Sprint(s.PID) + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Addr, what)
+	}
+	tw.Flush()
+	if err := l.Preflight(); err != nil {
+		fmt.Fprintf(ios.Out, "and it would fail: %v\n", err)
+		return silentExit(ExitError)
+	}
+	return nil
+}
+
+func newLabDownCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var wipe, yes, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Stop every lab process by its recorded PID (--wipe also deletes the lab's data)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			pids, _ := l.PIDs()
+			if dryRun {
+				names := make([]string, 0, len(pids))
+				for n := range pids {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				for _, n := range names {
+					fmt.Fprintf(ios.Out, "would stop %s (pid %d)\n", n, pids[n])
+				}
+				if wipe {
+					fmt.Fprintf(ios.Out, "would delete %s\n", *stateDir)
+				}
+				return nil
+			}
+			if wipe && !yes {
+				ok, err := ios.Confirm(fmt.Sprintf("Stop the lab and delete all its data in %s?", *stateDir))
+				if err != nil {
+					return withCode(ExitUsage, err)
+				}
+				if !ok {
+					fmt.Fprintln(ios.ErrOut, "nothing changed")
+					return silentExit(ExitAborted)
+				}
+			}
+			stopped, err := l.Down(cmd.Context(), wipe)
+			rec := ops.AuditRecord{Action: "lab.down", Target: *stateDir, Outcome: "ok", Details: map[string]string{"wipe": fmt.Sprint(wipe)}}
+			if err != nil {
+				rec.Outcome, rec.Error = "failed", err.Error()
+			}
+			_ = ops.Audit(rec)
+			for _, s := range stopped {
+				fmt.Fprintf(ios.ErrOut, "stopped %s (pid %d)\n", s.Name, s.PID)
+			}
+			if err != nil {
+				return err
+			}
+			if len(stopped) == 0 {
+				fmt.Fprintln(ios.ErrOut, "no lab process was running")
+			}
+			if wipe {
+				fmt.Fprintf(ios.ErrOut, "deleted %s\n", *stateDir)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&wipe, "wipe", false, "also delete the state directory (data, logs, credentials)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be stopped without stopping it")
+	return cmd
+}
+
+func newLabStatusCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every lab component with PID, address, memory and health",
+		Long:  "Exit codes: 0 every component healthy, 3 some component stopped or unhealthy, 1 no lab.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(output); err != nil {
+				return err
+			}
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			st := l.Status(cmd.Context())
+			healthy := true
+			var rss int64
+			for _, s := range st {
+				healthy = healthy && s.State == "healthy"
+				rss += s.RSSKiB
+			}
+			if output != "table" {
+				if err := writeData(ios.Out, output, map[string]any{"healthy": healthy, "stateDir": *stateDir, "components": st, "rssKiB": rss}); err != nil {
+					return err
+				}
+			} else {
+				sty := newStyles(ios.ColorEnabled())
+				tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "COMPONENT\tSTATE\tPID\tADDRESS\tRSS\tDETAIL")
+				for _, s := range st {
+					state, pid, mem := sty.ok("✓ "+s.State), fmt.Sprint(s.PID), fmt.Sprintf("%d MiB", s.RSSKiB/1024)
+					switch s.State {
+					case "stopped":
+						state, pid, mem = sty.bad("✗ stopped"), "-", "-"
+					case "unhealthy":
+						state = sty.warn("! unhealthy")
+					}
+					detail := s.Error
+					if s.State == "stopped" {
+						detail = "start it with: apimctl lab up"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, state, pid, s.Addr, mem, detail)
+				}
+				tw.Flush()
+				fmt.Fprintf(ios.Out, "total resident memory: %d MiB\n", rss/1024)
+			}
+			if !healthy {
+				return silentExit(ExitDegraded)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+func newLabEnvCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "env",
+		Short: "Print shell exports that point the console (and you) at the lab",
+		Long: `Prints export lines for eval: KUBECONFIG, the CASS_* and METRICS_DB_* variables the
+gateways read, PROMETHEUS_URL and APIM_REGISTRY. Passwords are not printed: their exports read
+them from files (mode 0600) in the lab's state directory.`,
+		Example: `  eval "$(apimctl lab env)"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := lab.LoadEnv(*stateDir)
+			if err != nil {
+				return err
+			}
+			vars := env.Vars()
+			secretDir := filepath.Join(*stateDir, "secrets")
+			if err := os.MkdirAll(secretDir, 0o700); err != nil {
+				return err
+			}
+			keys := make([]string, 0, len(vars))
+			for k := range vars {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if strings.HasSuffix(k, "_PASS") {
+					p := filepath.Join(secretDir, k)
+					if err := os.WriteFile(p, []byte(vars[k]), 0o600); err != nil {
+						return err
+					}
+					fmt.Fprintf(ios.Out, "export %s=\"$(cat %s)\"\n", k, shellQuote(p))
+					continue
+				}
+				fmt.Fprintf(ios.Out, "export %s=%s\n", k, shellQuote(vars[k]))
+			}
+			return nil
+		},
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func newLabStopCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var yes, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "stop COMPONENT",
+		Short: "Stop one lab process (e.g. cassandra-2) for a fault drill; 'lab up' starts it again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			pids, _ := l.PIDs()
+			pid, ok := pids[args[0]]
+			if !ok {
+				names := make([]string, 0, len(pids))
+				for n := range pids {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				return usageError("no lab component %q: one of %s", args[0], strings.Join(names, ", "))
+			}
+			if dryRun {
+				fmt.Fprintf(ios.Out, "would stop %s (pid %d)\n", args[0], pid)
+				return nil
+			}
+			if !yes {
+				ok, err := ios.Confirm(fmt.Sprintf("Stop %s (pid %d)?", args[0], pid))
+				if err != nil {
+					return withCode(ExitUsage, err)
+				}
+				if !ok {
+					fmt.Fprintln(ios.ErrOut, "nothing changed")
+					return silentExit(ExitAborted)
+				}
+			}
+			err = l.Stop(cmd.Context(), args[0])
+			rec := ops.AuditRecord{Action: "lab.stop", Target: args[0], Outcome: "ok"}
+			if err != nil {
+				rec.Outcome, rec.Error = "failed", err.Error()
+			}
+			_ = ops.Audit(rec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(ios.ErrOut, "stopped %s (pid %d); start it again with: apimctl lab up\n", args[0], pid)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be stopped")
+	return cmd
+}

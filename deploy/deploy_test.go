@@ -1,0 +1,116 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s/%s rendered", kind, name)
+	return nil
+}
+
+func TestRenderFollowsTheReference(t *testing.T) {
+	vars := map[string]string{}
+	for _, k := range append(append([]string{}, CassandraKeys...), MetricsKeys...) {
+		vars[k] = "v-" + k
+	}
+	objs, err := Render(Values{Namespace: "apim-x", Registry: "127.0.0.1:5000", GatewayTag: "7.7.1",
+		Domain: "lab.test", PodAnnotations: map[string]string{"a": "b"}, Credentials: vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" && o.GetNamespace() != "apim-x" {
+			t.Errorf("%s/%s in namespace %q", o.GetKind(), o.GetName(), o.GetNamespace())
+		}
+	}
+	want := map[string]int64{"anm": 1, "apimgr": 1, "traffic": 3}
+	for name, replicas := range want {
+		d := find(t, objs, "Deployment", name)
+		if r, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); r != replicas {
+			t.Errorf("%s replicas %d, want %d", name, r, replicas)
+		}
+		surge, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "strategy", "rollingUpdate", "maxSurge")
+		unav, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "strategy", "rollingUpdate", "maxUnavailable")
+		if surge != int64(1) || unav != int64(0) {
+			t.Errorf("%s rolling update surge %v unavailable %v, want 1/0", name, surge, unav)
+		}
+		cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+		c := cs[0].(map[string]any)
+		for _, f := range []string{"readinessProbe", "livenessProbe", "resources"} {
+			if c[f] == nil {
+				t.Errorf("%s has no %s", name, f)
+			}
+		}
+		if lim, _, _ := unstructured.NestedStringMap(c, "resources", "limits"); lim["cpu"] == "" || lim["memory"] == "" {
+			t.Errorf("%s limits %v", name, lim)
+		}
+		ann, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "annotations")
+		if ann["a"] != "b" {
+			t.Errorf("%s pod annotations %v", name, ann)
+		}
+		pool, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "affinity", "nodeAffinity",
+			"requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+		if !strings.Contains(fmtAny(pool), "apimpool") {
+			t.Errorf("%s not pinned to apimpool: %v", name, pool)
+		}
+	}
+	img := func(name string) string {
+		d := find(t, objs, "Deployment", name)
+		cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+		return cs[0].(map[string]any)["image"].(string)
+	}
+	if got := img("traffic"); got != "127.0.0.1:5000/apim/gateway:7.7.1" {
+		t.Errorf("traffic image %s", got)
+	}
+	if got := img("anm"); got != "127.0.0.1:5000/apim/anm:1.0.0" {
+		t.Errorf("anm image %s", got)
+	}
+	hpa := find(t, objs, "HorizontalPodAutoscaler", "traffic")
+	if min, _, _ := unstructured.NestedInt64(hpa.Object, "spec", "minReplicas"); min != 3 {
+		t.Errorf("hpa min %d", min)
+	}
+	if max, _, _ := unstructured.NestedInt64(hpa.Object, "spec", "maxReplicas"); max != 12 {
+		t.Errorf("hpa max %d", max)
+	}
+	if !strings.Contains(fmtAny(hpa.Object["spec"]), "averageUtilization:75") {
+		t.Errorf("hpa target: %v", hpa.Object["spec"])
+	}
+	ing := fmtAny(find(t, objs, "Ingress", "apim").Object["spec"])
+	for _, h := range []string{"anm.lab.test", "api-manager.lab.test", "api.lab.test"} {
+		if !strings.Contains(ing, h) {
+			t.Errorf("ingress lacks host %s", h)
+		}
+	}
+	sec := find(t, objs, "Secret", CassandraSecret)
+	if d, _, _ := unstructured.NestedStringMap(sec.Object, "stringData"); d["CASS_PASS"] != "v-CASS_PASS" || len(d) != 6 {
+		t.Errorf("cassandra secret %v", d)
+	}
+}
+
+func TestSecretsNameTheMissingVariable(t *testing.T) {
+	_, err := Secrets("apim", map[string]string{"CASS_HOST": "x"})
+	if err == nil || !strings.Contains(err.Error(), "CASS_PASS") {
+		t.Fatalf("err = %v, want it to name CASS_PASS", err)
+	}
+}
+
+func TestRenderWithoutNamespaceFails(t *testing.T) {
+	if _, err := Render(Values{}); err == nil {
+		t.Fatal("no error")
+	}
+}
+
+func fmtAny(v any) string {
+	b, _ := YAML([]*unstructured.Unstructured{{Object: map[string]any{"x": v}}})
+	return strings.ReplaceAll(strings.ReplaceAll(string(b), " ", ""), "\"", "")
+}

@@ -1,0 +1,182 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+const (
+	serviceCIDR = "127.96.0.0/20"
+	serviceIP   = "127.96.0.1" // the kubernetes Service, first address of serviceCIDR
+	podCIDR     = "127.64.0.0/16"
+	nodeIP      = "127.0.0.1"
+	// ContextName is the kubeconfig context of the lab's administrator.
+	ContextName = "apim-lab"
+	// ViewerContext is a read-only identity (the `view` role in the namespace) for trying the
+	// console's RBAC awareness.
+	ViewerContext = "apim-lab-viewer"
+)
+
+func (l *Lab) kubeComponents(t *tools) []*component {
+	p, dir := l.ports, l.opts.StateDir
+	pk := pki{filepath.Join(dir, "pki")}
+	etcdData := filepath.Join(dir, "etcd")
+	apiURL := fmt.Sprintf("https://127.0.0.1:%d", p.APIServer)
+	kc := func(name string) string { return filepath.Join(dir, "kubeconfig", name+".kubeconfig") }
+	return []*component{{
+		name: "etcd", group: "kube", grace: 10e9,
+		addr:   fmt.Sprintf("127.0.0.1:%d", p.EtcdClient),
+		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.EtcdClient), fmt.Sprintf("127.0.0.1:%d", p.EtcdPeer)},
+		command: func() *exec.Cmd {
+			client := fmt.Sprintf("http://127.0.0.1:%d", p.EtcdClient)
+			peer := fmt.Sprintf("http://127.0.0.1:%d", p.EtcdPeer)
+			return exec.Command(t.Etcd, "--name=lab", "--data-dir="+etcdData,
+				"--listen-client-urls="+client, "--advertise-client-urls="+client,
+				"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
+				"--initial-cluster=lab="+peer, "--log-level=warn", "--quota-backend-bytes=4294967296")
+		},
+		ready: httpReady(fmt.Sprintf("http://127.0.0.1:%d/health", p.EtcdClient), ""),
+	}, {
+		name: "kube-apiserver", group: "kube", grace: 10e9,
+		addr:   apiURL,
+		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.APIServer)},
+		prepare: func(context.Context) error {
+			if err := pk.ensure(); err != nil {
+				return err
+			}
+			return l.writeKubeconfigs(apiURL, pk.path("ca.crt"))
+		},
+		command: func() *exec.Cmd {
+			return exec.Command(t.APIServer,
+				fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", p.EtcdClient),
+				"--secure-port="+strconv.Itoa(p.APIServer),
+				"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+				"--cert-dir="+filepath.Join(dir, "apiserver-certs"),
+				"--tls-cert-file="+pk.path("apiserver.crt"), "--tls-private-key-file="+pk.path("apiserver.key"),
+				"--client-ca-file="+pk.path("ca.crt"),
+				"--token-auth-file="+filepath.Join(dir, "kubeconfig", "tokens.csv"),
+				"--service-account-key-file="+pk.path("sa.key"),
+				"--service-account-signing-key-file="+pk.path("sa.key"),
+				"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+				"--authorization-mode=RBAC",
+				"--service-cluster-ip-range="+serviceCIDR,
+				// The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
+				// which Endpoints validation rejects (loopback); the lab needs no in-cluster client.
+				"--endpoint-reconciler-type=none",
+				"--profiling=false", "-v=1")
+		},
+		ready: httpReady(apiURL+"/readyz", l.secrets.AdminToken),
+	}, {
+		name: "kube-controller-manager", group: "kube", grace: 10e9,
+		addr:   fmt.Sprintf("https://127.0.0.1:%d", p.ControllerManager),
+		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.ControllerManager)},
+		command: func() *exec.Cmd {
+			return exec.Command(t.ControllerManager,
+				"--kubeconfig="+kc("controller-manager"),
+				"--authentication-kubeconfig="+kc("controller-manager"),
+				"--authorization-kubeconfig="+kc("controller-manager"),
+				"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(p.ControllerManager),
+				"--cert-dir="+filepath.Join(dir, "controller-manager-certs"),
+				"--controllers=*,-serviceaccount-token", "--use-service-account-credentials=false",
+				"--leader-elect=false", "--service-cluster-ip-range="+serviceCIDR,
+				"--root-ca-file="+pk.path("ca.crt"),
+				"--cluster-signing-cert-file="+pk.path("ca.crt"), "--cluster-signing-key-file="+pk.path("ca.key"),
+				// The HPA reads metrics every 15 s as in the reference; keep the default sync.
+				"--profiling=false", "-v=1")
+		},
+		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.ControllerManager), l.secrets.AdminToken),
+	}, {
+		name: "kube-scheduler", group: "kube", grace: 10e9,
+		addr:   fmt.Sprintf("https://127.0.0.1:%d", p.Scheduler),
+		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.Scheduler)},
+		command: func() *exec.Cmd {
+			return exec.Command(t.Scheduler,
+				"--kubeconfig="+kc("scheduler"),
+				"--authentication-kubeconfig="+kc("scheduler"),
+				"--authorization-kubeconfig="+kc("scheduler"),
+				"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(p.Scheduler),
+				"--cert-dir="+filepath.Join(dir, "scheduler-certs"),
+				"--leader-elect=false", "--profiling=false", "-v=1")
+		},
+		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.Scheduler), l.secrets.AdminToken),
+	}, {
+		name: "kwok", group: "kube", grace: 5e9,
+		addr:   fmt.Sprintf("http://127.0.0.1:%d", p.Kwok),
+		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.Kwok)},
+		command: func() *exec.Cmd {
+			args := []string{"--kubeconfig=" + kc("kwok"),
+				"--manage-all-nodes=false",
+				"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+				"--cidr=" + podCIDR, "--node-ip=" + nodeIP,
+				"--node-lease-duration-seconds=40",
+				fmt.Sprintf("--server-address=127.0.0.1:%d", p.Kwok)}
+			for _, s := range kwokStages {
+				args = append(args, "--config="+filepath.Join(t.KwokStages, s))
+			}
+			return exec.Command(t.Kwok, args...)
+		},
+		ready: httpReady(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.Kwok), ""),
+	}}
+}
+
+// kwokStages are the lifecycle stages kwok plays for simulated nodes and pods, from kwok's own
+// module. The pod stages honour per-pod delay annotations, which the lab sets for PodReadyDelay.
+var kwokStages = []string{
+	"node/fast/node-initialize.yaml",
+	"node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+	"pod/general/pod-create.yaml",
+	"pod/general/pod-init-container-running.yaml",
+	"pod/general/pod-init-container-completed.yaml",
+	"pod/general/pod-ready.yaml",
+	"pod/general/pod-complete.yaml",
+	"pod/general/pod-delete.yaml",
+}
+
+// writeKubeconfigs writes the token file and one kubeconfig per identity.
+func (l *Lab) writeKubeconfigs(server, caFile string) error {
+	dir := filepath.Join(l.opts.StateDir, "kubeconfig")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	s := l.secrets
+	tokens := strings.Join([]string{
+		s.AdminToken + `,apim-lab-admin,apim-lab-admin,"system:masters"`,
+		// Without per-controller service accounts the controller-manager acts as itself, and
+		// its own RBAC role is only meant for that bootstrap: give it the masters group.
+		s.ControllerToken + `,system:kube-controller-manager,system:kube-controller-manager,"system:masters"`,
+		s.SchedulerToken + ",system:kube-scheduler,system:kube-scheduler",
+		s.KwokToken + `,kwok-controller,kwok-controller,"system:masters"`,
+		s.ViewerToken + ",oncall-viewer,oncall-viewer",
+	}, "\n") + "\n"
+	if err := writeFileAtomic(filepath.Join(dir, "tokens.csv"), []byte(tokens), 0o600); err != nil {
+		return err
+	}
+	write := func(file string, contexts ...[2]string) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: apim-lab\n  cluster:\n    server: %s\n    certificate-authority: %s\n", server, caFile)
+		b.WriteString("users:\n")
+		for _, c := range contexts {
+			fmt.Fprintf(&b, "- name: %s\n  user:\n    token: %s\n", c[0], c[1])
+		}
+		b.WriteString("contexts:\n")
+		for _, c := range contexts {
+			fmt.Fprintf(&b, "- name: %s\n  context:\n    cluster: apim-lab\n    user: %s\n    namespace: %s\n", c[0], c[0], l.opts.Namespace)
+		}
+		fmt.Fprintf(&b, "current-context: %s\n", contexts[0][0])
+		return writeFileAtomic(filepath.Join(dir, file), []byte(b.String()), 0o600)
+	}
+	if err := write("admin.kubeconfig", [2]string{ContextName, s.AdminToken}, [2]string{ViewerContext, s.ViewerToken}); err != nil {
+		return err
+	}
+	for name, tok := range map[string]string{"controller-manager": s.ControllerToken, "scheduler": s.SchedulerToken, "kwok": s.KwokToken} {
+		if err := write(name+".kubeconfig", [2]string{name, tok}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
