@@ -75,7 +75,10 @@ func appendJSON(b []byte, e *Event, group, instance string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// AppendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
+// appendString is AppendJSONString.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {

@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apimctl/apimctl/gateway/config"
+	"github.com/apimctl/apimctl/gateway/eventlog"
+	"github.com/apimctl/apimctl/gateway/metrics"
+	"github.com/apimctl/apimctl/gateway/policy"
+)
+
+// EventSink receives one event per transaction; it must not block (eventlog.Writer drops).
+type EventSink interface {
+	Log(e eventlog.Event) bool
+}
+
+// Route is one API as the handler serves it.
+type Route struct {
+	API      config.API
+	Guard    policy.Guard
+	Throttle *policy.Throttle // nil without a rate limit
+}
+
+type route struct {
+	name      string
+	prefix    string
+	strip     bool
+	guard     policy.Guard
+	throttle  *policy.Throttle
+	proxy     *httputil.ReverseProxy
+	m         *metrics.API
+	hideCreds bool
+}
+
+// Handler serves API traffic.
+type Handler struct {
+	router    *router
+	metrics   *metrics.Metrics
+	unmatched *metrics.API
+	events    EventSink
+	draining  *atomic.Bool
+	log       *slog.Logger
+}
+
+// Options configure a Handler.
+type Options struct {
+	Routes   []Route
+	Upstream config.Upstream
+	Metrics  *metrics.Metrics
+	Events   EventSink // may be nil
+	Draining *atomic.Bool
+	Logger   *slog.Logger
+}
+
+// NewHandler builds the traffic handler.
+func NewHandler(o Options) *Handler {
+	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger}
+	if h.draining == nil {
+		h.draining = new(atomic.Bool)
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.unmatched = o.Metrics.ForAPI("-")
+	pool := newBufferPool()
+	transports := map[time.Duration]*http.Transport{}
+	errLog := slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)
+	var rs []*route
+	for _, r := range o.Routes {
+		tr := transports[r.API.Timeout]
+		if tr == nil {
+			tr = NewTransport(o.Upstream, r.API.Timeout)
+			transports[r.API.Timeout] = tr
+		}
+		rt := &route{
+			name: r.API.Name, prefix: r.API.Path, strip: r.API.StripPrefix,
+			guard: r.Guard, throttle: r.Throttle, m: o.Metrics.ForAPI(r.API.Name),
+			hideCreds: r.API.Policy != config.Passthrough,
+		}
+		target := r.API.BackendURL
+		rt.proxy = &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				if rt.strip {
+					p := strings.TrimPrefix(pr.Out.URL.Path, rt.prefix)
+					if p == "" || p[0] != '/' {
+						p = "/" + p
+					}
+					pr.Out.URL.Path, pr.Out.URL.RawPath = p, ""
+				}
+				pr.SetURL(target)
+				pr.SetXForwarded()
+				if rt.hideCreds {
+					// The backend trusts the gateway; it never sees the caller's secret.
+					pr.Out.Header.Del("KeyId")
+					pr.Out.Header.Del("X-API-Key")
+					pr.Out.Header.Del("Authorization")
+				}
+			},
+			Transport:    tr,
+			BufferPool:   pool,
+			ErrorLog:     errLog,
+			ErrorHandler: h.upstreamError(rt),
+		}
+		rs = append(rs, rt)
+	}
+	h.router = newRouter(rs)
+	return h
+}
+
+// upstreamError answers when the backend could not be reached or did not answer in time.
+func (h *Handler) upstreamError(rt *route) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() != nil {
+			// The caller went away; nobody reads this answer and the backend is not at fault.
+			w.WriteHeader(499)
+			return
+		}
+		rt.m.UpstreamErrors.Inc()
+		status, code, msg := http.StatusBadGateway, "backend_unavailable", "the backend of this API could not be reached"
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+			status, code, msg = http.StatusGatewayTimeout, "backend_timeout", "the backend of this API did not answer in time"
+		}
+		h.log.Warn("backend request failed", "api", rt.name, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		WriteError(w, status, code, msg, rt.name)
+	}
+}
+
+// ServeHTTP routes, applies the policies, forwards, and accounts for the transaction.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	inFlight := h.metrics.InFlight()
+	inFlight.Inc()
+	// ReverseProxy aborts with a panic (http.ErrAbortHandler) when the client or backend
+	// breaks off mid-body; the gauge must still come down.
+	defer inFlight.Dec()
+	if h.draining.Load() {
+		// Tell keep-alive clients to reconnect: the load balancer sends them elsewhere.
+		w.Header().Set("Connection", "close")
+	}
+	rec := recorders.Get().(*recorder)
+	rec.ResponseWriter, rec.status, rec.bytes = w, 0, 0
+
+	rt := h.router.match(r.URL.Path)
+	m := h.unmatched
+	name := "-"
+	var id policy.Identity
+	switch {
+	case rt == nil:
+		WriteError(rec, http.StatusNotFound, "no_such_api", "no API is published at this path", "")
+	default:
+		m, name = rt.m, rt.name
+		var rej *policy.Rejection
+		id, rej = rt.guard.Check(r)
+		if rej == nil && rt.throttle != nil {
+			rej = rt.throttle.Allow(id)
+			if rej != nil {
+				h.metrics.Rejected(rt.name, rt.throttle.Name(), rej.Reason)
+			}
+		} else if rej != nil {
+			h.metrics.Rejected(rt.name, rt.guard.Name(), rej.Reason)
+		}
+		if rej != nil {
+			writeRejection(rec, rej, rt.name)
+		} else {
+			rt.proxy.ServeHTTP(rec, r)
+		}
+	}
+
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	elapsed := time.Since(start)
+	m.Request(status)
+	m.Latency.Observe(elapsed.Seconds())
+	if h.events != nil {
+		in := r.ContentLength
+		if in < 0 {
+			in = 0
+		}
+		h.events.Log(eventlog.Event{Time: start, API: name, Method: r.Method, Path: r.URL.Path, Status: status,
+			Latency: elapsed, BytesIn: in, BytesOut: rec.bytes, KeyID: id.KeyID, AppID: id.AppID})
+	}
+	rec.ResponseWriter = nil
+	recorders.Put(rec)
+}
