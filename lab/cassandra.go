@@ -167,6 +167,7 @@ func (l *Lab) bootstrapCassandra(ctx context.Context) error {
 	}
 	var s *gocql.Session
 	var err error
+	firstRun := false
 	// The superuser `cassandra` appears a moment after the native port opens; retry.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -174,6 +175,7 @@ func (l *Lab) bootstrapCassandra(ctx context.Context) error {
 			break
 		}
 		if s, err = connect("cassandra", "cassandra"); err == nil {
+			firstRun = true
 			break
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -182,20 +184,24 @@ func (l *Lab) bootstrapCassandra(ctx context.Context) error {
 		time.Sleep(2 * time.Second)
 	}
 	defer s.Close()
-	stmts := []string{
-		fmt.Sprintf(`ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}`, len(hosts)),
+	var stmts []string
+	// Altering RF is refused while a node (re)joins; only do it when it differs.
+	if md, err := s.KeyspaceMetadata("system_auth"); err != nil || fmt.Sprint(md.StrategyOptions["replication_factor"]) != strconv.Itoa(len(hosts)) {
+		stmts = append(stmts, fmt.Sprintf(`ALTER KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}`, len(hosts)))
+	}
+	stmts = append(stmts,
 		fmt.Sprintf(`CREATE ROLE IF NOT EXISTS %s WITH PASSWORD = '%s' AND LOGIN = true AND SUPERUSER = true`, cassandraUser, l.secrets.CassandraPassword),
 		fmt.Sprintf(`CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}`, Keyspace, rf),
 		fmt.Sprintf(`CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}`, ThrottleKeyspace, rf),
+	)
+	if firstRun {
+		// The well-known default superuser must not stay usable.
+		stmts = append(stmts, `ALTER ROLE cassandra WITH PASSWORD = '`+randHex(16)+`'`)
 	}
 	for _, q := range stmts {
 		if err := retryQuery(ctx, s, q); err != nil {
-			return fmt.Errorf("cassandra: %s: %w", strings.SplitN(q, " WITH", 2)[0], err)
+			return fmt.Errorf("cassandra: %s: %w", strings.SplitN(q, " WITH", 2)[0], redact(err, l.secrets.CassandraPassword))
 		}
-	}
-	// The well-known default superuser must not stay usable.
-	if err := retryQuery(ctx, s, `ALTER ROLE cassandra WITH PASSWORD = '`+randHex(16)+`'`); err != nil {
-		return fmt.Errorf("cassandra: lock the default superuser: %w", err)
 	}
 	return nil
 }
@@ -207,10 +213,19 @@ func retryQuery(ctx context.Context, s *gocql.Session, q string) error {
 			return nil
 		}
 		var unavailable *gocql.RequestErrUnavailable
-		if !errors.As(err, &unavailable) && !strings.Contains(err.Error(), "timeout") && !strings.Contains(err.Error(), "schema") {
+		if !errors.As(err, &unavailable) && !strings.Contains(err.Error(), "timeout") &&
+			!strings.Contains(err.Error(), "schema") && !strings.Contains(err.Error(), "not in normal state") {
 			return err
 		}
 		time.Sleep(2 * time.Second)
 	}
 	return err
+}
+
+// redact keeps a password out of an error message that may quote the statement.
+func redact(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "********"))
 }

@@ -131,7 +131,7 @@ func (l *Lab) createRBAC(ctx context.Context, cs kubernetes.Interface) error {
 	// oncall-viewer may read the namespace (the built-in `view` role) and the nodes.
 	cr := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-node-viewer"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch"}}},
 	}
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-node-viewer"},
@@ -170,9 +170,9 @@ func (l *Lab) TopologyValues(namespace string) deploy.Values {
 		Registry:   fmt.Sprintf("127.0.0.1:%d", l.ports.Registry),
 		GatewayTag: "1.0.0", ANMTag: "1.0.0",
 		PodAnnotations: map[string]string{
-			"pod-ready.stage.kwok.x-k8s.io/delay":        d,
-			"pod-ready.stage.kwok.x-k8s.io/jitter-delay": d,
-			"pod-create.stage.kwok.x-k8s.io/delay":       "500ms",
+			"pod-ready.stage.kwok.x-k8s.io/delay":         d,
+			"pod-ready.stage.kwok.x-k8s.io/jitter-delay":  d,
+			"pod-create.stage.kwok.x-k8s.io/delay":        "500ms",
 			"pod-create.stage.kwok.x-k8s.io/jitter-delay": "1s",
 		},
 		Credentials: creds,

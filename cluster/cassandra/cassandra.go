@@ -9,6 +9,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,9 +167,9 @@ func (t *hostTracker) RemoveHost(h *gocql.HostInfo) {
 	t.inner.RemoveHost(h)
 }
 func (t *hostTracker) KeyspaceChanged(e gocql.KeyspaceUpdateEvent) { t.inner.KeyspaceChanged(e) }
-func (t *hostTracker) Init(s *gocql.Session)                      { t.inner.Init(s) }
-func (t *hostTracker) IsLocal(h *gocql.HostInfo) bool             { return t.inner.IsLocal(h) }
-func (t *hostTracker) SetPartitioner(p string)                    { t.inner.SetPartitioner(p) }
+func (t *hostTracker) Init(s *gocql.Session)                       { t.inner.Init(s) }
+func (t *hostTracker) IsLocal(h *gocql.HostInfo) bool              { return t.inner.IsLocal(h) }
+func (t *hostTracker) SetPartitioner(p string)                     { t.inner.SetPartitioner(p) }
 func (t *hostTracker) Pick(q gocql.ExecutableQuery) gocql.NextHost { return t.inner.Pick(q) }
 
 func (t *hostTracker) nodes() []Node {
@@ -176,7 +177,7 @@ func (t *hostTracker) nodes() []Node {
 	defer t.mu.Unlock()
 	out := make([]Node, 0, len(t.hosts))
 	for k, h := range t.hosts {
-		out = append(out, Node{Addr: k, DC: h.DataCenter(), Rack: h.Rack(), Version: h.Version().String(), HostID: h.HostID(), Up: t.up[k]})
+		out = append(out, Node{Addr: k, DC: h.DataCenter(), Rack: h.Rack(), Version: strings.TrimPrefix(h.Version().String(), "v"), HostID: h.HostID(), Up: t.up[k]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out

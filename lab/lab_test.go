@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"math"
+	"math/big"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestInitialTokensSpreadTheRing(t *testing.T) {
+	if got := initialToken(0, 3); got != "-9223372036854775808" {
+		t.Errorf("first token %s", got)
+	}
+	a, _ := new(big.Int).SetString(initialToken(1, 3), 10)
+	b, _ := new(big.Int).SetString(initialToken(2, 3), 10)
+	step := new(big.Int).Sub(b, a)
+	want := new(big.Int).Div(new(big.Int).Lsh(big.NewInt(1), 64), big.NewInt(3))
+	if d := new(big.Int).Sub(step, want); d.CmpAbs(big.NewInt(1)) > 0 {
+		t.Errorf("uneven ring: step %s, want %s", step, want)
+	}
+	if b.Cmp(big.NewInt(math.MaxInt64)) > 0 {
+		t.Errorf("token %s overflows", b)
+	}
+}
+
+// The pinned versions in Go must be the ones lab/tools builds, or the cache key would lie.
+func TestPinsMatchTheToolsModule(t *testing.T) {
+	b, err := os.ReadFile("tools/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := string(b)
+	if !regexp.MustCompile(`(?m)^\s*(require )?k8s.io/kubernetes ` + regexp.QuoteMeta(KubernetesVersion) + `\b`).MatchString(mod) {
+		t.Errorf("lab/tools/go.mod does not require k8s.io/kubernetes %s", KubernetesVersion)
+	}
+	if !strings.Contains(mod, "go.etcd.io/etcd/server/v3 "+EtcdVersion) {
+		t.Errorf("lab/tools/go.mod does not pin etcd %s", EtcdVersion)
+	}
+	staging := "v0" + strings.TrimPrefix(KubernetesVersion, "v1")
+	if n := strings.Count(mod, "=> "); n == 0 || strings.Count(mod, " "+staging+"\n") < n {
+		t.Errorf("every staging replace must point at %s", staging)
+	}
+	pom, _ := os.ReadFile("cassandra/pom.xml")
+	if !strings.Contains(string(pom), "<cassandra.version>"+CassandraVersion+"<") {
+		t.Errorf("cassandra/pom.xml does not default to %s", CassandraVersion)
+	}
+}
+
+func TestKubeLDFlagsStampTheVersion(t *testing.T) {
+	f := kubeLDFlags()
+	for _, want := range []string{"k8s.io/component-base/version.gitVersion=" + KubernetesVersion, "gitMajor=1 ", "gitMinor=37 "} {
+		if !strings.Contains(f, want) {
+			t.Errorf("ldflags %q lack %q", f, want)
+		}
+	}
+}
+
+func TestOptionsRejectBadInput(t *testing.T) {
+	for name, mut := range map[string]func(*Options){
+		"nodes 0":       func(o *Options) { o.CassandraNodes = 0 },
+		"nodes 4":       func(o *Options) { o.CassandraNodes = 4 },
+		"port base":     func(o *Options) { o.PortBase = 80 },
+		"component":     func(o *Options) { o.Components = []string{"mongodb"} },
+		"no state dir":  func(o *Options) { o.StateDir = "" },
+		"delay too big": func(o *Options) { o.PodReadyDelay = 1e12 },
+	} {
+		o := DefaultOptions()
+		mut(&o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestProcStateOfThisProcess(t *testing.T) {
+	st, start, err := procState(os.Getpid())
+	if err != nil || start == 0 || (st != 'R' && st != 'S') {
+		t.Fatalf("state %c start %d err %v", st, start, err)
+	}
+	r := &procRecord{PID: os.Getpid(), StartTime: start}
+	if !r.alive() {
+		t.Fatal("this process is not alive")
+	}
+	r.StartTime++ // a reused PID: same number, another process
+	if r.alive() {
+		t.Fatal("a PID with another start time counts as ours")
+	}
+}
