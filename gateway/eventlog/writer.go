@@ -148,37 +148,21 @@ func (w *Writer) Alive() error {
 // DiskBytes is how many bytes this writer's files occupy.
 func (w *Writer) DiskBytes() int64 { return atomic.LoadInt64(&w.total) }
 
+// drainEvery is how often the writer takes the queued events. Waking per event would cost a
+// goroutine hand-off and a write syscall per request; waking on a tick costs one of each per
+// batch. Events reach the disk at most this late (plus the flush), which the ANM does not mind.
+const drainEvery = 50 * time.Millisecond
+
 func (w *Writer) loop() {
 	defer close(w.done)
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(drainEvery)
 	defer tick.Stop()
 	for {
 		select {
-		case e := <-w.ch:
-			w.write(&e)
-			// Take whatever else is queued before one flush: one syscall per batch under load.
-			for n := 0; n < 4096; n++ {
-				select {
-				case e = <-w.ch:
-					w.write(&e)
-					continue
-				default:
-				}
-				break
-			}
-			w.flush()
 		case <-tick.C:
+			w.drain()
 		case <-w.quit:
-			for {
-				select {
-				case e := <-w.ch:
-					w.write(&e)
-					continue
-				default:
-				}
-				break
-			}
-			w.flush()
+			w.drain()
 			if w.cur != nil {
 				_ = w.cur.Close()
 				w.cur = nil
@@ -186,6 +170,24 @@ func (w *Writer) loop() {
 			return
 		}
 		w.beat.Store(time.Now().UnixNano())
+	}
+}
+
+// drain writes every queued event and flushes once.
+func (w *Writer) drain() {
+	n := 0
+	for {
+		select {
+		case e := <-w.ch:
+			w.write(&e)
+			n++
+			continue
+		default:
+		}
+		break
+	}
+	if n > 0 {
+		w.flush()
 	}
 }
 
