@@ -86,7 +86,8 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 				"--leader-elect=false", "--service-cluster-ip-range="+serviceCIDR,
 				"--root-ca-file="+pk.path("ca.crt"),
 				"--cluster-signing-cert-file="+pk.path("ca.crt"), "--cluster-signing-key-file="+pk.path("ca.key"),
-				// The HPA reads metrics every 15 s as in the reference; keep the default sync.
+				// Room for `lab scale`: thousands of pods created at a useful pace.
+				"--kube-api-qps=300", "--kube-api-burst=600",
 				"--profiling=false", "-v=1")
 		},
 		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.ControllerManager), l.secrets.AdminToken),
@@ -101,7 +102,8 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 				"--authorization-kubeconfig="+kc("scheduler"),
 				"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(p.Scheduler),
 				"--cert-dir="+filepath.Join(dir, "scheduler-certs"),
-				"--leader-elect=false", "--profiling=false", "-v=1")
+				"--leader-elect=false", "--kube-api-qps=300", "--kube-api-burst=600",
+				"--profiling=false", "-v=1")
 		},
 		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.Scheduler), l.secrets.AdminToken),
 	}, {

@@ -32,8 +32,9 @@ type Node struct {
 	DC      string `json:"dc"`
 	Rack    string `json:"rack"`
 	Version string `json:"version"`
-	HostID  string `json:"hostID"`
-	Up      bool   `json:"up"`
+	HostID  string   `json:"hostID"`
+	Up      bool     `json:"up"`
+	Tokens  []string `json:"tokens,omitempty"`
 }
 
 // Keyspace is a keyspace's replication.
@@ -177,8 +178,38 @@ func (t *hostTracker) nodes() []Node {
 	defer t.mu.Unlock()
 	out := make([]Node, 0, len(t.hosts))
 	for k, h := range t.hosts {
-		out = append(out, Node{Addr: k, DC: h.DataCenter(), Rack: h.Rack(), Version: strings.TrimPrefix(h.Version().String(), "v"), HostID: h.HostID(), Up: t.up[k]})
+		out = append(out, Node{Addr: k, DC: h.DataCenter(), Rack: h.Rack(), Version: strings.TrimPrefix(h.Version().String(), "v"), HostID: h.HostID(), Up: t.up[k], Tokens: h.Tokens()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out
+}
+
+// SchemaVersions returns the distinct schema versions the coordinator knows: its own and its
+// peers' (one version means the cluster agrees).
+func (c *Client) SchemaVersions(ctx context.Context) (int, error) {
+	seen := map[string]bool{}
+	var v gocql.UUID
+	if err := c.session.Query("SELECT schema_version FROM system.local").WithContext(ctx).Scan(&v); err != nil {
+		return 0, err
+	}
+	seen[v.String()] = true
+	it := c.session.Query("SELECT schema_version FROM system.peers").WithContext(ctx).Iter()
+	for it.Scan(&v) {
+		seen[v.String()] = true
+	}
+	return len(seen), it.Close()
+}
+
+// UserKeyspaces lists the keyspaces that are not Cassandra's own.
+func (c *Client) UserKeyspaces(ctx context.Context) ([]string, error) {
+	it := c.session.Query("SELECT keyspace_name FROM system_schema.keyspaces").WithContext(ctx).Iter()
+	var out []string
+	var name string
+	for it.Scan(&name) {
+		if name != "system" && !strings.HasPrefix(name, "system_") {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, it.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,8 @@ func Open(t Target) (*sql.DB, error) {
 	}
 	cfg.ReadTimeout, cfg.WriteTimeout = cfg.Timeout, cfg.Timeout
 	cfg.ParseTime = true
+	// Use TLS when the server offers it, so that Status can say whether it is in use.
+	cfg.TLSConfig = "preferred"
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		return nil, err
@@ -65,4 +68,115 @@ func Version(ctx context.Context, db *sql.DB) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// Status is what the console shows of the database.
+type Status struct {
+	Version          string
+	Uptime           time.Duration
+	ThreadsConnected int
+	MaxConnections   int
+	TLSVersion       string // of this connection; "" when plain
+	Replica          *Replica
+	DatabaseSize     int64
+}
+
+// Replica is the replication state of a replica.
+type Replica struct {
+	IORunning, SQLRunning bool
+	LagSeconds            *int64
+	LastError             string
+}
+
+// ReadStatus gathers Status over one connection, within ctx.
+func ReadStatus(ctx context.Context, db *sql.DB, database string) (*Status, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	st := &Status{}
+	if err := conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&st.Version); err != nil {
+		return nil, err
+	}
+	vars := map[string]string{}
+	for _, q := range []string{
+		"SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime','Threads_connected')",
+		"SHOW SESSION STATUS WHERE Variable_name = 'Ssl_version'",
+		"SHOW GLOBAL VARIABLES WHERE Variable_name = 'max_connections'",
+	} {
+		rows, err := conn.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			vars[strings.ToLower(k)] = v
+		}
+		rows.Close()
+	}
+	up, _ := strconv.Atoi(vars["uptime"])
+	st.Uptime = time.Duration(up) * time.Second
+	st.ThreadsConnected, _ = strconv.Atoi(vars["threads_connected"])
+	st.MaxConnections, _ = strconv.Atoi(vars["max_connections"])
+	st.TLSVersion = vars["ssl_version"]
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(SUM(data_length + index_length), 0)
+		FROM information_schema.tables WHERE table_schema = ?`, database).Scan(&st.DatabaseSize); err != nil {
+		return nil, err
+	}
+	st.Replica = readReplica(ctx, conn)
+	return st, nil
+}
+
+// readReplica reads SHOW REPLICA STATUS (SHOW SLAVE STATUS on older servers); nil when the
+// server is not a replica or the user may not ask.
+func readReplica(ctx context.Context, conn *sql.Conn) *Replica {
+	var rows *sql.Rows
+	var err error
+	for _, q := range []string{"SHOW REPLICA STATUS", "SHOW SLAVE STATUS"} {
+		if rows, err = conn.QueryContext(ctx, q); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil || !rows.Next() {
+		return nil
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil
+	}
+	get := func(names ...string) sql.NullString {
+		for i, c := range cols {
+			for _, n := range names {
+				if strings.EqualFold(c, n) {
+					return vals[i]
+				}
+			}
+		}
+		return sql.NullString{}
+	}
+	r := &Replica{
+		IORunning:  get("Replica_IO_Running", "Slave_IO_Running").String == "Yes",
+		SQLRunning: get("Replica_SQL_Running", "Slave_SQL_Running").String == "Yes",
+		LastError:  get("Last_Error", "Last_SQL_Error").String,
+	}
+	if lag := get("Seconds_Behind_Source", "Seconds_Behind_Master"); lag.Valid {
+		if n, err := strconv.ParseInt(lag.String, 10, 64); err == nil {
+			r.LagSeconds = &n
+		}
+	}
+	return r
 }

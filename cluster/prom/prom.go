@@ -37,3 +37,9 @@ func (c *Client) Query(ctx context.Context, q string) (model.Value, error) {
 	v, _, _, err := c.api.Query(ctx, q, time.Now())
 	return v, err
 }
+
+// QueryRange evaluates q from start to end at step.
+func (c *Client) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (model.Value, error) {
+	v, _, _, err := c.api.QueryRange(ctx, q, v1.Range{Start: start, End: end, Step: step})
+	return v, err
+}
