@@ -1,0 +1,420 @@
+package ops
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// healthySnapshot is deploy/base running as it should, with a healthy ring and database.
+func healthySnapshot(t testing.TB) Snapshot {
+	t.Helper()
+	topo, nodes, events := Discover(baseObjects(t), DefaultSelectors(), testNow)
+	var sources []SourceState
+	for _, n := range []string{SourceKube, SourceCassandra, SourceMySQL, SourcePrometheus} {
+		sources = append(sources, SourceState{Name: n, Endpoint: n + ".test", Synced: true, LastSuccess: testNow.Add(-2 * time.Second),
+			LastAttempt: testNow.Add(-2 * time.Second)})
+	}
+	ks := func(name string) KeyspaceState {
+		return KeyspaceState{Name: name, Strategy: StrategySimple, ReplicationFactor: 3, Quorum: 2, ReplicasUp: 3, QuorumReachable: true}
+	}
+	lag := int64(0)
+	return Snapshot{
+		Taken: testNow, Namespace: "apim", Sources: sources, Topology: topo, Nodes: nodes, Events: events,
+		Cassandra: CassandraState{
+			Nodes: []CassandraNode{
+				{Address: "127.0.0.1", DC: "dc1", Rack: "rack1", Up: true},
+				{Address: "127.0.0.2", DC: "dc1", Rack: "rack1", Up: true},
+				{Address: "127.0.0.3", DC: "dc1", Rack: "rack1", Up: true},
+			},
+			SchemaVersions: 1,
+			Keyspaces:      []KeyspaceState{ks("apim_default"), ks("t_apim_default"), {Name: "system_auth", Strategy: StrategySimple, ReplicationFactor: 1, Quorum: 1, ReplicasUp: 1, QuorumReachable: true}},
+		},
+		MySQL: MySQLState{Reachable: true, Version: "10.11.6-MariaDB", ThreadsConnected: 12, MaxConnections: 151, TLS: true,
+			Replica: &ReplicaState{IORunning: true, SQLRunning: true, LagSeconds: &lag}},
+		Traffic: TrafficState{Groups: []TrafficSeries{{Group: "default", RPS: 120}}},
+	}
+}
+
+func TestHealthyDeployBaseHasNoErrorOrWarning(t *testing.T) {
+	for _, f := range Check(healthySnapshot(t)) {
+		t.Errorf("unexpected finding on a healthy deploy/base: %+v", f)
+	}
+}
+
+// mutators reach into the healthy snapshot.
+func traffic(s *Snapshot) *Workload { return &s.Topology.Groups[0].Traffic[0] }
+func apimgr(s *Snapshot) *Workload  { return &s.Topology.Groups[0].APIManager[0] }
+func anmW(s *Snapshot) *Workload    { return &s.Topology.ANM[0] }
+func source(s *Snapshot, name string) *SourceState {
+	for i := range s.Sources {
+		if s.Sources[i].Name == name {
+			return &s.Sources[i]
+		}
+	}
+	panic(name)
+}
+
+type ruleCase struct {
+	name   string
+	mutate func(*Snapshot)
+	id     string
+	// subject and text must appear in the finding's subject and message.
+	subject, text string
+	// absent lists IDs that must not appear (e.g. the data checks of a source that never synced).
+	absent []string
+}
+
+func ruleCases() []ruleCase {
+	return []ruleCase{
+		{"kube source failing", func(s *Snapshot) { source(s, SourceKube).Error = "connection refused" },
+			"SRC-001", "source kube", "connection refused", nil},
+		{"cassandra never synced: no ring findings", func(s *Snapshot) {
+			src := source(s, SourceCassandra)
+			src.Synced, src.Error, src.LastSuccess = false, "dial tcp 127.0.0.1:9042: connect: connection refused", time.Time{}
+			s.Cassandra = CassandraState{}
+		}, "SRC-002", "source cassandra", "last success never", []string{"CASS-001", "CASS-005"}},
+		{"prometheus stale", func(s *Snapshot) {
+			src := source(s, SourcePrometheus)
+			src.Stale, src.LastSuccess = true, testNow.Add(-5*time.Minute)
+		}, "SRC-003", "source prometheus", "5m0s ago", nil},
+		{"kube not synced yet: no topology findings", func(s *Snapshot) {
+			source(s, SourceKube).Synced = false
+			s.Topology = Topology{}
+		}, "SRC-004", "source kube", "not delivered data yet", []string{"ANM-001", "TRF-001", "ING-005"}},
+		{"source not observed at all", func(s *Snapshot) { s.Sources = s.Sources[:3] },
+			"SRC-004", "source prometheus", "not observed", nil},
+		{"two cassandra nodes", func(s *Snapshot) { s.Cassandra.Nodes = s.Cassandra.Nodes[:2] },
+			"CASS-001", "cassandra ring", "2 Cassandra node(s) known [127.0.0.1 127.0.0.2]", nil},
+		{"cassandra node down", func(s *Snapshot) { s.Cassandra.Nodes[1].Up = false },
+			"CASS-002", "cassandra node 127.0.0.2", "is down", nil},
+		{"keyspace RF 1", func(s *Snapshot) { s.Cassandra.Keyspaces[0].ReplicationFactor = 1 },
+			"CASS-003", "keyspace apim_default", "replication factor 1", nil},
+		{"keyspace strategy", func(s *Snapshot) { s.Cassandra.Keyspaces[1].Strategy = "LocalStrategy" },
+			"CASS-004", "keyspace t_apim_default", `"LocalStrategy"`, nil},
+		{"quorum lost", func(s *Snapshot) {
+			s.Cassandra.Nodes[0].Up, s.Cassandra.Nodes[1].Up = false, false
+			s.Cassandra.Keyspaces[0].ReplicasUp, s.Cassandra.Keyspaces[0].QuorumReachable = 1, false
+		}, "CASS-005", "keyspace apim_default", "QUORUM needs 2 of 3 replicas but only 1 are up", nil},
+		{"schema disagreement", func(s *Snapshot) { s.Cassandra.SchemaVersions = 2 },
+			"CASS-006", "cassandra ring", "2 different schema versions", nil},
+		{"mysql unreachable", func(s *Snapshot) {
+			s.MySQL.Reachable = false
+			source(s, SourceMySQL).Error = "dial tcp 127.0.0.1:3306: i/o timeout"
+		}, "SQL-001", "mysql", "i/o timeout", []string{"SRC-002", "SQL-002"}},
+		{"mysql without TLS", func(s *Snapshot) { s.MySQL.TLS = false }, "SQL-002", "mysql", "not encrypted", nil},
+		{"mysql connections", func(s *Snapshot) { s.MySQL.ThreadsConnected = 130 },
+			"SQL-003", "mysql", "130 of max_connections 151 in use (86 %", nil},
+		{"replica stopped", func(s *Snapshot) {
+			s.MySQL.Replica.SQLRunning = false
+			s.MySQL.Replica.LastError = "Duplicate entry '7' for key 'PRIMARY'"
+		}, "SQL-004", "mysql replica", "Duplicate entry", nil},
+		{"replica lag", func(s *Snapshot) { lag := int64(600); s.MySQL.Replica.LagSeconds = &lag },
+			"SQL-005", "mysql replica", "600 s behind", nil},
+		{"no ANM", func(s *Snapshot) { s.Topology.ANM = nil }, "ANM-001", "namespace apim", "no Admin Node Manager", nil},
+		{"ANM not ready", func(s *Snapshot) {
+			w := anmW(s)
+			w.Ready = 0
+			w.Pods[0].Ready, w.Pods[0].Reason = false, "Unschedulable"
+		}, "ANM-002", "deployment/anm", "0 pods ready", nil},
+		{"no groups", func(s *Snapshot) { s.Topology.Groups = nil }, "TRF-001", "namespace apim", "no API gateway group", nil},
+		{"group without traffic", func(s *Snapshot) { s.Topology.Groups[0].Traffic = nil; s.Topology.Groups[0].HPA = nil },
+			"TRF-001", "group default", "no traffic gateways", nil},
+		{"traffic scaled to 1", func(s *Snapshot) {
+			w := traffic(s)
+			w.Desired, w.Ready, w.Available, w.Current, w.Updated = 1, 1, 1, 1, 1
+			w.Pods = w.Pods[:1]
+		}, "TRF-002", "deployment/traffic", "asks for 1 replica", nil},
+		{"traffic ready below 3", func(s *Snapshot) {
+			w := traffic(s)
+			w.Ready = 1
+			w.Pods[1].Ready, w.Pods[1].Reason = false, "CrashLoopBackOff"
+			w.Pods[2].Ready, w.Pods[2].Reason = false, "Unschedulable"
+		}, "TRF-003", "deployment/traffic", "1 ready of 3 desired", nil},
+		{"no HPA", func(s *Snapshot) { s.Topology.Groups[0].HPA = nil }, "HPA-001", "deployment/traffic", "no HorizontalPodAutoscaler", nil},
+		{"HPA target 50", func(s *Snapshot) { s.Topology.Groups[0].HPA.CPUTargetPercent = 50 }, "HPA-002", "hpa/traffic", "CPU target of 50 %", nil},
+		{"HPA memory only", func(s *Snapshot) { s.Topology.Groups[0].HPA.CPUTargetPercent = 0 }, "HPA-002", "hpa/traffic", "no CPU utilisation target", nil},
+		{"HPA min 1", func(s *Snapshot) { s.Topology.Groups[0].HPA.Min = 1 }, "HPA-003", "hpa/traffic", "minReplicas is 1", nil},
+		{"HPA without metrics", func(s *Snapshot) {
+			h := s.Topology.Groups[0].HPA
+			h.CPUCurrentPercent = nil
+			h.Conditions[1] = Condition{Type: "ScalingActive", Status: "False", Reason: "FailedGetResourceMetric",
+				Message: "the HPA was unable to compute the replica count: failed to get cpu utilization"}
+		}, "HPA-004", "hpa/traffic", "FailedGetResourceMetric", nil},
+		{"HPA not able to scale", func(s *Snapshot) {
+			s.Topology.Groups[0].HPA.Conditions[0] = Condition{Type: "AbleToScale", Status: "False", Reason: "FailedGetScale",
+				Message: "deployments/scale.apps \"traffic\" not found"}
+		}, "HPA-005", "hpa/traffic", "FailedGetScale", nil},
+		{"HPA at max", func(s *Snapshot) { h := s.Topology.Groups[0].HPA; h.Current, h.Desired = 12, 12 },
+			"HPA-006", "hpa/traffic", "runs 12 replicas, its maximum (12)", nil},
+		{"no limits", func(s *Snapshot) { apimgr(s).CPULimit, apimgr(s).MemoryLimit = "", "" },
+			"WKL-001", "deployment/apimgr", "no cpu limit, memory limit", nil},
+		{"no readiness", func(s *Snapshot) { anmW(s).ReadinessProbe = false }, "WKL-002", "deployment/anm", "no readinessProbe", nil},
+		{"no liveness", func(s *Snapshot) { traffic(s).LivenessProbe = false }, "WKL-003", "deployment/traffic", "no livenessProbe", nil},
+		{"traffic without anti-affinity", func(s *Snapshot) { traffic(s).AntiAffinityHost = false },
+			"WKL-004", "deployment/traffic", "no pod anti-affinity on kubernetes.io/hostname", nil},
+		{"replicated apimgr without anti-affinity", func(s *Snapshot) { apimgr(s).Desired = 2 },
+			"WKL-005", "deployment/apimgr", "runs 2 replicas", nil},
+		{"traffic without zone spread", func(s *Snapshot) { traffic(s).AntiAffinityZone = false },
+			"WKL-006", "deployment/traffic", "zones", nil},
+		{"pods on one node", func(s *Snapshot) {
+			for i := range traffic(s).Pods {
+				traffic(s).Pods[i].Node, traffic(s).Pods[i].Zone = "apim-1", "zone-1"
+			}
+		}, "WKL-007", "deployment/traffic", "all 3 running pods of deployment/traffic are on node apim-1", nil},
+		{"pods in one zone", func(s *Snapshot) {
+			for i := range traffic(s).Pods {
+				traffic(s).Pods[i].Zone = "zone-2"
+			}
+		}, "WKL-008", "deployment/traffic", "are in zone zone-2", nil},
+		{"not pinned", func(s *Snapshot) { apimgr(s).NodePool = "" }, "WKL-009", "deployment/apimgr", "not pinned", nil},
+		{"no pool labels", func(s *Snapshot) {
+			for i := range s.Nodes {
+				s.Nodes[i].Pool = ""
+			}
+			for _, w := range []*Workload{traffic(s), apimgr(s), anmW(s)} {
+				w.NodePool = ""
+			}
+		}, "WKL-010", "nodes", "none of the 4 nodes", []string{"WKL-009"}},
+		{"recreate strategy", func(s *Snapshot) {
+			traffic(s).Strategy, traffic(s).MaxSurge, traffic(s).MaxUnavailable = "Recreate", "", ""
+		},
+			"WKL-011", "deployment/traffic", "strategy Recreate", nil},
+		{"default surge", func(s *Snapshot) { anmW(s).MaxSurge, anmW(s).MaxUnavailable = "25%", "25%" },
+			"WKL-011", "deployment/anm", `maxSurge "25%" maxUnavailable "25%"`, nil},
+		{"no room for the surge", func(s *Snapshot) {
+			for i := range s.Nodes {
+				if s.Nodes[i].Pool == "apimpool" {
+					s.Nodes[i].CPURequested = s.Nodes[i].CPUAllocatable - 500
+				}
+			}
+		}, "WKL-012", "deployment/traffic", "most free: apim-1 with 500m cpu", nil},
+		{"pool has no ready node", func(s *Snapshot) {
+			for i := range s.Nodes {
+				if s.Nodes[i].Pool == "apimpool" {
+					s.Nodes[i].Ready = false
+				}
+			}
+		}, "WKL-012", "deployment/traffic", "there are no Ready nodes of pool apimpool", nil},
+		{"pod not ready", func(s *Snapshot) {
+			p := &traffic(s).Pods[0]
+			p.Ready, p.Reason, p.Phase = false, "Unschedulable", "Pending"
+		}, "WKL-013", "deployment/traffic", "1 pod(s) not ready: traffic-7d9f8-0 Unschedulable", nil},
+		{"restarts", func(s *Snapshot) { traffic(s).Pods[2].Restarts = 7 }, "WKL-014", "deployment/traffic", "(7 restarts)", nil},
+		{"crash loop", func(s *Snapshot) {
+			p := &apimgr(s).Pods[0]
+			p.Ready, p.Reason = false, "CrashLoopBackOff"
+		}, "WKL-015", "deployment/apimgr", "apimgr-7d9f8-0 CrashLoopBackOff", []string{"WKL-013"}},
+		{"image pull", func(s *Snapshot) {
+			p := &traffic(s).Pods[1]
+			p.Ready, p.Reason, p.Phase = false, "ImagePullBackOff", "Pending"
+		}, "WKL-015", "deployment/traffic", "ImagePullBackOff", nil},
+		{"paused", func(s *Snapshot) { traffic(s).Paused = true }, "WKL-016", "deployment/traffic", "paused at revision 2", nil},
+		{"stuck rollout", func(s *Snapshot) {
+			traffic(s).Conditions[1] = Condition{Type: "Progressing", Status: "False", Reason: "ProgressDeadlineExceeded",
+				Message: `ReplicaSet "traffic-5b7" has timed out progressing.`}
+		}, "WKL-017", "deployment/traffic", "has timed out progressing", nil},
+		{"node not ready", func(s *Snapshot) { s.Nodes[1].Ready = false }, "NODE-001", "node/apim-2", "is not Ready", nil},
+		{"host without TLS", func(s *Snapshot) { s.Topology.Ingress[0].TLSHosts = s.Topology.Ingress[0].TLSHosts[:2] },
+			"ING-001", "ingress/apim", "host api.apim.example.test", nil},
+		{"TLS unset", func(s *Snapshot) { s.Topology.Ingress[0].MinTLS = "" }, "ING-002", "ingress/apim", "does not state", nil},
+		{"TLS 1.0 allowed", func(s *Snapshot) { s.Topology.Ingress[0].MinTLS = "TLSv1" }, "ING-003", "ingress/apim", "allows TLSv1;", nil},
+		{"TLS 1.1 allowed", func(s *Snapshot) { s.Topology.Ingress[0].MinTLS = "TLSv1.1" }, "ING-003", "ingress/apim", "allows TLSv1.1", nil},
+		{"anm host missing", func(s *Snapshot) {
+			ing := &s.Topology.Ingress[0]
+			ing.Hosts, ing.TLSHosts = ing.Hosts[1:], ing.TLSHosts[1:]
+		}, "ING-004", "ingress", `"anm."`, nil},
+		{"no ingress", func(s *Snapshot) { s.Topology.Ingress = nil }, "ING-005", "namespace apim", "no Ingress", []string{"ING-004"}},
+		{"no traffic data", func(s *Snapshot) { s.Traffic = TrafficState{NoData: true} }, "PROM-001", "prometheus", "no gateway traffic", nil},
+	}
+}
+
+func TestRules(t *testing.T) {
+	rules := map[string]Rule{}
+	for _, r := range Rules() {
+		rules[r.ID] = r
+	}
+	healthy := map[string]bool{}
+	for _, f := range Check(healthySnapshot(t)) {
+		healthy[f.ID] = true
+	}
+	covered := map[string]bool{}
+	for _, tc := range ruleCases() {
+		t.Run(tc.id+" "+tc.name, func(t *testing.T) {
+			if healthy[tc.id] {
+				t.Fatalf("%s already fires on the healthy snapshot", tc.id)
+			}
+			s := healthySnapshot(t)
+			tc.mutate(&s)
+			findings := Check(s)
+			var hit *Finding
+			for i, f := range findings {
+				if f.ID == tc.id && strings.Contains(f.Subject, tc.subject) && strings.Contains(f.Message, tc.text) {
+					hit = &findings[i]
+				}
+				for _, a := range tc.absent {
+					if f.ID == a {
+						t.Errorf("%s must not fire here: %+v", a, f)
+					}
+				}
+			}
+			if hit == nil {
+				t.Fatalf("no %s with subject %q and text %q in:\n%s", tc.id, tc.subject, tc.text, dump(findings))
+			}
+			r, ok := rules[hit.ID]
+			if !ok || r.Severity != hit.Severity {
+				t.Errorf("finding %s has severity %s, rule says %+v", hit.ID, hit.Severity, r)
+			}
+			if hit.Fix == "" {
+				t.Errorf("%s has no fix", hit.ID)
+			}
+			covered[tc.id] = true
+		})
+	}
+	for id := range rules {
+		if !covered[id] {
+			t.Errorf("rule %s has no test case", id)
+		}
+	}
+}
+
+func dump(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "  %s %s %s: %s\n", f.Severity, f.ID, f.Subject, f.Message)
+	}
+	return b.String()
+}
+
+func TestRulesListed(t *testing.T) {
+	rules := Rules()
+	seen := map[string]bool{}
+	for i, r := range rules {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule %s", r.ID)
+		}
+		seen[r.ID] = true
+		if r.Title == "" || r.Severity.Rank() == 0 {
+			t.Errorf("incomplete rule %+v", r)
+		}
+		if i > 0 && rules[i-1].ID >= r.ID {
+			t.Errorf("rules not sorted at %s", r.ID)
+		}
+	}
+	if len(rules) != len(allRules) {
+		t.Errorf("Rules() returned %d, want %d", len(rules), len(allRules))
+	}
+}
+
+func TestCheckOrder(t *testing.T) {
+	s := healthySnapshot(t)
+	s.Topology.Ingress[0].MinTLS = ""                   // ING-002 warning
+	traffic(&s).Paused = true                           // WKL-016 info
+	s.Cassandra.Nodes[2].Up = false                     // CASS-002 error
+	s.Cassandra.Nodes[1].Up = false                     // CASS-002 error
+	s.MySQL.TLS = false                                 // SQL-002 warning
+	source(&s, SourceKube).Error = "watch closed early" // SRC-001 error
+	got := Check(s)
+	var ids []string
+	for _, f := range got {
+		ids = append(ids, f.ID+" "+f.Subject)
+	}
+	want := []string{
+		"CASS-002 cassandra node 127.0.0.2", "CASS-002 cassandra node 127.0.0.3", "SRC-001 source kube",
+		"ING-002 ingress/apim", "SQL-002 mysql",
+		"WKL-016 deployment/traffic",
+	}
+	if strings.Join(ids, "\n") != strings.Join(want, "\n") {
+		t.Errorf("order:\n%s\nwant:\n%s", strings.Join(ids, "\n"), strings.Join(want, "\n"))
+	}
+	if !sort.SliceIsSorted(got, func(a, b int) bool { return got[a].Severity.Rank() > got[b].Severity.Rank() }) {
+		t.Error("not most severe first")
+	}
+}
+
+func TestCheckEmptySnapshot(t *testing.T) {
+	// Nothing observed: only "not observed" source findings, no panics, no invented problems.
+	got := Check(Snapshot{Taken: testNow})
+	if len(got) != 4 {
+		t.Fatalf("got:\n%s", dump(got))
+	}
+	for _, f := range got {
+		if f.ID != "SRC-004" {
+			t.Errorf("unexpected %+v", f)
+		}
+	}
+}
+
+func TestStartingPodIsNotAProblem(t *testing.T) {
+	s := healthySnapshot(t)
+	p := &traffic(&s).Pods[0]
+	p.Ready, p.Reason, p.Created = false, "ContainerCreating", testNow.Add(-30*time.Second)
+	for _, f := range Check(s) {
+		if f.ID == "WKL-013" {
+			t.Errorf("a pod started 30 s ago is reported: %+v", f)
+		}
+	}
+	p.Created = testNow.Add(-10 * time.Minute)
+	found := false
+	for _, f := range Check(s) {
+		found = found || f.ID == "WKL-013"
+	}
+	if !found {
+		t.Error("a pod still creating after 10 minutes is not reported")
+	}
+}
+
+func TestSingleReplicaWorkloadsNeedNoAntiAffinity(t *testing.T) {
+	s := healthySnapshot(t)
+	if anmW(&s).AntiAffinityHost || apimgr(&s).AntiAffinityHost {
+		t.Fatal("fixture changed: deploy/base anm/apimgr have no anti-affinity")
+	}
+	for _, f := range Check(s) {
+		if f.ID == "WKL-005" {
+			t.Errorf("%+v", f)
+		}
+	}
+}
+
+func TestAppGatewayFixUsesSSLPolicy(t *testing.T) {
+	s := healthySnapshot(t)
+	s.Topology.Ingress[0].Class = "azure/application-gateway"
+	s.Topology.Ingress[0].MinTLS = "TLSv1"
+	for _, f := range Check(s) {
+		if f.ID == "ING-003" && !strings.Contains(f.Fix, appGwSSLPolicy) {
+			t.Errorf("fix = %s", f.Fix)
+		}
+	}
+}
+
+func TestTrafficScaleFixDependsOnHPA(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Snapshot)
+		want   string
+	}{
+		{"HPA min already 3", func(s *Snapshot) {}, "kubectl -n apim scale deployment/traffic --replicas=3 (hpa/traffic"},
+		{"HPA min 1", func(s *Snapshot) { s.Topology.Groups[0].HPA.Min = 1 },
+			`kubectl -n apim patch hpa traffic -p '{"spec":{"minReplicas":3}}', then kubectl -n apim scale deployment/traffic --replicas=3`},
+		{"no HPA", func(s *Snapshot) { s.Topology.Groups[0].HPA = nil }, "kubectl -n apim scale deployment/traffic --replicas=3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := healthySnapshot(t)
+			w := traffic(&s)
+			w.Desired, w.Ready = 1, 1
+			tt.mutate(&s)
+			var fix string
+			for _, f := range Check(s) {
+				if f.ID == "TRF-002" {
+					fix = f.Fix
+				}
+			}
+			if !strings.HasPrefix(fix, tt.want) {
+				t.Errorf("fix = %q, want prefix %q", fix, tt.want)
+			}
+		})
+	}
+}
