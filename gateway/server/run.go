@@ -98,6 +98,10 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	if err != nil {
 		return ExitError, err
 	}
+	flt, err := faultFromEnv(lookup)
+	if err != nil {
+		return ExitUsage, err
+	}
 	log.Info("starting apigw", "imageTag", o.ImageTag, "listen", hostPort(o.ListenIP, o.Port),
 		"admin", hostPort(o.ListenIP, o.AdminPort), "tls", tlsCfg != nil, "memoryLimit", limit)
 
@@ -126,6 +130,10 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 			c()
 		}
 	}()
+	if flt.active() {
+		log.Warn("fault injection on", "neverReady", flt.neverReady, "errorRate", flt.errorRate)
+		a.main = flt.wrap(a.main, pol, m)
+	}
 
 	// Listen before announcing readiness: a port in use is a startup error, not a log line.
 	mainLn, err := net.Listen("tcp", hostPort(o.ListenIP, o.Port))
