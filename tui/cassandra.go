@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+// cassandraView shows the ring's nodes and each keyspace's replication and QUORUM.
+type cassandraView struct {
+	c      *common
+	snap   *ops.Snapshot
+	pager  pager
+	width  int
+	height int
+}
+
+func newCassandraView(c *common) *cassandraView { return &cassandraView{c: c, pager: pager{c: c}} }
+
+func (v *cassandraView) Name() string                { return "cassandra" }
+func (v *cassandraView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *cassandraView) Refresh()                    {}
+
+func (v *cassandraView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceCassandra), 0))
+	v.rebuild()
+}
+
+func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+
+// nodesUp counts the ring's nodes that are up.
+func nodesUp(cs *ops.CassandraState) int {
+	n := 0
+	for _, nd := range cs.Nodes {
+		if nd.Up {
+			n++
+		}
+	}
+	return n
+}
+
+// schemaStatus says whether the up nodes agree on the schema.
+func schemaStatus(cs *ops.CassandraState) (string, tone) {
+	switch {
+	case cs.SchemaVersions == 1:
+		return "schema agreed", toneOK
+	case cs.SchemaVersions > 1:
+		return fmt.Sprintf("schema disagreement (%d versions)", cs.SchemaVersions), toneBad
+	}
+	return "schema unknown", toneMuted
+}
+
+// quorumStatus is a keyspace's QUORUM verdict: "QUORUM ok" or "QUORUM LOST".
+func quorumStatus(ks *ops.KeyspaceState) (string, tone) {
+	if ks.QuorumReachable {
+		return "QUORUM ok", toneOK
+	}
+	return "QUORUM LOST", toneBad
+}
+
+// sortedKeyspaces puts keyspaces that lost QUORUM first, then by name.
+func sortedKeyspaces(kss []ops.KeyspaceState) []ops.KeyspaceState {
+	out := append([]ops.KeyspaceState(nil), kss...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].QuorumReachable != out[j].QuorumReachable {
+			return !out[i].QuorumReachable
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func (v *cassandraView) rebuild() {
+	if v.snap == nil || v.width == 0 {
+		return
+	}
+	st := &v.c.styles
+	cs := &v.snap.Cassandra
+	w := v.width
+	up := nodesUp(cs)
+	upTone := toneOK
+	if up < len(cs.Nodes) {
+		upTone = toneBad
+	}
+	schema, schTone := schemaStatus(cs)
+	lines := []string{
+		st.PanelTitle.Render("Nodes") + "  " + st.status(upTone, fmt.Sprintf("%d/%d up", up, len(cs.Nodes))) + "  " + st.status(schTone, schema),
+	}
+	if len(cs.Nodes) == 0 {
+		lines = append(lines, "  "+st.Muted.Render("no nodes known"))
+	} else {
+		rows := make([][]cell, len(cs.Nodes))
+		for i, n := range cs.Nodes {
+			status := cell{text: "✓ up", tone: toneOK}
+			if !n.Up {
+				status = cell{text: "✗ down", tone: toneBad}
+			}
+			rows[i] = []cell{status, {text: n.Address}, {text: n.DC}, {text: n.Rack}, {text: n.Version}, {text: n.HostID, tone: toneMuted}}
+		}
+		lines = append(lines, grid(st, 2, w, []string{"STATUS", "ADDRESS", "DC", "RACK", "VERSION", "HOST ID"}, rows)...)
+	}
+	lost := 0
+	for _, ks := range cs.Keyspaces {
+		if !ks.QuorumReachable {
+			lost++
+		}
+	}
+	ksTone, ksWord := toneOK, fmt.Sprintf("QUORUM ok on all %d", len(cs.Keyspaces))
+	if lost > 0 {
+		ksTone, ksWord = toneBad, fmt.Sprintf("QUORUM LOST on %d of %d", lost, len(cs.Keyspaces))
+	}
+	lines = append(lines, "", st.PanelTitle.Render("Keyspaces")+"  "+st.status(ksTone, ksWord))
+	if len(cs.Keyspaces) == 0 {
+		lines = append(lines, "  "+st.Muted.Render("no keyspaces known"))
+	} else {
+		kss := sortedKeyspaces(cs.Keyspaces)
+		rows := make([][]cell, len(kss))
+		for i, ks := range kss {
+			q, qt := quorumStatus(&ks)
+			rows[i] = []cell{
+				{text: qt.symbol() + " " + q, tone: qt},
+				{text: ks.Name},
+				{text: strconv.Itoa(ks.ReplicationFactor)},
+				{text: fmt.Sprintf("%d of %d needed", ks.ReplicasUp, ks.Quorum)},
+				{text: ks.Strategy, tone: toneMuted},
+			}
+		}
+		lines = append(lines, grid(st, 2, w, []string{"QUORUM", "KEYSPACE", "RF", "REPLICAS UP", "STRATEGY"}, rows)...)
+	}
+	v.pager.SetLines(lines)
+}
+
+func (v *cassandraView) View() string {
+	return viewTitle(v.c, v.width, "Cassandra", "", v.snap, ops.SourceCassandra) + "\n" + v.pager.View()
+}
+
+func (v *cassandraView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
+func (v *cassandraView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }

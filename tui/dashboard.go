@@ -1,0 +1,507 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+// wideWidth is the width from which the dashboard lays panels out in two columns.
+const wideWidth = 120
+
+// dashboardView is the default view: every source's state on one screen, in panels that
+// stack on a narrow terminal and stand side by side on a wide one.
+type dashboardView struct {
+	c      *common
+	snap   *ops.Snapshot
+	// worst maps a finding's subject ("deployment/traffic") to its most severe finding, so a
+	// workload line can point at what the checks say about it.
+	worst map[string]ops.Finding
+	body   string // the laid-out panels, built in Update
+	width  int
+	height int
+}
+
+func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
+
+func (v *dashboardView) Name() string                { return "dashboard" }
+func (v *dashboardView) SetSnapshot(s *ops.Snapshot) {
+	v.snap = s
+	v.worst = map[string]ops.Finding{}
+	for _, f := range s.Findings {
+		if cur, ok := v.worst[f.Subject]; !ok || f.Severity.Rank() > cur.Severity.Rank() {
+			v.worst[f.Subject] = f
+		}
+	}
+	v.rebuild()
+}
+
+// findingMark is " ✗ APIM-GW-004" when a finding is about one of the workloads, else "".
+func (v *dashboardView) findingMark(wls ...*ops.Workload) string {
+	var worst *ops.Finding
+	for _, wl := range wls {
+		if wl == nil {
+			continue
+		}
+		if f, ok := v.worst[strings.ToLower(wl.Kind)+"/"+wl.Name]; ok && (worst == nil || f.Severity.Rank() > worst.Severity.Rank()) {
+			worst = &f
+		}
+	}
+	if worst == nil || worst.Severity.Rank() < ops.SeverityWarning.Rank() {
+		return ""
+	}
+	t := severityTone(worst.Severity)
+	return "  " + v.c.styles.paint(t, t.symbol()+" "+worst.ID)
+}
+func (v *dashboardView) Refresh()                    { v.rebuild() }
+func (v *dashboardView) SetSize(w, h int)            { v.width, v.height = w, h; v.rebuild() }
+func (v *dashboardView) Update(tea.KeyPressMsg) tea.Cmd {
+	return nil
+}
+func (v *dashboardView) View() string { return v.body }
+
+func (v *dashboardView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Quit}
+}
+
+func (v *dashboardView) FullHelp() [][]key.Binding {
+	return [][]key.Binding{v.c.keys.globalKeys()}
+}
+
+// block is something the dashboard stacks: a panel, or two panels side by side.
+type block interface {
+	need() int
+	render(h int) []string
+}
+
+// panel is a titled block of lines whose title carries its source's freshness.
+type panel struct {
+	c     *common
+	w     int
+	title string
+	extra string
+	src   *ops.SourceState
+	lines []string
+	more  string // where the rest is: "… 3 more — :findings"
+}
+
+func (p *panel) need() int { return 1 + max(len(p.lines), 1) }
+
+// withBanner puts the source's error, if any, first among the panel's lines.
+func (p *panel) withBanner() *panel {
+	if b := sourceBanner(p.c, p.w, p.src); b != nil {
+		p.lines = append(b, p.lines...)
+	}
+	return p
+}
+
+func (p *panel) render(h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	out := []string{titleBar(p.c, p.w, p.title, p.extra, p.src)}
+	lines := p.lines
+	if len(lines) > h-1 && h > 1 {
+		cut := len(lines) - (h - 2)
+		lines = append(append([]string(nil), lines[:h-2]...),
+			p.c.styles.Muted.Render(fmt.Sprintf("  … %d more — %s", cut, p.more)))
+	}
+	for _, l := range lines {
+		if len(out) == h {
+			break
+		}
+		out = append(out, fit(l, p.w))
+	}
+	for len(out) < h {
+		out = append(out, strings.Repeat(" ", p.w))
+	}
+	return out
+}
+
+// pair is two panels side by side, one column apart.
+type pair struct{ a, b *panel }
+
+func (p pair) need() int { return max(p.a.need(), p.b.need()) }
+
+func (p pair) render(h int) []string {
+	a, b := p.a.render(h), p.b.render(h)
+	out := make([]string, h)
+	for i := range out {
+		out[i] = a[i] + " " + b[i]
+	}
+	return out
+}
+
+// stack lays blocks out top to bottom in h lines. Each block first gets its title and one
+// line; the lines left over go round the blocks one at a time, so when space is short every
+// panel still shows its most important line and its freshness.
+func stack(blocks []block, w, h int) []string {
+	alloc := make([]int, len(blocks))
+	need := make([]int, len(blocks))
+	used := 0
+	for i, b := range blocks {
+		need[i] = b.need()
+		alloc[i] = min(need[i], 2)
+		used += alloc[i]
+	}
+	for i := len(blocks) - 1; i >= 0 && used > h; i-- {
+		// Not even a title and a line each: give the last blocks only a title, then nothing.
+		for alloc[i] > 0 && used > h {
+			alloc[i]--
+			used--
+		}
+	}
+	for more := true; more && used < h; {
+		more = false
+		for i := range blocks {
+			if alloc[i] < need[i] && used < h {
+				alloc[i]++
+				used++
+				more = true
+			}
+		}
+	}
+	out := make([]string, 0, h)
+	for i, b := range blocks {
+		out = append(out, b.render(alloc[i])...)
+	}
+	for len(out) < h {
+		out = append(out, strings.Repeat(" ", w))
+	}
+	return out
+}
+
+func (v *dashboardView) rebuild() {
+	if v.snap == nil || v.width == 0 || v.height == 0 {
+		v.body = ""
+		return
+	}
+	w, h := v.width, v.height
+	var lines []string
+	if w >= wideWidth {
+		lw := w * 3 / 5
+		rw := w - lw - 1
+		left := stack([]block{v.topology(lw).withBanner(), v.hpa(lw), v.traffic(lw).withBanner()}, lw, h)
+		right := stack([]block{v.cassandra(rw).withBanner(), v.mysql(rw).withBanner(), v.findings(rw)}, rw, h)
+		lines = make([]string, h)
+		for i := range lines {
+			lines[i] = left[i] + " " + right[i]
+		}
+	} else {
+		half := (w - 1) / 2
+		lines = stack([]block{
+			v.topology(w).withBanner(), v.hpa(w),
+			pair{v.cassandra(half).withBanner(), v.mysql(w - half - 1).withBanner()},
+			v.traffic(w).withBanner(), v.findings(w),
+		}, w, h)
+	}
+	v.body = padLines(lines, w, h)
+}
+
+func (v *dashboardView) source(name string) *ops.SourceState {
+	s := v.snap.Source(name)
+	return &s
+}
+
+// workloadStatus sums a workload up: ready/desired and a word for its state.
+func workloadStatus(wl *ops.Workload) (string, tone) {
+	rd := fmt.Sprintf("%d/%d", wl.Ready, wl.Desired)
+	switch {
+	case wl.Paused:
+		return rd + " paused", toneWarn
+	case wl.RolloutInProgress:
+		return rd + " rolling", toneBusy
+	case wl.Desired == 0:
+		return rd + " scaled to 0", toneWarn
+	case wl.Ready == 0:
+		return rd + " down", toneBad
+	case wl.Ready < wl.Desired:
+		return rd + " degraded", toneWarn
+	}
+	return rd + " ready", toneOK
+}
+
+// topoLine is one line of the topology panel: a workload with its group and role.
+type topoLine struct {
+	group, role string
+	wl          *ops.Workload
+}
+
+func (v *dashboardView) topology(w int) *panel {
+	st := &v.c.styles
+	t := &v.snap.Topology
+	p := &panel{c: v.c, w: w, title: "Topology", src: v.source(ops.SourceKube), more: ":pods"}
+	if len(t.ANM) == 0 {
+		p.lines = append(p.lines, st.status(toneBad, "no Admin Node Manager found"))
+	}
+	if len(t.Groups) == 0 {
+		p.lines = append(p.lines, st.status(toneWarn, "no gateway groups found"))
+	}
+	groupW := 3
+	for _, g := range t.Groups {
+		groupW = max(groupW, min(width(g.Name), 14))
+	}
+	if w < 100 {
+		p.lines = append(p.lines, v.topologyNarrow(groupW)...)
+		return p
+	}
+	var ls []topoLine
+	for i := range t.ANM {
+		ls = append(ls, topoLine{"anm", "", &t.ANM[i]})
+	}
+	for gi := range t.Groups {
+		g := &t.Groups[gi]
+		n := len(ls)
+		for i := range g.APIManager {
+			ls = append(ls, topoLine{"", "apimgr", &g.APIManager[i]})
+		}
+		for i := range g.Traffic {
+			ls = append(ls, topoLine{"", "traffic", &g.Traffic[i]})
+		}
+		if len(ls) == n {
+			ls = append(ls, topoLine{"", "", nil})
+		}
+		ls[n].group = g.Name
+	}
+	nameW, statusW := 4, 4
+	for _, l := range ls {
+		if l.wl != nil {
+			nameW = max(nameW, min(width(l.wl.Name), 28))
+			text, _ := workloadStatus(l.wl)
+			statusW = max(statusW, width(text)+2)
+		}
+	}
+	for _, l := range ls {
+		s := fit(l.group, groupW) + "  " + fit(l.role, 7) + "  "
+		if l.wl == nil {
+			p.lines = append(p.lines, s+st.status(toneWarn, "no workloads"))
+			continue
+		}
+		text, tn := workloadStatus(l.wl)
+		s += st.Muted.Render(fit(l.wl.Name, nameW)) + "  " + st.paint(tn, fit(tn.symbol()+" "+text, statusW)) + "  " + orDash(l.wl.Tag)
+		if l.wl.Revision != "" {
+			s += st.Muted.Render("  rev " + l.wl.Revision)
+		}
+		if l.wl.RolloutInProgress {
+			s += st.Muted.Render(fmt.Sprintf("  %d of %d updated", l.wl.Updated, l.wl.Desired))
+		}
+		p.lines = append(p.lines, s+v.findingMark(l.wl))
+	}
+	return p
+}
+
+// topologyNarrow puts each group on one line: "default  mgr ✓ 1/1 ready  traffic ✓ 3/3 ready  tag".
+func (v *dashboardView) topologyNarrow(groupW int) []string {
+	st := &v.c.styles
+	t := &v.snap.Topology
+	summary := func(wls []ops.Workload) (string, tone, string) {
+		if len(wls) == 0 {
+			return "none", toneWarn, ""
+		}
+		// Several workloads of a role are rare; the worst one speaks for them.
+		text, tn := workloadStatus(&wls[0])
+		for i := 1; i < len(wls); i++ {
+			if t2, n2 := workloadStatus(&wls[i]); n2 > tn && n2 != toneMuted {
+				text, tn = t2, n2
+			}
+		}
+		return text, tn, wls[0].Tag
+	}
+	type part struct {
+		text string
+		t    tone
+	}
+	var rows [][3]part
+	var tags, names, marks []string
+	if len(t.ANM) > 0 {
+		a, at, tag := summary(t.ANM)
+		names = append(names, "anm")
+		rows = append(rows, [3]part{{}, {a, at}, {}})
+		tags = append(tags, tag)
+		marks = append(marks, v.findingMark(ptrs(t.ANM)...))
+	}
+	for _, g := range t.Groups {
+		m, mt, mtag := summary(g.APIManager)
+		tr, tt, ttag := summary(g.Traffic)
+		tag := ttag
+		if mtag != ttag && mtag != "" {
+			tag = ttag + " (mgr " + mtag + ")"
+		}
+		names = append(names, g.Name)
+		rows = append(rows, [3]part{{}, {m, mt}, {tr, tt}})
+		tags = append(tags, tag)
+		marks = append(marks, v.findingMark(append(ptrs(g.APIManager), ptrs(g.Traffic)...)...))
+	}
+	mw, tw := 0, 0
+	for i, r := range rows {
+		if names[i] == "anm" {
+			continue
+		}
+		mw = max(mw, width(r[1].text)+2)
+		tw = max(tw, width(r[2].text)+2)
+	}
+	out := make([]string, 0, len(rows))
+	for i, r := range rows {
+		if names[i] == "anm" {
+			out = append(out, fit("anm", groupW)+"  "+st.status(r[1].t, r[1].text)+marks[i]+"  "+orDash(tags[i]))
+			continue
+		}
+		out = append(out, fit(names[i], groupW)+"  "+
+			st.Label.Render("mgr ")+st.paint(r[1].t, fit(r[1].t.symbol()+" "+r[1].text, mw))+"  "+
+			st.Label.Render("traffic ")+st.paint(r[2].t, fit(r[2].t.symbol()+" "+r[2].text, tw))+marks[i]+"  "+orDash(tags[i]))
+	}
+	return out
+}
+
+func (v *dashboardView) hpa(w int) *panel {
+	st := &v.c.styles
+	groupW := 5
+	for _, g := range v.snap.Topology.Groups {
+		groupW = max(groupW, min(width(g.Name), 14))
+	}
+	var lines []string
+	for _, g := range v.snap.Topology.Groups {
+		h := g.HPA
+		if h == nil {
+			lines = append(lines, fit(g.Name, groupW)+"  "+st.status(toneWarn, "no HPA"))
+			continue
+		}
+		health, ht := hpaHealth(h)
+		cpu := "?"
+		if h.CPUCurrentPercent != nil {
+			cpu = fmt.Sprintf("%d%%", *h.CPUCurrentPercent)
+		}
+		lines = append(lines, fit(g.Name, groupW)+"  "+
+			fmt.Sprintf("%d→%d (min %d max %d)", h.Current, h.Desired, h.Min, h.Max)+"  "+
+			st.Label.Render("cpu ")+fmt.Sprintf("%s/%d%%", cpu, h.CPUTargetPercent)+"  "+
+			st.status(ht, health))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, st.Muted.Render("no gateway groups"))
+	}
+	return &panel{c: v.c, w: w, title: "HPA", src: v.source(ops.SourceKube), lines: lines, more: ":hpa"}
+}
+
+func (v *dashboardView) cassandra(w int) *panel {
+	st := &v.c.styles
+	cs := &v.snap.Cassandra
+	p := &panel{c: v.c, w: w, title: "Cassandra", src: v.source(ops.SourceCassandra), more: ":cassandra"}
+	if !p.src.Synced {
+		p.lines = []string{st.Muted.Render("no data yet")}
+		return p
+	}
+	up := nodesUp(cs)
+	t := toneOK
+	if up < len(cs.Nodes) {
+		t = toneBad
+	}
+	schema, schTone := schemaStatus(cs)
+	p.lines = append(p.lines, st.status(t, fmt.Sprintf("%d/%d nodes up", up, len(cs.Nodes)))+"  "+st.status(schTone, schema))
+	var racks []string
+	for _, n := range cs.Nodes {
+		racks = append(racks, n.Rack)
+		if !n.Up {
+			p.lines = append(p.lines, st.status(toneBad, "down")+" "+n.Address+" "+st.Muted.Render(n.DC+"/"+n.Rack))
+		}
+	}
+	if up == len(cs.Nodes) && up > 0 {
+		p.lines = append(p.lines, st.Label.Render("racks ")+strings.Join(racks, " "))
+	}
+	okN, rfs := 0, map[int]bool{}
+	for _, ks := range sortedKeyspaces(cs.Keyspaces) {
+		if !ks.QuorumReachable {
+			p.lines = append(p.lines, st.status(toneBad, "QUORUM LOST")+" "+ks.Name+st.Muted.Render(fmt.Sprintf(" RF %d, %d of %d up", ks.ReplicationFactor, ks.ReplicasUp, ks.Quorum)))
+			continue
+		}
+		okN++
+		rfs[ks.ReplicationFactor] = true
+	}
+	if okN > 0 {
+		var rf []string
+		for r := range rfs {
+			rf = append(rf, fmt.Sprint(r))
+		}
+		sort.Strings(rf)
+		p.lines = append(p.lines, st.status(toneOK, fmt.Sprintf("QUORUM ok on %d keyspaces", okN))+st.Muted.Render(" RF "+strings.Join(rf, ",")))
+	}
+	return p
+}
+
+func (v *dashboardView) mysql(w int) *panel {
+	st := &v.c.styles
+	m := &v.snap.MySQL
+	p := &panel{c: v.c, w: w, title: "MySQL", src: v.source(ops.SourceMySQL), more: ":mysql"}
+	if !p.src.Synced {
+		p.lines = []string{st.Muted.Render("no data yet")}
+		return p
+	}
+	reach := st.status(toneOK, "up")
+	if !m.Reachable {
+		reach = st.status(toneBad, "unreachable")
+	}
+	p.lines = append(p.lines, reach+"  "+orDash(m.Version)+st.Muted.Render("  uptime ")+fmtUptime(m.Uptime))
+	tls, tt := tlsStatus(m)
+	l2 := st.Label.Render("conns ") + st.paint(connTone(m), fmt.Sprintf("%d/%d", m.ThreadsConnected, m.MaxConnections)) + "  " + st.status(tt, tls)
+	if m.Replica != nil {
+		rs, rt := replicaStatus(m.Replica)
+		l2 += "  " + st.status(rt, rs)
+	} else {
+		l2 += st.Muted.Render("  primary")
+	}
+	p.lines = append(p.lines, l2)
+	return p
+}
+
+func (v *dashboardView) traffic(w int) *panel {
+	st := &v.c.styles
+	tr := &v.snap.Traffic
+	p := &panel{c: v.c, w: w, title: "Traffic", src: v.source(ops.SourcePrometheus), more: ":traffic"}
+	switch {
+	case !p.src.Synced:
+		p.lines = []string{st.Muted.Render("no answer from Prometheus yet")}
+	case tr.NoData || len(tr.Groups) == 0:
+		p.lines = []string{st.status(toneMuted, "no data yet") + st.Muted.Render(" — no gateway series in Prometheus")}
+	default:
+		nameW := 5
+		for _, g := range tr.Groups {
+			nameW = max(nameW, min(width(g.Group), 14))
+		}
+		n := sparkWidth(w)
+		for i := range tr.Groups {
+			p.lines = append(p.lines, groupTrafficLine(st, &tr.Groups[i], nameW, n))
+		}
+	}
+	return p
+}
+
+func (v *dashboardView) findings(w int) *panel {
+	st := &v.c.styles
+	fs := sortFindings(v.snap.Findings)
+	counts := map[ops.Severity]int{}
+	for _, f := range fs {
+		counts[f.Severity]++
+	}
+	p := &panel{c: v.c, w: w, title: "Findings", extra: severityCounts(st, counts), more: ":findings"}
+	for _, f := range fs {
+		t := severityTone(f.Severity)
+		p.lines = append(p.lines, st.paint(t, t.symbol()+" "+f.ID)+" "+f.Subject+st.Muted.Render(": "+f.Message))
+	}
+	if len(fs) == 0 {
+		p.lines = []string{st.status(toneOK, "no findings: every check passed")}
+	}
+	return p
+}
+
+func ptrs(wls []ops.Workload) []*ops.Workload {
+	out := make([]*ops.Workload, len(wls))
+	for i := range wls {
+		out[i] = &wls[i]
+	}
+	return out
+}

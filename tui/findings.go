@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+// findingDetailLines is how many lines the selected finding's message and fix get.
+const findingDetailLines = 4
+
+// findingsView lists the checks' findings, most severe first, with the fix of the selected one.
+type findingsView struct {
+	c        *common
+	snap     *ops.Snapshot
+	tbl      *table
+	findings []ops.Finding
+	counts   map[ops.Severity]int
+	width    int
+	height   int
+}
+
+func newFindingsView(c *common) *findingsView {
+	cols := []column{
+		{title: "SEVERITY", min: 7},
+		{title: "ID", min: 6, max: 20, prio: 3},
+		{title: "SUBJECT", min: 12, max: 40, flex: true, prio: 2},
+		{title: "MESSAGE", min: 12, flex: true},
+	}
+	return &findingsView{c: c, tbl: newTable(c, cols, "✓ no findings: every check passed")}
+}
+
+func (v *findingsView) Name() string { return "findings" }
+
+// sortFindings orders findings most severe first, then by id: the order every findings list
+// uses.
+func sortFindings(fs []ops.Finding) []ops.Finding {
+	out := append([]ops.Finding(nil), fs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := out[i].Severity.Rank(), out[j].Severity.Rank(); ri != rj {
+			return ri > rj
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (v *findingsView) SetSnapshot(s *ops.Snapshot) {
+	v.snap = s
+	v.findings = sortFindings(s.Findings)
+	v.counts = map[ops.Severity]int{}
+	rows := make([]row, len(v.findings))
+	for i, f := range v.findings {
+		v.counts[f.Severity]++
+		t := severityTone(f.Severity)
+		rows[i] = row{
+			id:    f.ID + "\x00" + f.Subject,
+			cells: []cell{{text: t.symbol() + " " + string(f.Severity), tone: t}, {text: f.ID}, {text: f.Subject}, {text: f.Message}},
+			key:   strings.ToLower(string(f.Severity) + " " + f.ID + " " + f.Subject + " " + f.Message + " " + f.Fix),
+		}
+	}
+	v.tbl.SetRows(rows)
+}
+
+func (v *findingsView) Refresh() {}
+
+func (v *findingsView) SetFilter(f string) { v.tbl.SetFilter(f) }
+func (v *findingsView) Filter() string     { return v.tbl.Filter() }
+
+func (v *findingsView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.tbl.SetSize(w, max(h-1-findingDetailLines, 1))
+}
+
+func (v *findingsView) Update(msg tea.KeyPressMsg) tea.Cmd {
+	v.tbl.Update(msg)
+	return nil
+}
+
+// severityCounts renders "✗ 2 error · ! 1 warning · · 0 info".
+func severityCounts(st *Styles, counts map[ops.Severity]int) string {
+	parts := make([]string, 0, 3)
+	for _, s := range []ops.Severity{ops.SeverityError, ops.SeverityWarning, ops.SeverityInfo} {
+		t := severityTone(s)
+		if counts[s] == 0 {
+			t = toneMuted
+		}
+		parts = append(parts, st.status(t, fmt.Sprintf("%d %s", counts[s], s)))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (v *findingsView) View() string {
+	st := &v.c.styles
+	extra := severityCounts(st, v.counts)
+	shown, total := v.tbl.Counts()
+	if f := v.tbl.Filter(); f != "" {
+		extra += " · " + st.Prompt.Render("/"+f) + st.Muted.Render(fmt.Sprintf(" %d of %d", shown, total))
+	}
+	out := titleBar(v.c, v.width, "Findings", extra, nil) + "\n" + v.tbl.View()
+	var detail []string
+	if i, ok := v.tbl.SelectedIndex(); ok {
+		f := v.findings[i]
+		for _, l := range wrap(f.ID+" "+f.Subject+": "+f.Message, v.width-2) {
+			detail = append(detail, "  "+l)
+		}
+		for j, l := range wrap("fix: "+f.Fix, v.width-2) {
+			if j == 0 {
+				l = st.OK.Render("fix:") + strings.TrimPrefix(l, "fix:")
+			}
+			detail = append(detail, "  "+l)
+		}
+	}
+	return out + "\n" + padLines(detail, v.width, findingDetailLines)
+}
+
+func (v *findingsView) ShortHelp() []key.Binding  { return listHelp(v.c.keys).ShortHelp() }
+func (v *findingsView) FullHelp() [][]key.Binding { return listHelp(v.c.keys).FullHelp() }

@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+// hpaView shows each group's HorizontalPodAutoscaler: replicas, CPU against target,
+// conditions and recent scaling events.
+type hpaView struct {
+	c      *common
+	snap   *ops.Snapshot
+	pager  pager
+	width  int
+	height int
+}
+
+func newHPAView(c *common) *hpaView { return &hpaView{c: c, pager: pager{c: c}} }
+
+func (v *hpaView) Name() string                { return "hpa" }
+func (v *hpaView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *hpaView) Refresh()                    { v.rebuild() }
+
+func (v *hpaView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceKube), 0))
+	v.rebuild()
+}
+
+func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+
+// hpaHealth sums an HPA up in one status: a failing metric or inability to scale is an error,
+// being pinned at max a warning.
+func hpaHealth(h *ops.HPAState) (string, tone) {
+	for _, c := range h.Conditions {
+		if c.Status == "False" && (c.Type == "ScalingActive" || c.Type == "AbleToScale") {
+			reason := c.Reason
+			if reason == "" {
+				reason = c.Type + " False"
+			}
+			return reason, toneBad
+		}
+	}
+	for _, c := range h.Conditions {
+		if c.Type == "ScalingLimited" && c.Status == "True" {
+			return "limited: " + orDash(c.Reason), toneWarn
+		}
+	}
+	if h.CPUCurrentPercent == nil && h.CPUTargetPercent > 0 {
+		return "no CPU metric", toneWarn
+	}
+	return "scaling ok", toneOK
+}
+
+// conditionTone judges a Kubernetes condition: most are good when True, the ones that
+// report trouble (ReplicaFailure, ScalingLimited) when False.
+func conditionTone(c ops.Condition) tone {
+	good := "True"
+	switch c.Type {
+	case "ReplicaFailure", "ScalingLimited":
+		good = "False"
+	}
+	switch {
+	case c.Status == good:
+		return toneOK
+	case c.Status == "Unknown":
+		return toneWarn
+	case c.Type == "ScalingLimited":
+		return toneWarn
+	}
+	return toneBad
+}
+
+func (v *hpaView) rebuild() {
+	if v.snap == nil || v.width == 0 {
+		return
+	}
+	st := &v.c.styles
+	w := v.width
+	var lines []string
+	for _, g := range v.snap.Topology.Groups {
+		h := g.HPA
+		if h == nil {
+			lines = append(lines, st.PanelTitle.Render(g.Name)+"  "+st.status(toneWarn, "no HPA scales this group's traffic gateways"), "")
+			continue
+		}
+		health, ht := hpaHealth(h)
+		lines = append(lines, truncate(st.PanelTitle.Render(g.Name)+"  "+st.Muted.Render("hpa/"+h.Name+" → deployment/"+h.Target)+"  "+st.status(ht, health), w))
+		cpu := "unknown (no metrics)"
+		cpuTone := toneWarn
+		if h.CPUCurrentPercent != nil {
+			cpu = fmt.Sprintf("%d%%", *h.CPUCurrentPercent)
+			cpuTone = toneOK
+			if h.CPUTargetPercent > 0 && *h.CPUCurrentPercent > h.CPUTargetPercent {
+				cpuTone = toneWarn
+			}
+		}
+		target := "no CPU target"
+		if h.CPUTargetPercent > 0 {
+			target = fmt.Sprintf("· target %d%%", h.CPUTargetPercent)
+		}
+		cpuLine := st.paint(cpuTone, cpu) + " " + target
+		if h.CPUCurrentPercent != nil && h.CPUTargetPercent > 0 {
+			cpuLine += "  " + st.paint(cpuTone, bar(float64(*h.CPUCurrentPercent)/float64(2*h.CPUTargetPercent), 20)) + st.Muted.Render(" (bar: 0–2× target)")
+		}
+		replTone := toneOK
+		if h.Current != h.Desired {
+			replTone = toneBusy
+		}
+		if h.Current >= h.Max {
+			replTone = toneWarn
+		}
+		last := "never"
+		if h.LastScaleTime != nil {
+			last = ago(*h.LastScaleTime, v.c.now)
+		}
+		lines = append(lines, kv(st, 2, w, [][2]string{
+			{"replicas", st.paint(replTone, fmt.Sprintf("current %d → desired %d", h.Current, h.Desired)) +
+				fmt.Sprintf(" · min %d · max %d · headroom %d", h.Min, h.Max, max(h.Max-h.Current, 0))},
+			{"cpu", cpuLine},
+			{"last scale", last},
+		})...)
+		lines = append(lines, "  "+st.Label.Render("conditions"))
+		if len(h.Conditions) == 0 {
+			lines = append(lines, "    "+st.Muted.Render("none reported"))
+		}
+		for _, c := range h.Conditions {
+			t := conditionTone(c)
+			lines = append(lines, truncate(fmt.Sprintf("    %s %s  %s", st.status(t, c.Type), st.Muted.Render(c.Status), st.paint(t, c.Reason)), w))
+			for _, l := range wrap(c.Message, w-8) {
+				lines = append(lines, "        "+st.Muted.Render(l))
+			}
+		}
+		lines = append(lines, "  "+st.Label.Render("recent events"))
+		if len(h.Events) == 0 {
+			lines = append(lines, "    "+st.Muted.Render("none"))
+		}
+		for _, e := range h.Events {
+			t, typ := toneMuted, "·"
+			if e.Type == "Warning" {
+				t, typ = toneWarn, "!"
+			}
+			count := ""
+			if e.Count > 1 {
+				count = fmt.Sprintf(" ×%d", e.Count)
+			}
+			lines = append(lines, truncate(fmt.Sprintf("    %s %s%s  %s", fitRight(ago(e.Time, v.c.now), 8), st.paint(t, typ+" "+e.Reason), count, st.Muted.Render(e.Message)), w))
+		}
+		lines = append(lines, "")
+	}
+	if len(v.snap.Topology.Groups) == 0 {
+		lines = append(lines, st.Muted.Render("no gateway groups found"))
+	}
+	v.pager.SetLines(lines)
+}
+
+func (v *hpaView) View() string {
+	n := 0
+	if v.snap != nil {
+		for _, g := range v.snap.Topology.Groups {
+			if g.HPA != nil {
+				n++
+			}
+		}
+	}
+	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscalers", n))
+	return viewTitle(v.c, v.width, "HPA", extra, v.snap, ops.SourceKube) + "\n" + v.pager.View()
+}
+
+func (v *hpaView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
+func (v *hpaView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }

@@ -1,0 +1,86 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key binding of the console. Each view shows the subset it uses in the help
+// bar (see the views' ShortHelp and FullHelp).
+type KeyMap struct {
+	// Global keys.
+	Quit     key.Binding
+	Help     key.Binding
+	Filter   key.Binding
+	Command  key.Binding
+	Back     key.Binding
+	NextView key.Binding
+	PrevView key.Binding
+	JumpView key.Binding // 1-8; shown once in help, matched by digit
+
+	// Lists and pagers.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+
+	// Pods: choose the gateway group.
+	PrevGroup key.Binding
+	NextGroup key.Binding
+
+	// Events: warnings first, or by time.
+	Sort key.Binding
+
+	// Prompt (filter and command line).
+	Accept   key.Binding
+	Cancel   key.Binding
+	Complete key.Binding
+}
+
+// DefaultKeyMap returns the console's key bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Command:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "go to view")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		NextView: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
+		PrevView: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev view")),
+		JumpView: key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1-8", "view")),
+
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "ctrl+d", "space"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+
+		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev group")),
+		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group")),
+
+		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+
+		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+	}
+}
+
+// listKeys are the scrolling keys every list and pager shares.
+func (k KeyMap) listKeys() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// globalKeys are shown in every view's full help.
+func (k KeyMap) globalKeys() []key.Binding {
+	return []key.Binding{k.Command, k.JumpView, k.NextView, k.Back, k.Help, k.Quit}
+}
+
+// keyHelp is a help.KeyMap made of fixed binding lists.
+type keyHelp struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (h keyHelp) ShortHelp() []key.Binding  { return h.short }
+func (h keyHelp) FullHelp() [][]key.Binding { return h.full }

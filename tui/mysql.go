@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+// mysqlView shows the metrics database: reachability, version, connections, TLS, replication.
+type mysqlView struct {
+	c      *common
+	snap   *ops.Snapshot
+	pager  pager
+	width  int
+	height int
+}
+
+func newMySQLView(c *common) *mysqlView { return &mysqlView{c: c, pager: pager{c: c}} }
+
+func (v *mysqlView) Name() string                { return "mysql" }
+func (v *mysqlView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *mysqlView) Refresh()                    {}
+
+func (v *mysqlView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceMySQL), 0))
+	v.rebuild()
+}
+
+func (v *mysqlView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+
+// connTone judges connections against the server's maximum.
+func connTone(m *ops.MySQLState) tone {
+	if m.MaxConnections <= 0 {
+		return toneNone
+	}
+	r := float64(m.ThreadsConnected) / float64(m.MaxConnections)
+	switch {
+	case r >= 0.9:
+		return toneBad
+	case r >= 0.75:
+		return toneWarn
+	}
+	return toneOK
+}
+
+// replicaStatus sums up a replica's state ("" for a primary).
+func replicaStatus(r *ops.ReplicaState) (string, tone) {
+	if r == nil {
+		return "", toneNone
+	}
+	if !r.IORunning || !r.SQLRunning {
+		return "replication stopped", toneBad
+	}
+	if r.LagSeconds == nil {
+		return "replica lag unknown", toneWarn
+	}
+	t := toneOK
+	if *r.LagSeconds > 30 {
+		t = toneWarn
+	}
+	return fmt.Sprintf("replica lag %ds", *r.LagSeconds), t
+}
+
+func tlsStatus(m *ops.MySQLState) (string, tone) {
+	if !m.TLS {
+		return "no TLS", toneWarn
+	}
+	return "TLS " + orDash(m.TLSVersion), toneOK
+}
+
+func running(b bool) string {
+	if b {
+		return "✓ running"
+	}
+	return "✗ stopped"
+}
+
+func (v *mysqlView) rebuild() {
+	if v.snap == nil || v.width == 0 {
+		return
+	}
+	st := &v.c.styles
+	m := &v.snap.MySQL
+	src := v.snap.Source(ops.SourceMySQL)
+	if !src.Synced {
+		v.pager.SetLines([]string{"  " + st.Muted.Render("no data from the metrics database yet")})
+		return
+	}
+	reach := st.status(toneOK, "reachable")
+	if !m.Reachable {
+		reach = st.status(toneBad, "unreachable") + st.Muted.Render(" (showing the last data read)")
+	}
+	tls, tt := tlsStatus(m)
+	conns := fmt.Sprintf("%d of max %d", m.ThreadsConnected, m.MaxConnections)
+	if m.MaxConnections > 0 {
+		frac := float64(m.ThreadsConnected) / float64(m.MaxConnections)
+		conns += fmt.Sprintf(" (%.0f%%)  ", frac*100) + st.paint(connTone(m), bar(frac, 20))
+	}
+	role := "primary"
+	pairs := [][2]string{
+		{"status", reach},
+		{"endpoint", orDash(src.Endpoint)},
+		{"version", orDash(m.Version)},
+		{"uptime", fmtUptime(m.Uptime)},
+		{"connections", st.paint(connTone(m), conns)},
+		{"TLS", st.status(tt, tls)},
+	}
+	if r := m.Replica; r != nil {
+		rs, rt := replicaStatus(r)
+		role = "replica · " + st.status(rt, rs)
+		pairs = append(pairs, [2]string{"role", role},
+			[2]string{"IO thread", running(r.IORunning)},
+			[2]string{"SQL thread", running(r.SQLRunning)})
+		if r.LastError != "" {
+			pairs = append(pairs, [2]string{"last error", st.Bad.Render(r.LastError)})
+		}
+	} else {
+		pairs = append(pairs, [2]string{"role", role})
+	}
+	pairs = append(pairs, [2]string{"database size", fmtBytes(m.DatabaseSizeBytes)})
+	v.pager.SetLines(kv(st, 2, v.width, pairs))
+}
+
+func (v *mysqlView) View() string {
+	return viewTitle(v.c, v.width, "MySQL", "metrics database", v.snap, ops.SourceMySQL) + "\n" + v.pager.View()
+}
+
+func (v *mysqlView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
+func (v *mysqlView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }
