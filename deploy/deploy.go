@@ -26,6 +26,12 @@ var baseFS embed.FS
 const (
 	CassandraSecret = "cassandra-credentials"
 	MetricsSecret   = "metrics-db-credentials"
+	// APIMgrSecret optionally holds APIMGR_ADMIN_TOKEN, the API Manager's admin bearer token.
+	APIMgrSecret = "apimgr-admin"
+	// GatewayEnvConfigMap holds the backends of the group's APIs (CATALOG_BACKEND, …).
+	GatewayEnvConfigMap = "apim-gateway-env"
+	// APIMgrTokenKey is the key of APIMgrSecret.
+	APIMgrTokenKey = "APIMGR_ADMIN_TOKEN"
 )
 
 var (
@@ -44,8 +50,11 @@ type Values struct {
 	Domain string
 	// PodAnnotations are added to every pod template (the lab uses them for kwok's delays).
 	PodAnnotations map[string]string
-	// Credentials, when set, become the two Secrets (keys as in CassandraKeys/MetricsKeys).
+	// Credentials, when set, become the two Secrets (keys as in CassandraKeys/MetricsKeys),
+	// and a third, APIMgrSecret, when they hold APIMGR_ADMIN_TOKEN.
 	Credentials map[string]string
+	// GatewayEnv replaces the data of the GatewayEnvConfigMap (the APIs' backends).
+	GatewayEnv map[string]string
 }
 
 const baseDomain = "apim.example.test"
@@ -113,6 +122,14 @@ func customize(o *unstructured.Unstructured, v Values) error {
 	}
 	o.SetNamespace(v.Namespace)
 	switch o.GetKind() {
+	case "ConfigMap":
+		if o.GetName() == GatewayEnvConfigMap && v.GatewayEnv != nil {
+			data := map[string]any{}
+			for k, val := range v.GatewayEnv {
+				data[k] = val
+			}
+			o.Object["data"] = data
+		}
 	case "Deployment":
 		tmpl, _, _ := unstructured.NestedMap(o.Object, "spec", "template")
 		if len(v.PodAnnotations) > 0 {
@@ -206,7 +223,15 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 	if err != nil {
 		return nil, err
 	}
-	return []*unstructured.Unstructured{c, m}, nil
+	out := []*unstructured.Unstructured{c, m}
+	if _, ok := vars[APIMgrTokenKey]; ok {
+		a, err := mk(APIMgrSecret, []string{APIMgrTokenKey})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // YAML renders objects as one multi-document YAML stream.

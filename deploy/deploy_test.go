@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/apimctl/apimctl/gateway/config"
 )
 
 func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
@@ -113,4 +115,42 @@ func TestRenderWithoutNamespaceFails(t *testing.T) {
 func fmtAny(v any) string {
 	b, _ := YAML([]*unstructured.Unstructured{{Object: map[string]any{"x": v}}})
 	return strings.ReplaceAll(strings.ReplaceAll(string(b), " ", ""), "\"", "")
+}
+
+// TestGatewayConfigPackagesParse renders the ConfigMap and loads its packages the way apigw
+// does, with the variables the Deployments provide: a broken package would crash-loop every
+// gateway.
+func TestGatewayConfigPackagesParse(t *testing.T) {
+	vars := map[string]string{}
+	for _, k := range append(append([]string{}, CassandraKeys...), MetricsKeys...) {
+		vars[k] = "x"
+	}
+	vars["CASS_HOST"], vars["CASS_PORT"], vars["CASS_KEYSPACE"], vars["CASS_TKEYSPACE"] = "127.0.0.1", "9042", "ks", "tks"
+	vars["METRICS_DB_URL"] = "jdbc:mysql://127.0.0.1:3306/metrics"
+	objs, err := Render(Values{Namespace: "apim", Credentials: vars, GatewayEnv: map[string]string{
+		"CATALOG_BACKEND": "http://127.0.0.1:1/", "ORDERS_BACKEND": "http://127.0.0.1:2", "PAYMENTS_BACKEND": "http://127.0.0.1:3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _, _ := unstructured.NestedStringMap(find(t, objs, "ConfigMap", GatewayEnvConfigMap).Object, "data")
+	if env["CATALOG_BACKEND"] != "http://127.0.0.1:1/" || len(env) != 3 {
+		t.Fatalf("gateway env %v", env)
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	files, _, _ := unstructured.NestedStringMap(find(t, objs, "ConfigMap", "apim-gateway-config").Object, "data")
+	for _, f := range []string{"environment.yaml", "anm.yaml"} {
+		if _, err := config.ParseEnvironmentPackage(f, []byte(files[f]), lookup); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	p, err := config.ParsePolicyPackage("policy.yaml", []byte(files["policy.yaml"]), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.APIs) != 3 {
+		t.Errorf("%d APIs", len(p.APIs))
+	}
 }
