@@ -22,7 +22,8 @@ type Rule struct {
 // the situations are separate rules.
 var (
 	ruleKubeSource    = Rule{"SRC-001", SeverityError, "Kubernetes API answers"}
-	ruleDataSource    = Rule{"SRC-002", SeverityWarning, "Cassandra, MySQL and Prometheus answer"}
+	ruleDataSource    = Rule{"SRC-002", SeverityError, "Cassandra and the metrics database answer"}
+	rulePromSource    = Rule{"SRC-005", SeverityWarning, "Prometheus answers"}
 	ruleStaleSource   = Rule{"SRC-003", SeverityWarning, "Every source's data is fresh"}
 	ruleUnsynced      = Rule{"SRC-004", SeverityInfo, "Every source has delivered data"}
 	ruleCassNodes     = Rule{"CASS-001", SeverityError, "At least 3 Cassandra nodes are known"}
@@ -74,7 +75,7 @@ var (
 )
 
 var allRules = []Rule{
-	ruleKubeSource, ruleDataSource, ruleStaleSource, ruleUnsynced,
+	ruleKubeSource, ruleDataSource, rulePromSource, ruleStaleSource, ruleUnsynced,
 	ruleCassNodes, ruleCassDown, ruleCassRF, ruleCassStrategy, ruleCassQuorum, ruleCassSchema,
 	ruleSQLReachable, ruleSQLTLS, ruleSQLConns, ruleSQLReplStop, ruleSQLReplLag,
 	ruleANMMissing, ruleANMReady,
@@ -132,7 +133,8 @@ func Check(s Snapshot) []Finding {
 	if c.synced(SourceCassandra) {
 		c.cassandra()
 	}
-	if c.synced(SourceMySQL) {
+	// A database the console cannot reach at all is an outage even if it never answered.
+	if c.synced(SourceMySQL) || c.s.Source(SourceMySQL).Error != "" {
 		c.mysql()
 	}
 	if c.synced(SourcePrometheus) && s.Traffic.NoData {
@@ -184,7 +186,7 @@ func (c *checker) sources() {
 	for _, src := range c.s.Sources {
 		present[src.Name] = true
 	}
-	mysqlDown := c.synced(SourceMySQL) && !c.s.MySQL.Reachable
+	mysqlDown := !c.s.MySQL.Reachable
 	for _, name := range []string{SourceKube, SourceCassandra, SourceMySQL, SourcePrometheus} {
 		src := c.s.Source(name)
 		subject := "source " + name
@@ -202,6 +204,9 @@ func (c *checker) sources() {
 		case src.Error != "" && name == SourceKube:
 			c.add(ruleKubeSource, subject, fmt.Sprintf("%s fails: %s (last success %s); topology, pods and ingress "+
 				"shown are from then", where, src.Error, last), sourceFix(name, c.ns))
+		case src.Error != "" && name == SourcePrometheus:
+			c.add(rulePromSource, subject, fmt.Sprintf("%s fails: %s (last success %s)", where, src.Error, last),
+				sourceFix(name, c.ns))
 		case src.Error != "":
 			c.add(ruleDataSource, subject, fmt.Sprintf("%s fails: %s (last success %s)", where, src.Error, last),
 				sourceFix(name, c.ns))
@@ -221,7 +226,7 @@ func (c *checker) sources() {
 func sourceFix(name, ns string) string {
 	switch name {
 	case SourceKube:
-		return "check the kubeconfig and context: kubectl -n " + ns + " get deploy,pods; `apimctl reach` shows what fails"
+		return "check the kubeconfig and context: kubectl -n " + ns + " get deploy,pods; `apimctl status` shows what fails"
 	case SourceCassandra:
 		return "check CASS_HOST/CASS_PORT/CASS_USERNAME in Secret " + ns + "/cassandra-credentials and that port 9042 " +
 			"answers from the bastion: cqlsh <host> 9042 -u <user>"

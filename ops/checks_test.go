@@ -104,6 +104,14 @@ func ruleCases() []ruleCase {
 			s.MySQL.Reachable = false
 			source(s, SourceMySQL).Error = "dial tcp 127.0.0.1:3306: i/o timeout"
 		}, "SQL-001", "mysql", "i/o timeout", []string{"SRC-002", "SQL-002"}},
+		{"mysql never reached: still an outage", func(s *Snapshot) {
+			s.MySQL = MySQLState{}
+			src := source(s, SourceMySQL)
+			src.Synced, src.LastSuccess, src.Error = false, time.Time{}, "dial tcp 127.0.0.1:3306: connect: connection refused"
+		}, "SQL-001", "mysql", "connection refused", []string{"SRC-002", "SRC-004"}},
+		{"prometheus fails", func(s *Snapshot) {
+			source(s, SourcePrometheus).Error = "connection refused"
+		}, "SRC-005", "source prometheus", "connection refused", []string{"SRC-002"}},
 		{"mysql without TLS", func(s *Snapshot) { s.MySQL.TLS = false }, "SQL-002", "mysql", "not encrypted", nil},
 		{"mysql connections", func(s *Snapshot) { s.MySQL.ThreadsConnected = 130 },
 			"SQL-003", "mysql", "130 of max_connections 151 in use (86 %", nil},

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"sort"
 	"strconv"
@@ -24,6 +26,9 @@ type Target struct {
 	Password string
 	// Timeout bounds connecting and each query; 5 s when zero.
 	Timeout time.Duration
+	// Logger receives the driver's own diagnostics; discarded when nil (they would scribble
+	// over a terminal UI).
+	Logger gocql.StdLogger
 }
 
 // Node is one Cassandra node as the driver sees it now.
@@ -70,6 +75,10 @@ func Dial(ctx context.Context, t Target) (*Client, error) {
 	c.Timeout, c.ConnectTimeout = timeout, timeout
 	c.Consistency = gocql.Quorum
 	c.ReconnectInterval = 2 * time.Second
+	c.Logger = t.Logger
+	if c.Logger == nil {
+		c.Logger = log.New(io.Discard, "", 0)
+	}
 	tr := &hostTracker{inner: gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy()), hosts: map[string]*gocql.HostInfo{}, up: map[string]bool{}}
 	c.PoolConfig.HostSelectionPolicy = tr
 	type result struct {

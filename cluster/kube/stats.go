@@ -51,3 +51,6 @@ func isCollection(path string) bool {
 	}
 	return len(p) == 1
 }
+
+// WrappedRoundTripper lets client-go reach the transport underneath (to cancel requests).
+func (t *countingTransport) WrappedRoundTripper() http.RoundTripper { return t.next }

@@ -4,6 +4,7 @@ package drills
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli"
+	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -103,6 +106,21 @@ func TestCassandraNodeDownKeepsQuorum(t *testing.T) {
 			t.Fatalf("QUORUM read %d with a node down: %v", i, err)
 		}
 	}
+	// The console: degraded (exit 3), the node shown down, QUORUM still reachable.
+	doc := statusJSON(t, env, 3)
+	for _, n := range doc.Cassandra.Nodes {
+		if n.Address == victim && n.Up {
+			t.Errorf("status shows %s up while it is stopped", victim)
+		}
+	}
+	for _, k := range doc.Cassandra.Keyspaces {
+		if k.Name == env.Keyspace && (!k.QuorumReachable || k.ReplicasUp != 2) {
+			t.Errorf("keyspace %+v: want QUORUM reachable with 2 replicas up", k)
+		}
+	}
+	if !hasFinding(doc, "CASS-002") {
+		t.Errorf("no CASS-002 finding for the node down: %+v", doc.Findings)
+	}
 	// ALL cannot succeed with a replica down: the drill really took the node out.
 	if err := s.Query("SELECT v FROM "+table+" WHERE k = 1").Consistency(gocql.All).Exec(); err == nil {
 		t.Error("a read at ALL succeeded with a node down")
@@ -112,4 +130,97 @@ func TestCassandraNodeDownKeepsQuorum(t *testing.T) {
 	restarted = true
 	took = waitNode(t, c, victim, true, 120*time.Second)
 	t.Logf("gocql reported %s up %s after restart", victim, took.Round(100*time.Millisecond))
+}
+
+// statusJSON runs `apimctl status -o json` against the lab and wants exit code want.
+func statusJSON(t *testing.T, env *lab.Env, want int) ops.StatusDocument {
+	t.Helper()
+	for k, v := range env.Vars() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("APIMCTL_AUDIT_LOG", t.TempDir()+"/audit.log")
+	ios, _, out, errOut := cli.Test()
+	start := time.Now()
+	code := cli.Main(ios, []string{"status", "-o", "json", "--timeout", "8s"})
+	t.Logf("status took %s, exit %d", time.Since(start).Round(10*time.Millisecond), code)
+	if code != want {
+		t.Errorf("status exit %d, want %d; stderr %s", code, want, errOut.String())
+	}
+	var doc ops.StatusDocument
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("status JSON: %v\n%s", err, out.String())
+	}
+	return doc
+}
+
+func hasFinding(doc ops.StatusDocument, id string) bool {
+	for _, f := range doc.Findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMariaDBDownFailsAlone stops MariaDB: the MySQL source shows the error while the other
+// sources stay fresh, and status still answers (exit 3) within its timeout.
+func TestMariaDBDownFailsAlone(t *testing.T) {
+	env := labtest.Require(t)
+	l, err := lab.Open(env.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		o := l.Options()
+		o.Components = []string{"mariadb"}
+		o.Progress = t.Logf
+		ml, err := lab.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ml.Up(ctx); err != nil {
+			t.Fatalf("restart mariadb: %v", err)
+		}
+	}
+	restart() // make sure it runs before the drill
+	if err := l.Stop(context.Background(), "mariadb"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(restart)
+
+	// status must come back (a hang would be a failure; its duration is logged, not judged).
+	type result struct{ doc ops.StatusDocument }
+	done := make(chan result, 1)
+	go func() { done <- result{statusJSON(t, env, 3)} }()
+	var doc ops.StatusDocument
+	select {
+	case r := <-done:
+		doc = r.doc
+	case <-time.After(2 * time.Minute):
+		t.Fatal("status did not return with MariaDB down")
+	}
+	for _, s := range doc.Sources {
+		switch s.Name {
+		case ops.SourceMySQL:
+			if s.Error == "" {
+				t.Errorf("mysql source shows no error with MariaDB down: %+v", s)
+			}
+			t.Logf("mysql error shown: %s", s.Error)
+		default:
+			if s.Error != "" || s.Stale || !s.Synced {
+				t.Errorf("%s is not fresh while MariaDB is down: %+v", s.Name, s)
+			}
+		}
+	}
+	if doc.MySQL.Reachable {
+		t.Error("mysql shown reachable")
+	}
+	if !hasFinding(doc, "SQL-001") {
+		t.Errorf("no SQL-001 finding: %+v", doc.Findings)
+	}
+	if len(doc.Topology.Groups) == 0 || len(doc.Cassandra.Nodes) == 0 {
+		t.Error("other panels blanked while MariaDB is down")
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os/signal"
 	"syscall"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 )
 
 // Exit codes, documented in `apimctl --help` and the README.
@@ -44,6 +47,9 @@ func usageError(format string, args ...any) error {
 
 // Main runs the command line and returns the exit code. Errors are printed once, here.
 func Main(ios *IOStreams, args []string) int {
+	// client-go logs through klog to stderr; on a terminal UI that would scribble over the
+	// screen, and in scripts it is noise. Errors reach the user through return values.
+	klog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	root := NewRootCmd(ios)

@@ -32,7 +32,7 @@ Every process has a PID file under the state directory; 'lab down' stops exactly
 	}
 	cmd.PersistentFlags().StringVar(&stateDir, "state-dir", lab.DefaultStateDir(), "the lab's state directory ($APIMCTL_LAB_DIR)")
 	cmd.AddCommand(newLabUpCmd(ios, &stateDir), newLabDownCmd(ios, &stateDir), newLabStatusCmd(ios, &stateDir),
-		newLabEnvCmd(ios, &stateDir), newLabStopCmd(ios, &stateDir))
+		newLabEnvCmd(ios, &stateDir), newLabStopCmd(ios, &stateDir), newLabScaleCmd(ios, &stateDir))
 	return cmd
 }
 
@@ -318,5 +318,50 @@ func newLabStopCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be stopped")
+	return cmd
+}
+
+func newLabScaleCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var pods int
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "scale --pods N",
+		Short: "Create a large synthetic workload (kwok pods) to try the console at scale; --pods 0 removes it",
+		Example: `  apimctl lab scale --pods 10000
+  apimctl lab scale --pods 0`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("pods") {
+				return usageError("say how many pods: --pods N (0 removes the workload)")
+			}
+			if pods < 0 || pods > 50000 {
+				return usageError("--pods %d out of range: 0..50000", pods)
+			}
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				fmt.Fprintf(ios.Out, "would scale deployment scale in namespace %s to %d pods on %d scalepool nodes\n",
+					l.Options().Namespace, pods, (pods+499)/500)
+				return nil
+			}
+			o := l.Options()
+			o.Progress = func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }
+			l, err = lab.New(o)
+			if err != nil {
+				return err
+			}
+			err = l.Scale(cmd.Context(), pods)
+			rec := ops.AuditRecord{Action: "lab.scale", Target: o.Namespace + "/scale", Outcome: "ok", Details: map[string]string{"pods": fmt.Sprint(pods)}}
+			if err != nil {
+				rec.Outcome, rec.Error = "failed", err.Error()
+			}
+			_ = ops.Audit(rec)
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&pods, "pods", 0, "number of synthetic pods (0 removes them)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change")
 	return cmd
 }

@@ -35,3 +35,18 @@ func writeData(w io.Writer, format string, v any) error {
 	}
 	return fmt.Errorf("unsupported output %q", format)
 }
+
+// styles colour words on a terminal; the words and symbols carry the meaning without colour.
+type styles struct{ color bool }
+
+func newStyles(color bool) styles { return styles{color} }
+
+func (s styles) wrap(code, t string) string {
+	if !s.color {
+		return t
+	}
+	return "\x1b[" + code + "m" + t + "\x1b[0m"
+}
+func (s styles) ok(t string) string   { return s.wrap("32", t) }
+func (s styles) bad(t string) string  { return s.wrap("31", t) }
+func (s styles) warn(t string) string { return s.wrap("33", t) }

@@ -1,0 +1,276 @@
+package ops_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apimctl/apimctl/deploy"
+	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/lab/labtest"
+	"github.com/apimctl/apimctl/ops"
+)
+
+func labTargets(env *lab.Env, context string) ops.Targets {
+	return ops.Targets{Kubeconfig: env.Kubeconfig, Context: context, Namespace: env.Namespace,
+		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
+		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
+		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
+		PrometheusURL: env.PrometheusURL}
+}
+
+func noEnv(string) string { return "" }
+
+// startLive runs the live model against the lab until the test ends.
+func startLive(t *testing.T, targets ops.Targets, opts ops.LiveOptions) (*ops.Live, *ops.Connection) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	conn := ops.Connect(ctx, targets, noEnv)
+	if conn.KubeErr != nil {
+		t.Fatal(conn.KubeErr)
+	}
+	l := ops.NewLive(conn, opts)
+	l.Start(ctx)
+	return l, conn
+}
+
+// waitFor returns the first published snapshot satisfying ok.
+func waitFor(t *testing.T, l *ops.Live, within time.Duration, what string, ok func(ops.Snapshot) bool) ops.Snapshot {
+	t.Helper()
+	deadline := time.After(within)
+	var last ops.Snapshot
+	for {
+		select {
+		case s, open := <-l.Updates():
+			if !open {
+				t.Fatalf("updates closed waiting for %s", what)
+			}
+			last = s
+			if ok(s) {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no snapshot with %s within %s; last: sources %+v", what, within, last.Sources)
+		}
+	}
+}
+
+func allSynced(s ops.Snapshot) bool {
+	for _, src := range s.Sources {
+		if !src.Synced || src.Error != "" {
+			return false
+		}
+	}
+	return len(s.Sources) == 4
+}
+
+// TestLiveSeesTheLab: every source of the lab synced, fresh and correctly read.
+func TestLiveSeesTheLab(t *testing.T) {
+	env := labtest.Require(t)
+	l, _ := startLive(t, labTargets(env, lab.ContextName), ops.LiveOptions{PollInterval: time.Second})
+	s := waitFor(t, l, 60*time.Second, "every source synced, topology, 3 Cassandra nodes and access", func(s ops.Snapshot) bool {
+		return allSynced(s) && len(s.Topology.Groups) > 0 && len(s.Cassandra.Nodes) == len(env.CassandraHosts) && s.Access.Known
+	})
+	if s.Identity != "apim-lab-admin" {
+		t.Errorf("identity %q", s.Identity)
+	}
+	if !s.Access.Can("deployments/patch") || s.ReadOnly {
+		t.Errorf("admin access %+v read-only %v", s.Access, s.ReadOnly)
+	}
+	if len(s.Topology.ANM) != 1 || s.Topology.ANM[0].Name != "anm" {
+		t.Errorf("ANM %+v", s.Topology.ANM)
+	}
+	var g *ops.GatewayGroup
+	for i := range s.Topology.Groups {
+		if s.Topology.Groups[i].Name == "default" {
+			g = &s.Topology.Groups[i]
+		}
+	}
+	if g == nil || len(g.Traffic) != 1 || len(g.APIManager) != 1 || g.HPA == nil {
+		t.Fatalf("default group %+v", g)
+	}
+	if tr := g.Traffic[0]; tr.Desired != 3 || len(tr.Pods) < 3 || tr.MaxSurge != "1" || tr.MaxUnavailable != "0" {
+		t.Errorf("traffic workload %+v", tr)
+	}
+	if g.HPA.Min != 3 || g.HPA.Max != 12 || g.HPA.CPUTargetPercent != 75 {
+		t.Errorf("HPA %+v", g.HPA)
+	}
+	zones := map[string]bool{}
+	for _, p := range g.Traffic[0].Pods {
+		zones[p.Zone] = true
+		if !strings.HasPrefix(p.IP, "127.") && p.IP != "" {
+			t.Errorf("pod %s IP %s", p.Name, p.IP)
+		}
+	}
+	if len(zones) < 3 {
+		t.Errorf("traffic pods in zones %v, want 3", zones)
+	}
+	if len(s.Nodes) != 4 {
+		t.Errorf("nodes %d", len(s.Nodes))
+	}
+	for _, k := range s.Cassandra.Keyspaces {
+		if (k.Name == env.Keyspace || k.Name == env.ThrottleKeyspace) && (!k.QuorumReachable || k.ReplicationFactor != 3 || k.ReplicasUp != 3) {
+			t.Errorf("keyspace %+v", k)
+		}
+	}
+	if s.Cassandra.SchemaVersions != 1 {
+		t.Errorf("schema versions %d", s.Cassandra.SchemaVersions)
+	}
+	m := s.MySQL
+	if !m.Reachable || !strings.Contains(m.Version, "MariaDB") || !m.TLS || m.MaxConnections != 200 || m.ThreadsConnected < 1 {
+		t.Errorf("mysql %+v", m)
+	}
+	// The lab has no metrics API: the HPA cannot read CPU, and a check says so.
+	found := false
+	for _, f := range s.Findings {
+		if strings.Contains(f.Subject, "traffic") && strings.Contains(strings.ToLower(f.Message), "metric") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no finding about the HPA's missing metrics in %+v", s.Findings)
+	}
+}
+
+// TestViewerIsReadOnly: the lab's oncall-viewer may only read; the model says so.
+func TestViewerIsReadOnly(t *testing.T) {
+	env := labtest.Require(t)
+	l, _ := startLive(t, labTargets(env, lab.ViewerContext), ops.LiveOptions{PollInterval: time.Second})
+	s := waitFor(t, l, 60*time.Second, "access known and kube synced", func(s ops.Snapshot) bool {
+		return s.Access.Known && s.Source(ops.SourceKube).Synced && len(s.Topology.Groups) > 0
+	})
+	if s.Identity != "oncall-viewer" {
+		t.Errorf("identity %q", s.Identity)
+	}
+	if s.Access.Can("deployments/patch") || s.Access.Can("pods/delete") || s.Access.Can("secrets/get") {
+		t.Errorf("viewer may act: %+v", s.Access.Allowed)
+	}
+	if !s.ReadOnly {
+		t.Error("a viewer without permitted actions is not shown read-only")
+	}
+}
+
+// TestNoListWhileIdle: after the informers synced, the console's kube client issues no LIST
+// (watches only) for a quiet period.
+func TestNoListWhileIdle(t *testing.T) {
+	env := labtest.Require(t)
+	l, conn := startLive(t, labTargets(env, lab.ContextName), ops.LiveOptions{PollInterval: time.Second})
+	waitFor(t, l, 60*time.Second, "kube synced", func(s ops.Snapshot) bool { return s.Source(ops.SourceKube).Synced })
+	before := conn.Kube.Stats.List.Load()
+	watches := conn.Kube.Stats.Watch.Load()
+	t.Logf("at sync: LIST %d, WATCH %d, GET %d", before, watches, conn.Kube.Stats.Get.Load())
+	// client-go lists either by LIST or, with streaming lists, by a watch that sends the
+	// initial state: either way the informers must have opened their watches.
+	if watches < 9 {
+		t.Fatalf("%d watches opened, want one per informer (9): the counter or the informers are wrong", watches)
+	}
+	time.Sleep(8 * time.Second)
+	if after := conn.Kube.Stats.List.Load(); after != before {
+		t.Errorf("%d LIST requests while idle", after-before)
+	}
+	t.Logf("LIST at start %d, watches %d, gets %d", before, conn.Kube.Stats.Watch.Load(), conn.Kube.Stats.Get.Load())
+}
+
+// TestBadTargetsFailAlone: a Cassandra and a MySQL that do not answer fail on their own, with
+// errors, while kube stays fresh.
+func TestBadTargetsFailAlone(t *testing.T) {
+	env := labtest.Require(t)
+	tg := labTargets(env, lab.ContextName)
+	tg.CassandraHosts = []string{"127.0.0.1"}
+	tg.CassandraPort = 1
+	tg.MetricsDBURL = "jdbc:mysql://127.0.0.1:1/metrics"
+	l, _ := startLive(t, tg, ops.LiveOptions{PollInterval: time.Second, CallTimeout: 2 * time.Second})
+	s := waitFor(t, l, 30*time.Second, "kube synced and the two failures", func(s ops.Snapshot) bool {
+		return s.Source(ops.SourceKube).Synced && s.Source(ops.SourceCassandra).Error != "" && s.Source(ops.SourceMySQL).Error != ""
+	})
+	if s.Source(ops.SourceKube).Error != "" || s.Source(ops.SourcePrometheus).Error != "" {
+		t.Errorf("healthy sources report errors: %+v", s.Sources)
+	}
+	if ops.Verdict(s) != ops.Degraded {
+		t.Errorf("verdict %s", ops.Verdict(s))
+	}
+}
+
+// TestTrafficScaledToOneIsAFinding deploys the topology without its HPA into a fresh
+// namespace, scales traffic to 1 and expects the TRF-003 error while it is so.
+func TestTrafficScaledToOneIsAFinding(t *testing.T) {
+	env := labtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Open(env.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("it-scale1-%d", time.Now().UnixNano()%1e6)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	objs, err := deploy.Render(l.TopologyValues(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() != "HorizontalPodAutoscaler" && o.GetKind() != "Namespace" {
+			keep = append(keep, o)
+		}
+	}
+	if err := lab.Apply(ctx, cfg, keep); err != nil {
+		t.Fatal(err)
+	}
+	tg := labTargets(env, lab.ContextName)
+	tg.Namespace = ns
+	live, _ := startLive(t, tg, ops.LiveOptions{PollInterval: time.Second})
+	has := func(s ops.Snapshot, id string) bool {
+		for _, f := range s.Findings {
+			if f.ID == id && strings.Contains(f.Subject, "traffic") {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, live, 90*time.Second, "3 traffic pods ready and no TRF-003", func(s ops.Snapshot) bool {
+		for _, g := range s.Topology.Groups {
+			for _, w := range g.Traffic {
+				if w.Ready == 3 {
+					return !has(s, "TRF-003")
+				}
+			}
+		}
+		return false
+	})
+	patch := []byte(`{"spec":{"replicas":1}}`)
+	if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "traffic", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := waitFor(t, live, 90*time.Second, "the TRF-003 finding", func(s ops.Snapshot) bool { return has(s, "TRF-003") })
+	for _, f := range s.Findings {
+		if f.ID == "TRF-003" {
+			if f.Severity != ops.SeverityError || f.Fix == "" {
+				t.Errorf("finding %+v", f)
+			}
+			t.Logf("%s %s: %s — fix: %s", f.ID, f.Subject, f.Message, f.Fix)
+		}
+	}
+	if ops.Verdict(s) != ops.Degraded {
+		t.Errorf("verdict %s with traffic at 1", ops.Verdict(s))
+	}
+}
