@@ -17,11 +17,11 @@ const wideWidth = 120
 // dashboardView is the default view: every source's state on one screen, in panels that
 // stack on a narrow terminal and stand side by side on a wide one.
 type dashboardView struct {
-	c      *common
-	snap   *ops.Snapshot
+	c    *common
+	snap *ops.Snapshot
 	// worst maps a finding's subject ("deployment/traffic") to its most severe finding, so a
 	// workload line can point at what the checks say about it.
-	worst map[string]ops.Finding
+	worst  map[string]ops.Finding
 	body   string // the laid-out panels, built in Update
 	width  int
 	height int
@@ -29,7 +29,7 @@ type dashboardView struct {
 
 func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
 
-func (v *dashboardView) Name() string                { return "dashboard" }
+func (v *dashboardView) Name() string { return "dashboard" }
 func (v *dashboardView) SetSnapshot(s *ops.Snapshot) {
 	v.snap = s
 	v.worst = map[string]ops.Finding{}
@@ -58,8 +58,8 @@ func (v *dashboardView) findingMark(wls ...*ops.Workload) string {
 	t := severityTone(worst.Severity)
 	return "  " + v.c.styles.paint(t, t.symbol()+" "+worst.ID)
 }
-func (v *dashboardView) Refresh()                    { v.rebuild() }
-func (v *dashboardView) SetSize(w, h int)            { v.width, v.height = w, h; v.rebuild() }
+func (v *dashboardView) Refresh()         { v.rebuild() }
+func (v *dashboardView) SetSize(w, h int) { v.width, v.height = w, h; v.rebuild() }
 func (v *dashboardView) Update(tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
@@ -67,7 +67,7 @@ func (v *dashboardView) View() string { return v.body }
 
 func (v *dashboardView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Quit}
+	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Back, k.Quit}
 }
 
 func (v *dashboardView) FullHelp() [][]key.Binding {

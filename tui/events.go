@@ -130,11 +130,11 @@ func (v *eventsView) View() string {
 }
 
 func (v *eventsView) ShortHelp() []key.Binding {
-	return listHelp(v.c.keys, v.c.keys.Sort).ShortHelp()
+	return listHelp(v.c.keys, []key.Binding{v.c.keys.Sort}, v.c.keys.Sort).ShortHelp()
 }
 
 func (v *eventsView) FullHelp() [][]key.Binding {
-	return listHelp(v.c.keys, v.c.keys.Sort).FullHelp()
+	return listHelp(v.c.keys, []key.Binding{v.c.keys.Sort}, v.c.keys.Sort).FullHelp()
 }
 
 // shortKind abbreviates an object's kind the way kubectl does: "HorizontalPodAutoscaler/x" is

@@ -119,5 +119,5 @@ func (v *findingsView) View() string {
 	return out + "\n" + padLines(detail, v.width, findingDetailLines)
 }
 
-func (v *findingsView) ShortHelp() []key.Binding  { return listHelp(v.c.keys).ShortHelp() }
-func (v *findingsView) FullHelp() [][]key.Binding { return listHelp(v.c.keys).FullHelp() }
+func (v *findingsView) ShortHelp() []key.Binding  { return listHelp(v.c.keys, nil).ShortHelp() }
+func (v *findingsView) FullHelp() [][]key.Binding { return listHelp(v.c.keys, nil).FullHelp() }

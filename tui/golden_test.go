@@ -120,3 +120,5 @@ func TestGoldenLoading(t *testing.T) {
 		})
 	}
 }
+
+func teatestTimeout() teatest.FinalOpt { return teatest.WithFinalTimeout(5 * time.Second) }

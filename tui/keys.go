@@ -27,6 +27,10 @@ type KeyMap struct {
 	PrevGroup key.Binding
 	NextGroup key.Binding
 
+	// Short-help summaries of the pairs above, so the one-line help fits 80 columns.
+	Move  key.Binding
+	Group key.Binding
+
 	// Events: warnings first, or by time.
 	Sort key.Binding
 
@@ -42,7 +46,7 @@ func DefaultKeyMap() KeyMap {
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Command:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "go to view")),
+		Command:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "view")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		NextView: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		PrevView: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev view")),
@@ -57,6 +61,9 @@ func DefaultKeyMap() KeyMap {
 
 		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev group")),
 		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group")),
+
+		Move:  key.NewBinding(key.WithKeys("j", "k", "up", "down"), key.WithHelp("↑↓/jk", "move")),
+		Group: key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "group")),
 
 		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 
@@ -73,7 +80,7 @@ func (k KeyMap) listKeys() []key.Binding {
 
 // globalKeys are shown in every view's full help.
 func (k KeyMap) globalKeys() []key.Binding {
-	return []key.Binding{k.Command, k.JumpView, k.NextView, k.Back, k.Help, k.Quit}
+	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Back, k.Help, k.Quit}
 }
 
 // keyHelp is a help.KeyMap made of fixed binding lists.

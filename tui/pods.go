@@ -253,12 +253,12 @@ func (v *podsView) groupIndex() int {
 
 func (v *podsView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return listHelp(k, k.PrevGroup, k.NextGroup).ShortHelp()
+	return listHelp(k, []key.Binding{k.Group}, k.PrevGroup, k.NextGroup).ShortHelp()
 }
 
 func (v *podsView) FullHelp() [][]key.Binding {
 	k := v.c.keys
-	return listHelp(k, k.PrevGroup, k.NextGroup).FullHelp()
+	return listHelp(k, []key.Binding{k.Group}, k.PrevGroup, k.NextGroup).FullHelp()
 }
 
 func orDash(s string) string {

@@ -153,15 +153,15 @@ func (p *pager) View() string {
 // pagerHelp is the help of a view that only scrolls.
 func pagerHelp(k KeyMap) keyHelp {
 	return keyHelp{
-		short: []key.Binding{k.Down, k.Up, k.Command, k.JumpView, k.Back, k.Help, k.Quit},
+		short: []key.Binding{k.Move, k.Command, k.JumpView, k.Help, k.Back, k.Quit},
 		full:  [][]key.Binding{k.listKeys(), k.globalKeys()},
 	}
 }
 
-// listHelp is the help of a view with a filterable list.
-func listHelp(k KeyMap, extra ...key.Binding) keyHelp {
-	short := append([]key.Binding{k.Down, k.Up, k.Filter}, extra...)
-	short = append(short, k.Command, k.JumpView, k.Back, k.Help, k.Quit)
-	full := [][]key.Binding{k.listKeys(), append([]key.Binding{k.Filter}, extra...), k.globalKeys()}
-	return keyHelp{short: short, full: full}
+// listHelp is the help of a view with a filterable list. short are the view's own keys as
+// the one-line help shows them, full as the full help does.
+func listHelp(k KeyMap, short []key.Binding, full ...key.Binding) keyHelp {
+	s := append([]key.Binding{k.Move, k.Filter}, short...)
+	s = append(s, k.Command, k.Help, k.Back, k.Quit)
+	return keyHelp{short: s, full: [][]key.Binding{k.listKeys(), append([]key.Binding{k.Filter}, full...), k.globalKeys()}}
 }

@@ -158,5 +158,5 @@ func (v *trafficView) View() string {
 	return out
 }
 
-func (v *trafficView) ShortHelp() []key.Binding  { return listHelp(v.c.keys).ShortHelp() }
-func (v *trafficView) FullHelp() [][]key.Binding { return listHelp(v.c.keys).FullHelp() }
+func (v *trafficView) ShortHelp() []key.Binding  { return listHelp(v.c.keys, nil).ShortHelp() }
+func (v *trafficView) FullHelp() [][]key.Binding { return listHelp(v.c.keys, nil).FullHelp() }

@@ -476,12 +476,12 @@ func (m *Model) buildChrome() {
 		m.status = ""
 	default:
 		parts := make([]string, 0, 5)
+		if m.feedClosed {
+			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
+		}
 		for _, src := range m.snap.Sources {
 			text, t := shortFreshness(src, m.c.now)
 			parts = append(parts, st.Muted.Render(src.Name+" ")+st.status(t, text))
-		}
-		if m.feedClosed {
-			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
 		}
 		m.status = truncate(strings.Join(parts, st.Muted.Render(" · ")), w)
 	}
