@@ -46,11 +46,16 @@ lab-status: build ## show the lab's components
 	@bin/apimctl lab status
 
 .PHONY: bench
-bench: build ## benchmarks against peers in the same run (prints ratios)
-	@if [ -x scripts/bench-gateway.sh ]; then scripts/bench-gateway.sh; fi
+bench: deps build ## benchmarks against peers in the same run: the console vs kubectl, apigw vs nginx (prints ratios)
+	@scripts/bench-console.sh
+	@scripts/bench-gateway.sh
+
+.PHONY: bench-console
+bench-console: deps build ## the console at 10,000 pods vs kubectl: first dashboard, memory, frame time, idle LISTs
+	@scripts/bench-console.sh
 
 .PHONY: bench-gateway
-bench-gateway: build ## apigw vs nginx with wrk: RPS, p99 and ratios
+bench-gateway: deps build ## apigw vs nginx with wrk: RPS, p99 and ratios
 	@scripts/bench-gateway.sh
 
 .PHONY: lint

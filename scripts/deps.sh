@@ -16,6 +16,7 @@ check docker-registry docker-registry
 check nginx nginx-light
 check wrk wrk
 check tmux tmux
+check hyperfine hyperfine
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing Debian packages: ${need_apt[*]}" >&2
