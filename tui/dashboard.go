@@ -247,7 +247,7 @@ func (v *dashboardView) topology(w int) *panel {
 	for _, g := range t.Groups {
 		groupW = max(groupW, min(width(g.Name), 14))
 	}
-	if w < 100 {
+	if w < 90 {
 		p.lines = append(p.lines, v.topologyNarrow(groupW)...)
 		return p
 	}
@@ -292,6 +292,16 @@ func (v *dashboardView) topology(w int) *panel {
 			s += st.Muted.Render(fmt.Sprintf("  %d of %d updated", l.wl.Updated, l.wl.Desired))
 		}
 		p.lines = append(p.lines, s+v.findingMark(l.wl))
+	}
+	for _, ing := range t.Ingress {
+		tls, tt := "TLS on all hosts", toneOK
+		if len(ing.TLSHosts) < len(ing.Hosts) {
+			tls, tt = fmt.Sprintf("TLS on %d of %d hosts", len(ing.TLSHosts), len(ing.Hosts)), toneWarn
+		}
+		if ing.MinTLS != "" {
+			tls += " ≥ " + ing.MinTLS
+		}
+		p.lines = append(p.lines, fit("ingress", groupW)+"  "+fit("", 7)+"  "+st.status(tt, tls)+"  "+st.Muted.Render(strings.Join(ing.Hosts, " ")))
 	}
 	return p
 }

@@ -82,13 +82,13 @@ func (v *findingsView) Update(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// severityCounts renders "✗ 2 error · ! 1 warning · · 0 info".
+// severityCounts renders "✗ 2 error  ! 1 warning  · 0 info".
 func severityCounts(st *Styles, counts map[ops.Severity]int) string {
 	parts := make([]string, 0, 3)
 	for _, s := range []ops.Severity{ops.SeverityError, ops.SeverityWarning, ops.SeverityInfo} {
 		t := severityTone(s)
-		if counts[s] == 0 {
-			t = toneMuted
+		if counts[s] == 0 && s != ops.SeverityInfo {
+			t = toneOK // "✓ 0 error" reads as the all-clear it is
 		}
 		parts = append(parts, st.status(t, fmt.Sprintf("%d %s", counts[s], s)))
 	}

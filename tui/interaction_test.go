@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/apimctl/apimctl/ops"
 )
@@ -366,4 +369,33 @@ func TestTooManyPanelLinesAreCutWithAPointer(t *testing.T) {
 		t.Fatalf("errors not first:\n%s", scr)
 	}
 	requireFits(t, scr, 80, 24)
+}
+
+// TestReadsWithoutColour runs with the ASCII profile (what NO_COLOR gets): the bytes sent to
+// the terminal have no colour codes, and every status still carries its symbol and word.
+func TestReadsWithoutColour(t *testing.T) {
+	snap := degradedSnapshot()
+	feed := make(chanFeed, 1)
+	feed <- snap
+	tm := teatest.NewTestModel(t, New(feed, Options{Now: fixedClock}),
+		teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	words := []string{"✗ 2/3 nodes up", "✗ FailedGetResourceMetric", "! 2/3 degraded", "✗ QUORUM LOST"}
+	var out []byte
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		out = append(out[:0], b...)
+		for _, w := range words {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	_ = tm.Quit()
+	tm.WaitFinished(t, teatestTimeout())
+	for _, sgr := range []string{"\x1b[31", "\x1b[32", "\x1b[33", "\x1b[36", "\x1b[38;", "\x1b[91", ";31m", ";32m", ";33m"} {
+		if bytes.Contains(out, []byte(sgr)) {
+			t.Fatalf("colour code %q in ASCII output", sgr)
+		}
+	}
 }

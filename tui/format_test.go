@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/apimctl/apimctl/ops"
+)
+
+func TestHumanAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second: "0s", 12 * time.Second: "12s", 90 * time.Second: "1m", 59 * time.Minute: "59m",
+		3 * time.Hour: "3h", 47 * time.Hour: "47h", 50 * time.Hour: "2d",
+	} {
+		if got := humanAge(d); got != want {
+			t.Errorf("humanAge(%s) = %q, want %q", d, got, want)
+		}
+	}
+	if got := ago(time.Time{}, fixedNow); got != "never" {
+		t.Errorf("ago(zero) = %q", got)
+	}
+}
+
+func TestFreshness(t *testing.T) {
+	last := fixedNow.Add(-12 * time.Second)
+	cases := []struct {
+		src  ops.SourceState
+		want string
+		tone tone
+	}{
+		{ops.SourceState{Synced: true, LastSuccess: last}, "12s ago", toneOK},
+		{ops.SourceState{Synced: true, LastSuccess: last, Stale: true}, "stale · 12s ago", toneWarn},
+		{ops.SourceState{Synced: true, LastSuccess: last, Error: "boom"}, "error · last ok 12s ago", toneBad},
+		{ops.SourceState{Error: "boom"}, "error · no data yet", toneBad},
+		{ops.SourceState{}, "syncing", toneMuted},
+	}
+	for _, c := range cases {
+		got, tn := freshness(c.src, fixedNow)
+		if got != c.want || tn != c.tone {
+			t.Errorf("freshness(%+v) = %q/%d, want %q/%d", c.src, got, tn, c.want, c.tone)
+		}
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	if got := sparkline([]float64{0, 1, 2, 3, 4, 5, 6, 7}, 8); got != "▁▂▃▄▅▆▇█" {
+		t.Errorf("ramp = %q", got)
+	}
+	if got := sparkline([]float64{9, 9, 0, 7, 7}, 3); got != "▁██" {
+		t.Errorf("last 3 of a series = %q, want the last three samples scaled from 0", got)
+	}
+	if got := sparkline([]float64{0, 0, 0}, 5); got != "▁▁▁" {
+		t.Errorf("flat zero = %q", got)
+	}
+	if got := sparkline(nil, 5); got != "" {
+		t.Errorf("empty = %q", got)
+	}
+}
+
+func TestTruncation(t *testing.T) {
+	if got := truncate("abcdefgh", 5); got != "abcd…" {
+		t.Errorf("truncate = %q", got)
+	}
+	if got := truncateMiddle("traffic-default-7d9f8b6c5d-00001", 20); got != "traffic-de…c5d-00001" || ansi.StringWidth(got) != 20 {
+		t.Errorf("truncateMiddle = %q", got)
+	}
+	if got := fit("✓ ok", 6); got != "✓ ok  " {
+		t.Errorf("fit = %q", got)
+	}
+	if got := fitRight("7", 3); got != "  7" {
+		t.Errorf("fitRight = %q", got)
+	}
+}
+
+func TestTableDropsLowPriorityColumnsFirst(t *testing.T) {
+	c := newCommon(fixedClock)
+	tbl := newTable(c, []column{
+		{title: "NAME", min: 10, flex: true},
+		{title: "KEEP", min: 4},
+		{title: "LOW", min: 10, prio: 1},
+		{title: "MID", min: 10, prio: 5},
+	}, "none")
+	tbl.SetRows([]row{{id: "a", cells: []cell{{text: strings.Repeat("n", 30)}, {text: "keep"}, {text: "low-column"}, {text: "mid-column"}}}})
+	tbl.SetSize(200, 5)
+	if tbl.widths[0] != 30 || tbl.widths[2] == 0 || tbl.widths[3] == 0 {
+		t.Fatalf("wide: widths %v", tbl.widths)
+	}
+	tbl.SetSize(2+10+2+4+2+10, 5) // room for NAME at its minimum, KEEP and one more
+	if tbl.widths[2] != 0 || tbl.widths[3] == 0 || tbl.widths[0] != 10 {
+		t.Fatalf("narrow: widths %v, want LOW dropped, MID kept, NAME shrunk to 10", tbl.widths)
+	}
+	for _, l := range strings.Split(ansi.Strip(tbl.View()), "\n") {
+		if ansi.StringWidth(l) > 30 {
+			t.Fatalf("line %q wider than the table", l)
+		}
+	}
+}
+
+func TestSortFindingsMostSevereFirst(t *testing.T) {
+	got := sortFindings([]ops.Finding{
+		{ID: "B", Severity: ops.SeverityInfo}, {ID: "C", Severity: ops.SeverityError},
+		{ID: "A", Severity: ops.SeverityWarning}, {ID: "A", Severity: ops.SeverityError},
+	})
+	var ids []string
+	for _, f := range got {
+		ids = append(ids, string(f.Severity)+":"+f.ID)
+	}
+	if strings.Join(ids, " ") != "error:A error:C warning:A info:B" {
+		t.Fatalf("order %v", ids)
+	}
+}
+
+func TestHPAHealth(t *testing.T) {
+	d := degradedSnapshot()
+	if text, tn := hpaHealth(d.Topology.Groups[0].HPA); text != "FailedGetResourceMetric" || tn != toneBad {
+		t.Errorf("degraded HPA: %q/%d", text, tn)
+	}
+	h := healthySnapshot()
+	if text, tn := hpaHealth(h.Topology.Groups[0].HPA); text != "scaling ok" || tn != toneOK {
+		t.Errorf("healthy HPA: %q/%d", text, tn)
+	}
+}
