@@ -56,7 +56,7 @@ func titleBar(c *common, w int, title, extra string, src *ops.SourceState) strin
 			right = truncate(right, w*2/3)
 			rw = width(right)
 		}
-		left = truncate(left, max(w-rw-4, 1))
+		left = truncate(left, max(w-rw-5, 1))
 		lw = width(left)
 	}
 	fill := max(w-lw-rw-4, 1)
