@@ -22,6 +22,7 @@ type tools struct {
 	Kwok, KwokStages                                       string
 	Java, CassandraLib                                     string
 	MariaDB, MariaDBInstall, Prometheus, Registry          string
+	Apigw, Labd                                            string
 }
 
 var kubeCommands = map[string]string{
@@ -51,6 +52,11 @@ func (l *Lab) ensureTools(ctx context.Context, need func(string) bool) (*tools, 
 	}
 	if need("kwok") {
 		if t.Kwok, t.KwokStages, err = l.ensureKwok(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if need("lab-agent") {
+		if t.Apigw, t.Labd, err = l.buildLabBinaries(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -254,4 +260,39 @@ func (l *Lab) ensureCassandra(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return lib, nil
+}
+
+// buildLabBinaries builds apigw (what the gateway images run in the lab) and labd (agent,
+// backend, traffic generator) from the checkout into the state directory, on every `lab up`
+// so that the lab runs the code of the checkout. Running processes keep their old binary: the
+// new one replaces it by rename.
+func (l *Lab) buildLabBinaries(ctx context.Context) (apigw, labd string, err error) {
+	td, err := l.toolsDir()
+	if err != nil {
+		return "", "", fmt.Errorf("the lab builds apigw from an apimctl checkout: %w", err)
+	}
+	root := filepath.Dir(filepath.Dir(td))
+	bin := filepath.Join(l.opts.StateDir, "bin")
+	tmp := bin + ".building"
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", "", err
+	}
+	defer os.RemoveAll(tmp)
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp+"/", "./cmd/apigw", "./lab/cmd/labd")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("go build apigw and labd in %s: %w\n%s", root, err, out)
+	}
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return "", "", err
+	}
+	for _, n := range []string{"apigw", "labd"} {
+		if err := os.Rename(filepath.Join(tmp, n), filepath.Join(bin, n)); err != nil {
+			return "", "", err
+		}
+	}
+	l.progress("  ✓ %-24s %s", "built apigw and labd", time.Since(start).Round(100*time.Millisecond))
+	return filepath.Join(bin, "apigw"), filepath.Join(bin, "labd"), nil
 }

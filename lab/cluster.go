@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -21,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/apimctl/apimctl/deploy"
+	"github.com/apimctl/apimctl/lab/agent"
 )
 
 // Node pools of the reference architecture: apimpool (3 nodes over 3 zones, sized like a
@@ -67,8 +70,14 @@ func (l *Lab) setupCluster(ctx context.Context) error {
 	return l.step("reference topology", func() error { return l.applyTopology(ctx, cfg) })
 }
 
+// createNodes creates the pools' nodes: apimpool is run by the lab's node agent (real apigw
+// processes), infrapool by kwok. Nodes of an older lab that kwok ran are handed to the agent.
 func createNodes(ctx context.Context, cs kubernetes.Interface) error {
 	for _, n := range labNodes {
+		typ, ann := "kwok", map[string]string{"kwok.x-k8s.io/node": "fake"}
+		if n.pool == "apimpool" {
+			typ, ann = "agent", map[string]string{agent.Annotation: "lab"}
+		}
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: n.name,
@@ -80,9 +89,9 @@ func createNodes(ctx context.Context, cs kubernetes.Interface) error {
 					"topology.kubernetes.io/zone":      n.zone,
 					"topology.kubernetes.io/region":    "lab",
 					"node.kubernetes.io/instance-type": n.instance,
-					"type":                             "kwok",
+					"type":                             typ,
 				},
-				Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+				Annotations: ann,
 			},
 			Status: corev1.NodeStatus{
 				Capacity: corev1.ResourceList{
@@ -95,17 +104,25 @@ func createNodes(ctx context.Context, cs kubernetes.Interface) error {
 				},
 			},
 		}
-		if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		_, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) && n.pool == "apimpool" {
+			patch := fmt.Sprintf(`{"metadata":{"labels":{"type":%q},"annotations":{"kwok.x-k8s.io/node":null,%q:"lab"}}}`, typ, agent.Annotation)
+			_, err = cs.CoreV1().Nodes().Patch(ctx, n.name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create node %s: %w", n.name, err)
 		}
 	}
-	// Wait until kwok has made every node Ready, so that pods schedule at once.
+	// Wait until kwok and the agent have made every node Ready, so that pods schedule at once.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "type=kwok"})
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err == nil {
 			ready := 0
 			for _, n := range nodes.Items {
+				if !slices.ContainsFunc(labNodes, func(s nodeSpec) bool { return s.name == n.Name }) {
+					continue
+				}
 				for _, c := range n.Status.Conditions {
 					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
 						ready++
@@ -117,7 +134,7 @@ func createNodes(ctx context.Context, cs kubernetes.Interface) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("nodes not Ready after 60s (is kwok running? see its log)")
+			return fmt.Errorf("nodes not Ready after 60s (are kwok and the lab agent running? see logs/kwok.log and logs/lab-agent.log)")
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -152,6 +169,22 @@ func (l *Lab) createRBAC(ctx context.Context, cs kubernetes.Interface) error {
 	if _, err := cs.RbacV1().RoleBindings(l.opts.Namespace).Create(ctx, rb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
+	// Prometheus discovers pods in every namespace (kubernetes_sd_configs, role pod).
+	pr := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-prometheus"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}}},
+	}
+	prb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-prometheus"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "apimctl-prometheus"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "prometheus"}},
+	}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, pr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, prb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
 	return nil
 }
 
@@ -164,6 +197,8 @@ func (l *Lab) TopologyValues(namespace string) deploy.Values {
 	for _, k := range append(append([]string{}, deploy.CassandraKeys...), deploy.MetricsKeys...) {
 		creds[k] = vars[k]
 	}
+	creds[deploy.APIMgrTokenKey] = l.secrets.APIMgrToken
+	backend := l.BackendURL()
 	d := l.opts.PodReadyDelay.String()
 	return deploy.Values{
 		Namespace:  namespace,
@@ -176,6 +211,10 @@ func (l *Lab) TopologyValues(namespace string) deploy.Values {
 			"pod-create.stage.kwok.x-k8s.io/jitter-delay": "1s",
 		},
 		Credentials: creds,
+		// Every API of the policy package is served by the lab's sized-response backend.
+		GatewayEnv: map[string]string{
+			"CATALOG_BACKEND": backend, "ORDERS_BACKEND": backend, "PAYMENTS_BACKEND": backend,
+		},
 	}
 }
 

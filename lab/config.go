@@ -76,6 +76,7 @@ func DefaultCacheDir() string {
 type ports struct {
 	EtcdClient, EtcdPeer, APIServer, ControllerManager, Scheduler, Kwok int
 	MariaDB, Prometheus, Registry                                       int
+	Agent, Backend                                                      int
 }
 
 func (o *Options) ports() ports {
@@ -84,6 +85,7 @@ func (o *Options) ports() ports {
 		EtcdClient: b + 379, EtcdPeer: b + 380, APIServer: b + 443,
 		ControllerManager: b + 257, Scheduler: b + 259, Kwok: b + 260,
 		MariaDB: b + 306, Prometheus: b + 90, Registry: b + 500,
+		Agent: b + 250, Backend: b + 81,
 	}
 }
 
@@ -120,6 +122,20 @@ func (o *Options) cassandraHosts() []string {
 type secrets struct {
 	AdminToken, ControllerToken, SchedulerToken, KwokToken, ViewerToken string
 	CassandraPassword, MySQLPassword                                    string
+	// Added with the node agent; filled in for labs created before.
+	AgentToken, PrometheusToken, APIMgrToken string
+}
+
+// fill generates the secrets a lab made by an older apimctl lacks; it reports whether any was.
+func (s *secrets) fill() bool {
+	changed := false
+	for _, p := range []*string{&s.AdminToken, &s.ControllerToken, &s.SchedulerToken, &s.KwokToken, &s.ViewerToken,
+		&s.CassandraPassword, &s.MySQLPassword, &s.AgentToken, &s.PrometheusToken, &s.APIMgrToken} {
+		if *p == "" {
+			*p, changed = randHex(16), true
+		}
+	}
+	return changed
 }
 
 func loadOrCreateSecrets(stateDir string) (*secrets, error) {
@@ -129,13 +145,18 @@ func loadOrCreateSecrets(stateDir string) (*secrets, error) {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return &s, nil
+		if !s.fill() {
+			return &s, nil
+		}
+		b, _ := json.MarshalIndent(&s, "", "  ")
+		return &s, writeFileAtomic(path, b, 0o600)
 	}
 	s := &secrets{
 		AdminToken: randHex(24), ControllerToken: randHex(24), SchedulerToken: randHex(24),
 		KwokToken: randHex(24), ViewerToken: randHex(24),
 		CassandraPassword: randHex(16), MySQLPassword: randHex(16),
 	}
+	s.fill()
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, err

@@ -19,15 +19,12 @@ func (l *Lab) prometheusComponent(t *tools) *component {
 			if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 				return err
 			}
-			cfg := fmt.Sprintf(`# written by apimctl lab
-global:
-  scrape_interval: 5s
-  evaluation_interval: 5s
-scrape_configs:
-  - job_name: prometheus
-    static_configs:
-      - targets: ["%s"]
-`, addr)
+			tokenFile := filepath.Join(dir, "token")
+			if err := writeFileAtomic(tokenFile, []byte(l.secrets.PrometheusToken), 0o600); err != nil {
+				return err
+			}
+			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer,
+				filepath.Join(l.opts.StateDir, "pki", "ca.crt"), tokenFile)
 			return os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644)
 		},
 		command: func() *exec.Cmd {
@@ -72,3 +69,50 @@ http:
 		ready: httpReady("http://"+addr+"/v2/", ""),
 	}
 }
+
+// prometheusConfig scrapes Prometheus itself and discovers the gateways from the lab's API
+// server like a cluster's Prometheus does: pods annotated prometheus.io/scrape=true, scraped
+// at podIP:prometheus.io/port, labelled with namespace, pod and node, so that series follow
+// pods through restarts and rollouts. The last keep rule enforces the lab's rule that nothing
+// outside 127.0.0.0/8 is ever contacted, whatever a pod's IP.
+const prometheusConfig = `# written by apimctl lab
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["%[1]s"]
+  - job_name: kubernetes-pods
+    kubernetes_sd_configs:
+      - role: pod
+        api_server: https://127.0.0.1:%[2]d
+        tls_config:
+          ca_file: %[3]s
+        authorization:
+          credentials_file: %[4]s
+    relabel_configs:
+      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
+        action: keep
+        regex: "true"
+      - source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port]
+        action: replace
+        regex: (.+);([0-9]+)
+        replacement: $1:$2
+        target_label: __address__
+      - source_labels: [__address__]
+        action: keep
+        regex: 127\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+
+      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path]
+        action: replace
+        regex: (.+)
+        target_label: __metrics_path__
+      - source_labels: [__meta_kubernetes_namespace]
+        target_label: namespace
+      - source_labels: [__meta_kubernetes_pod_name]
+        target_label: pod
+      - source_labels: [__meta_kubernetes_pod_node_name]
+        target_label: node
+      - source_labels: [__meta_kubernetes_pod_label_apimctl_dev_role]
+        target_label: role
+`

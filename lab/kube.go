@@ -154,6 +154,10 @@ func (l *Lab) writeKubeconfigs(server, caFile string) error {
 		s.SchedulerToken + ",system:kube-scheduler,system:kube-scheduler",
 		s.KwokToken + `,kwok-controller,kwok-controller,"system:masters"`,
 		s.ViewerToken + ",oncall-viewer,oncall-viewer",
+		// The node agent acts as the apimpool nodes' kubelets.
+		s.AgentToken + `,lab-agent,lab-agent,"system:masters"`,
+		// Prometheus discovers the pods (read-only, see createRBAC).
+		s.PrometheusToken + ",prometheus,prometheus",
 	}, "\n") + "\n"
 	if err := writeFileAtomic(filepath.Join(dir, "tokens.csv"), []byte(tokens), 0o600); err != nil {
 		return err
@@ -175,7 +179,7 @@ func (l *Lab) writeKubeconfigs(server, caFile string) error {
 	if err := write("admin.kubeconfig", [2]string{ContextName, s.AdminToken}, [2]string{ViewerContext, s.ViewerToken}); err != nil {
 		return err
 	}
-	for name, tok := range map[string]string{"controller-manager": s.ControllerToken, "scheduler": s.SchedulerToken, "kwok": s.KwokToken} {
+	for name, tok := range map[string]string{"controller-manager": s.ControllerToken, "scheduler": s.SchedulerToken, "kwok": s.KwokToken, "lab-agent": s.AgentToken} {
 		if err := write(name+".kubeconfig", [2]string{name, tok}); err != nil {
 			return err
 		}

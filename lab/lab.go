@@ -96,6 +96,7 @@ func (l *Lab) components() []*component {
 	var cs []*component
 	if l.want("kube") {
 		cs = append(cs, l.kubeComponents(l.tools)...)
+		cs = append(cs, l.agentComponents(l.tools)...)
 	}
 	if l.want("cassandra") {
 		cs = append(cs, l.cassandraComponents(l.tools)...)
@@ -169,7 +170,21 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	if l.secrets, err = loadOrCreateSecrets(l.opts.StateDir); err != nil {
 		return nil, err
 	}
-	b, _ := json.MarshalIndent(l.opts, "", "  ")
+	// A partial `up --only …` (the drills restart one group) must not shrink what the lab's
+	// options file says the lab is: keep the union.
+	persist := l.opts
+	if prev, err := Open(l.opts.StateDir); err == nil && len(persist.Components) > 0 {
+		if len(prev.opts.Components) == 0 {
+			persist.Components = nil
+		} else {
+			for _, c := range prev.opts.Components {
+				if !slices.Contains(persist.Components, c) {
+					persist.Components = append(persist.Components, c)
+				}
+			}
+		}
+	}
+	b, _ := json.MarshalIndent(persist, "", "  ")
 	if err := writeFileAtomic(filepath.Join(l.opts.StateDir, optionsFile), b, 0o644); err != nil {
 		return nil, err
 	}
@@ -214,7 +229,7 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	if l.want("kube") {
 		g.Go(func() error {
-			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok"}} {
+			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok", agentName, backendName}} {
 				if err := run(gctx, step...); err != nil {
 					return err
 				}
@@ -407,7 +422,7 @@ func (l *Lab) Down(ctx context.Context, wipe bool) ([]Stopped, error) {
 		wg.Wait()
 	}
 	// Controllers before the apiserver before etcd; data stores in parallel with the first wave.
-	waves := [][]string{{"kwok", "kube-controller-manager", "kube-scheduler"}, {"kube-apiserver"}, {"etcd"}}
+	waves := [][]string{{"kwok", "kube-controller-manager", "kube-scheduler", agentName}, {"kube-apiserver"}, {"etcd"}}
 	var first []*procRecord
 	placed := map[string]bool{}
 	for _, w := range waves {
@@ -432,6 +447,7 @@ func (l *Lab) Down(ctx context.Context, wipe bool) ([]Stopped, error) {
 		}
 		stop(batch)
 	}
+	out = append(out, l.sweepGateways()...)
 	unlock()
 	if len(errs) > 0 {
 		return out, errors.Join(errs...)
@@ -512,6 +528,9 @@ func (l *Lab) Status(ctx context.Context) []ComponentStatus {
 		})
 	}
 	wg.Wait()
+	if l.want("kube") {
+		out = append(out, l.gatewayStatus(ctx)...)
+	}
 	return out
 }
 
