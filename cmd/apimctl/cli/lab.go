@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/lab/traffic"
 	"github.com/apimctl/apimctl/ops"
 )
 
@@ -32,7 +33,8 @@ Every process has a PID file under the state directory; 'lab down' stops exactly
 	}
 	cmd.PersistentFlags().StringVar(&stateDir, "state-dir", lab.DefaultStateDir(), "the lab's state directory ($APIMCTL_LAB_DIR)")
 	cmd.AddCommand(newLabUpCmd(ios, &stateDir), newLabDownCmd(ios, &stateDir), newLabStatusCmd(ios, &stateDir),
-		newLabEnvCmd(ios, &stateDir), newLabStopCmd(ios, &stateDir), newLabScaleCmd(ios, &stateDir))
+		newLabEnvCmd(ios, &stateDir), newLabStopCmd(ios, &stateDir), newLabScaleCmd(ios, &stateDir),
+		newLabTrafficCmd(ios, &stateDir), newLabFaultCmd(ios, &stateDir))
 	return cmd
 }
 
@@ -363,5 +365,104 @@ func newLabScaleCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&pods, "pods", 0, "number of synthetic pods (0 removes them)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change")
+	return cmd
+}
+
+func newLabTrafficCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var rps int
+	var duration time.Duration
+	var background bool
+	cmd := &cobra.Command{
+		Use:   "traffic --rps N --duration D",
+		Short: "Send API traffic (API keys and OAuth tokens from the API Manager) to the lab's ready traffic pods",
+		Long: `Sends GET requests to the catalog, orders (API key) and payments (OAuth) APIs, with 1 KB to
+100 KB responses from the lab backend, at a fixed rate. The lab's Services have no endpoints
+(the API server refuses loopback addresses in EndpointSlices), so the generator sends to the
+Ready, non-terminating pods that the traffic Service selects. Prints progress every 5 s and a
+summary by status. With --background it runs as a lab component ('lab down' stops it).`,
+		Example: `  apimctl lab traffic --rps 100 --duration 1m
+  apimctl lab traffic --rps 50 --duration 30m --background`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			o, err := l.TrafficOptions(rps, duration)
+			if err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return usageError("%v", err)
+			}
+			if background {
+				pid, logPath, err := l.StartTraffic(rps, duration)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(ios.ErrOut, "traffic generator running in the background (pid %d, %d req/s for %s); log: %s\n", pid, rps, duration, logPath)
+				return nil
+			}
+			o.Progress = func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }
+			s, err := traffic.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			s.Print(ios.Out)
+			if s.Failed > 0 {
+				return silentExit(ExitDegraded)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&rps, "rps", 50, fmt.Sprintf("requests per second (1..%d)", traffic.MaxRPS))
+	cmd.Flags().DurationVar(&duration, "duration", time.Minute, fmt.Sprintf("how long (at most %s)", traffic.MaxDuration))
+	cmd.Flags().BoolVar(&background, "background", false, "run as a lab component and return at once")
+	return cmd
+}
+
+func newLabFaultCmd(ios *IOStreams, stateDir *string) *cobra.Command {
+	var tag string
+	var neverReady, clear bool
+	var errorRate float64
+	cmd := &cobra.Command{
+		Use:   "fault --tag TAG [--never-ready] [--error-rate 0.3] [--clear]",
+		Short: "Mark a gateway image tag faulty: its processes never become ready, or answer a share of requests with 500",
+		Example: `  apimctl lab fault --tag 1.0.2 --never-ready
+  apimctl lab fault --tag 1.0.3 --error-rate 0.3
+  apimctl lab fault --tag 1.0.2 --clear`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if tag == "" {
+				return usageError("say which image tag: --tag TAG")
+			}
+			if !clear && !neverReady && errorRate == 0 {
+				return usageError("say what fault: --never-ready, --error-rate R, or --clear")
+			}
+			l, err := lab.Open(*stateDir)
+			if err != nil {
+				return err
+			}
+			f := lab.Fault{NeverReady: neverReady, ErrorRate: errorRate}
+			if clear {
+				f = lab.Fault{}
+			}
+			if err := l.SetFault(tag, f); err != nil {
+				return usageError("%v", err)
+			}
+			_ = ops.Audit(ops.AuditRecord{Action: "lab.fault", Target: tag, Outcome: "ok",
+				Details: map[string]string{"neverReady": fmt.Sprint(f.NeverReady), "errorRate": fmt.Sprint(f.ErrorRate)}})
+			if clear {
+				fmt.Fprintf(ios.ErrOut, "image tag %s is healthy again for processes started from now on\n", tag)
+			} else {
+				fmt.Fprintf(ios.ErrOut, "image tag %s is faulty (never ready: %t, error rate: %g) for processes started from now on\n", tag, f.NeverReady, f.ErrorRate)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tag, "tag", "", "image tag of the gateway images (e.g. 1.0.2)")
+	cmd.Flags().BoolVar(&neverReady, "never-ready", false, "readiness always fails")
+	cmd.Flags().Float64Var(&errorRate, "error-rate", 0, "share of API requests answered 500 (0..1)")
+	cmd.Flags().BoolVar(&clear, "clear", false, "remove the fault")
 	return cmd
 }
