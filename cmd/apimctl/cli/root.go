@@ -3,9 +3,13 @@
 package cli
 
 import (
+	"context"
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/tui"
 )
 
 // Version and Commit are set by the Makefile with -ldflags -X.
@@ -44,13 +48,12 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// With no subcommand: the live console on a terminal (until the TUI lands, the
-		// status), help otherwise.
+		// With no subcommand: the live console on a terminal, help otherwise.
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !ios.OutTTY {
+			if !ios.OutTTY || !ios.InTTY {
 				return cmd.Help()
 			}
-			return statusRun(cmd.Context(), &statusOptions{g: g, ios: ios, output: "table", timeout: defaultProbeTimeout})
+			return consoleRun(cmd.Context(), g)
 		},
 	}
 	root.SetOut(ios.Out)
@@ -67,6 +70,17 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	pf.StringVar(&g.targets.PrometheusURL, "prometheus-url", "", "Prometheus URL (default: $PROMETHEUS_URL)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change anything: actions are hidden and refused")
 
-	root.AddCommand(newStatusCmd(g, ios), newLabCmd(ios), newVersionCmd(ios))
+	root.AddCommand(newStatusCmd(g, ios), newCheckCmd(g, ios), newLabCmd(ios), newVersionCmd(ios), newDebugCmd(g, ios))
 	return root
+}
+
+// consoleRun opens the TUI on the live model. The first frame comes as soon as any source
+// answers; the others fill in as they do.
+func consoleRun(ctx context.Context, g *globalOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	conn := ops.Connect(ctx, g.targets, os.Getenv)
+	live := ops.NewLive(conn, ops.LiveOptions{ReadOnly: g.readOnly})
+	live.Start(ctx)
+	return tui.Run(ctx, live, tui.Options{ReadOnly: g.readOnly})
 }

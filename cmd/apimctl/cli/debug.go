@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/tui"
+)
+
+// The debug commands measure the console for `make bench`; they are hidden from help.
+func newDebugCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{Use: "debug", Short: "Measurements for make bench", Hidden: true}
+	cmd.AddCommand(newFirstDashboardCmd(g, ios), newConsoleProfileCmd(g, ios))
+	return cmd
+}
+
+// firstDashboard starts the live model and returns the first snapshot in which Kubernetes
+// has synced and every source has answered: what the first complete dashboard shows.
+func firstDashboard(ctx context.Context, g *globalOptions) (*ops.Live, *ops.Connection, ops.Snapshot, error) {
+	conn := ops.Connect(ctx, g.targets, os.Getenv)
+	if conn.KubeErr != nil {
+		return nil, nil, ops.Snapshot{}, conn.KubeErr
+	}
+	live := ops.NewLive(conn, ops.LiveOptions{})
+	live.Start(ctx)
+	for s := range live.Updates() {
+		if !s.Source(ops.SourceKube).Synced {
+			continue
+		}
+		answered := true
+		for _, src := range s.Sources {
+			answered = answered && (src.Synced || src.Error != "")
+		}
+		if answered {
+			return live, conn, s, nil
+		}
+	}
+	return nil, nil, ops.Snapshot{}, fmt.Errorf("the live model stopped before the first complete dashboard: %w", ctx.Err())
+}
+
+func newFirstDashboardCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
+	width, height := 160, 48
+	return &cobra.Command{
+		Use:   "first-dashboard",
+		Short: "Exit after rendering the first complete dashboard (timed by make bench)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
+			defer cancel()
+			_, _, s, err := firstDashboard(ctx, g)
+			if err != nil {
+				return err
+			}
+			frame := tui.NewFrame(s, "dashboard", width, height)
+			fmt.Fprintln(ios.Out, frame.Render())
+			return nil
+		},
+	}
+}
+
+func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
+	var idle time.Duration
+	var frames int
+	cmd := &cobra.Command{
+		Use:   "console-profile",
+		Short: "Resident memory after sync, pod-view frame time and LIST requests while idle",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
+			defer cancel()
+			start := time.Now()
+			_, conn, s, err := firstDashboard(ctx, g)
+			if err != nil {
+				return err
+			}
+			synced := time.Since(start)
+			pods := 0
+			for _, gr := range s.Topology.Groups {
+				for _, w := range gr.Traffic {
+					pods += len(w.Pods)
+				}
+				for _, w := range gr.APIManager {
+					pods += len(w.Pods)
+				}
+			}
+			rssSync := vmRSSKiB()
+			// A frame of the pod view: every group's pods, scrolled a page each time.
+			f := tui.NewFrame(s, "pods", 160, 48)
+			durs := make([]time.Duration, frames)
+			for i := range durs {
+				t := time.Now()
+				_ = f.Render()
+				durs[i] = time.Since(t)
+				f.Scroll(40)
+			}
+			sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+			var sum time.Duration
+			for _, d := range durs {
+				sum += d
+			}
+			lists := conn.Kube.Stats.List.Load()
+			time.Sleep(idle)
+			idleLists := conn.Kube.Stats.List.Load() - lists
+			runtime.GC()
+			out := map[string]any{
+				"pods":                   pods,
+				"syncSeconds":            synced.Seconds(),
+				"rssAfterSyncMiB":        float64(rssSync) / 1024,
+				"rssAfterIdleMiB":        float64(vmRSSKiB()) / 1024,
+				"podFrameMeanMillis":     float64(sum.Microseconds()) / float64(len(durs)) / 1000,
+				"podFrameP99Millis":      float64(durs[len(durs)*99/100].Microseconds()) / 1000,
+				"idleSeconds":            idle.Seconds(),
+				"listRequestsWhileIdle":  idleLists,
+				"listRequestsTotal":      conn.Kube.Stats.List.Load(),
+				"watchRequestsTotal":     conn.Kube.Stats.Watch.Load(),
+			}
+			return writeData(ios.Out, "json", out)
+		},
+	}
+	cmd.Flags().DurationVar(&idle, "idle", 10*time.Second, "how long to stay idle counting LIST requests")
+	cmd.Flags().IntVar(&frames, "frames", 200, "pod-view frames to render")
+	return cmd
+}
+
+// vmRSSKiB is this process's resident memory.
+func vmRSSKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
