@@ -33,8 +33,10 @@ type Options struct {
 	// PodReadyDelay is how long simulated pods take to become Ready after they start, so that a
 	// rollout takes visible time.
 	PodReadyDelay time.Duration
-	// Components limits the lab to these components (and their prerequisites); empty means all.
-	Components []string
+	// Components limits one `up` to these component groups; empty means all. It is not
+	// saved with the lab: a partial up (a drill restarting one node) must not make the lab
+	// forget its other components.
+	Components []string `json:"-"`
 	// Namespace receives the reference topology from deploy/.
 	Namespace string
 	// ToolsDir is lab/tools of a source checkout, needed only to build the control plane the

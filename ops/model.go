@@ -252,7 +252,7 @@ type ReplicaState struct {
 type TrafficState struct {
 	// NoData is true when Prometheus answered but has no gateway series yet ("no data yet"
 	// is a state, not an error).
-	NoData bool           `json:"noData"`
+	NoData bool            `json:"noData"`
 	Groups []TrafficSeries `json:"groups"`
 	APIs   []TrafficSeries `json:"apis"`
 }

@@ -110,16 +110,16 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 			idleLists := conn.Kube.Stats.List.Load() - lists
 			runtime.GC()
 			out := map[string]any{
-				"pods":                   pods,
-				"syncSeconds":            synced.Seconds(),
-				"rssAfterSyncMiB":        float64(rssSync) / 1024,
-				"rssAfterIdleMiB":        float64(vmRSSKiB()) / 1024,
-				"podFrameMeanMillis":     float64(sum.Microseconds()) / float64(len(durs)) / 1000,
-				"podFrameP99Millis":      float64(durs[len(durs)*99/100].Microseconds()) / 1000,
-				"idleSeconds":            idle.Seconds(),
-				"listRequestsWhileIdle":  idleLists,
-				"listRequestsTotal":      conn.Kube.Stats.List.Load(),
-				"watchRequestsTotal":     conn.Kube.Stats.Watch.Load(),
+				"pods":                  pods,
+				"syncSeconds":           synced.Seconds(),
+				"rssAfterSyncMiB":       float64(rssSync) / 1024,
+				"rssAfterIdleMiB":       float64(vmRSSKiB()) / 1024,
+				"podFrameMeanMillis":    float64(sum.Microseconds()) / float64(len(durs)) / 1000,
+				"podFrameP99Millis":     float64(durs[len(durs)*99/100].Microseconds()) / 1000,
+				"idleSeconds":           idle.Seconds(),
+				"listRequestsWhileIdle": idleLists,
+				"listRequestsTotal":     conn.Kube.Stats.List.Load(),
+				"watchRequestsTotal":    conn.Kube.Stats.Watch.Load(),
 			}
 			return writeData(ios.Out, "json", out)
 		},
