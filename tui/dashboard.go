@@ -388,7 +388,7 @@ func (v *dashboardView) hpa(w int) *panel {
 			cpu = fmt.Sprintf("%d%%", *h.CPUCurrentPercent)
 		}
 		lines = append(lines, fit(g.Name, groupW)+"  "+
-			fmt.Sprintf("%d→%d (min %d max %d)", h.Current, h.Desired, h.Min, h.Max)+"  "+
+			fmt.Sprintf("%d→%s (min %d max %d)", h.Current, desiredReplicas(h), h.Min, h.Max)+"  "+
 			st.Label.Render("cpu ")+fmt.Sprintf("%s/%d%%", cpu, h.CPUTargetPercent)+"  "+
 			st.status(ht, health))
 	}

@@ -247,3 +247,12 @@ func padLines(lines []string, w, h int) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// desiredReplicas shows the HPA's desired count, or "?" when it could not compute one (no
+// metrics: the controller then reports 0 desired while keeping the current replicas).
+func desiredReplicas(h *ops.HPAState) string {
+	if h.Desired == 0 && h.CPUCurrentPercent == nil {
+		return "?"
+	}
+	return fmt.Sprint(h.Desired)
+}

@@ -123,3 +123,19 @@ func TestHPAHealth(t *testing.T) {
 		t.Errorf("healthy HPA: %q/%d", text, tn)
 	}
 }
+
+func TestDesiredReplicasUnknownWithoutMetrics(t *testing.T) {
+	cpu := int32(40)
+	for _, c := range []struct {
+		h    ops.HPAState
+		want string
+	}{
+		{ops.HPAState{Current: 3, Desired: 0}, "?"},
+		{ops.HPAState{Current: 3, Desired: 0, CPUCurrentPercent: &cpu}, "0"},
+		{ops.HPAState{Current: 3, Desired: 5}, "5"},
+	} {
+		if got := desiredReplicas(&c.h); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.h, got, c.want)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func (v *hpaView) rebuild() {
 			last = ago(*h.LastScaleTime, v.c.now)
 		}
 		lines = append(lines, kv(st, 2, w, [][2]string{
-			{"replicas", st.paint(replTone, fmt.Sprintf("current %d → desired %d", h.Current, h.Desired)) +
+			{"replicas", st.paint(replTone, fmt.Sprintf("current %d → desired %s", h.Current, desiredReplicas(h))) +
 				fmt.Sprintf(" · min %d · max %d · headroom %d", h.Min, h.Max, max(h.Max-h.Current, 0))},
 			{"cpu", cpuLine},
 			{"last scale", last},
