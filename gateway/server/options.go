@@ -48,6 +48,7 @@ type Options struct {
 	MemoryLimit     string
 	LogLevel        string
 	ANMInterval     time.Duration
+	PprofAddr       string
 }
 
 // errUsage marks errors that should exit with code 2.
@@ -84,6 +85,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "48MiB", "Go soft memory limit (GOMEMLIMIT wins when set; 0 disables)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.ANMInterval, "anm-interval", 2*time.Second, "anm: how often the events directory is streamed")
+	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "debug: serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -173,6 +173,14 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 		serveErr <- err
 	}()
 	go func() { serveErr <- adminSrv.Serve(adminLn) }()
+	if o.PprofAddr != "" {
+		stopPprof, err := servePprof(o.PprofAddr, errLog)
+		if err != nil {
+			return ExitError, err
+		}
+		defer stopPprof()
+		log.Warn("serving pprof: a debug endpoint, do not expose it", "address", o.PprofAddr)
+	}
 	log.Info("serving", "address", mainLn.Addr().String(), "adminAddress", adminLn.Addr().String())
 
 	select {
