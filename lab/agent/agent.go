@@ -99,7 +99,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.healthz(), ReadHeaderTimeout: 5 * time.Second}
+	// Every pod of the cluster, for Prometheus's discovery.
+	allCtx, allCancel := context.WithCancel(context.Background())
+	defer allCancel()
+	all := informers.NewSharedInformerFactory(a.cs, 0)
+	allPods := all.Core().V1().Pods().Informer()
+	all.Start(allCtx.Done())
+	mux := a.healthz()
+	mux.Handle("GET /prometheus/sd", sdHandler(allPods.GetStore()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
@@ -158,7 +166,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-func (a *Agent) healthz() http.Handler {
+func (a *Agent) healthz() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()

@@ -252,6 +252,10 @@ func (a *Agent) volumes(ctx context.Context, pod *corev1.Pod, podDir string) ([]
 				return nil, &configError{"CreateContainerConfigError", fmt.Sprintf("secret %q: %v", v.Secret.SecretName, err)}
 			}
 			files = pick(s.Data, v.Secret.Items)
+		case v.Projected != nil || v.DownwardAPI != nil:
+			// The service-account volume every pod gets: apigw does not call the API server,
+			// so it holds only the namespace (no token leaves the control plane).
+			files["namespace"] = []byte(pod.Namespace)
 		case v.EmptyDir != nil:
 			for _, shared := range a.cfg.SharedVolumes {
 				if shared == vm.Name {
