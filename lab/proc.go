@@ -50,8 +50,11 @@ func (r *procRecord) alive() bool {
 }
 
 // rssKiB is the resident memory of the process in KiB, 0 if unknown.
-func (r *procRecord) rssKiB() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", r.PID))
+func (r *procRecord) rssKiB() int64 { return ResidentKiB(r.PID) }
+
+// ResidentKiB is the resident memory (VmRSS) of process pid in KiB, 0 if unknown.
+func ResidentKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}

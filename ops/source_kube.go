@@ -123,12 +123,7 @@ func (k *kubeSource) fill(s *Snapshot, now time.Time) {
 	stale := k.builtGen != gen
 	k.mu.Unlock()
 	if k.cache != nil && stale && k.cache.Synced() {
-		o := k.cache.Objects()
-		topo, nodes, events := Discover(KubeObjects{
-			Deployments: o.Deployments, StatefulSets: o.StatefulSets, ReplicaSets: o.ReplicaSets,
-			Pods: o.Pods, HPAs: o.HPAs, Services: o.Services, Ingresses: o.Ingresses,
-			Events: o.Events, Nodes: o.Nodes,
-		}, *k.opts.Selectors, now)
+		topo, nodes, events := Discover(k.cache.Objects(), *k.opts.Selectors, now)
 		k.mu.Lock()
 		k.topo, k.nodes, k.events, k.builtGen = topo, nodes, events, gen
 		k.mu.Unlock()

@@ -12,21 +12,13 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/apimctl/apimctl/cluster/kube"
 )
 
 // KubeObjects are the objects the kube source caches for one namespace (Nodes are
 // cluster-wide). Discover only reads them.
-type KubeObjects struct {
-	Deployments  []*appsv1.Deployment
-	StatefulSets []*appsv1.StatefulSet
-	ReplicaSets  []*appsv1.ReplicaSet
-	Pods         []*corev1.Pod
-	HPAs         []*autoscalingv2.HorizontalPodAutoscaler
-	Services     []*corev1.Service
-	Ingresses    []*networkingv1.Ingress
-	Events       []*corev1.Event
-	Nodes        []*corev1.Node
-}
+type KubeObjects = kube.Objects
 
 // Selectors say how roles and groups are read from labels.
 //

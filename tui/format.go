@@ -187,20 +187,6 @@ func fmtPercent(r float64) string {
 	return fmt.Sprintf("%.1f%%", p)
 }
 
-// fmtBytes formats a byte count in binary units.
-func fmtBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // fmtUptime is a duration as "3d 4h" / "4h 12m" / "12m".
 func fmtUptime(d time.Duration) string {
 	days := int(d / (24 * time.Hour))

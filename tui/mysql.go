@@ -121,7 +121,7 @@ func (v *mysqlView) rebuild() {
 	} else {
 		pairs = append(pairs, [2]string{"role", role})
 	}
-	pairs = append(pairs, [2]string{"database size", fmtBytes(m.DatabaseSizeBytes)})
+	pairs = append(pairs, [2]string{"database size", ops.HumanBytes(m.DatabaseSizeBytes)})
 	v.pager.SetLines(kv(st, 2, v.width, pairs))
 }
 

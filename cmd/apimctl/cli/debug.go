@@ -6,12 +6,11 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/tui"
 )
@@ -90,7 +89,7 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 					pods += len(w.Pods)
 				}
 			}
-			rssSync := vmRSSKiB()
+			rssSync := lab.ResidentKiB(os.Getpid())
 			// A frame of the pod view: every group's pods, scrolled a page each time.
 			f := tui.NewFrame(s, "pods", 160, 48)
 			durs := make([]time.Duration, frames)
@@ -113,7 +112,7 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 				"pods":                  pods,
 				"syncSeconds":           synced.Seconds(),
 				"rssAfterSyncMiB":       float64(rssSync) / 1024,
-				"rssAfterIdleMiB":       float64(vmRSSKiB()) / 1024,
+				"rssAfterIdleMiB":       float64(lab.ResidentKiB(os.Getpid())) / 1024,
 				"podFrameMeanMillis":    float64(sum.Microseconds()) / float64(len(durs)) / 1000,
 				"podFrameP99Millis":     float64(durs[len(durs)*99/100].Microseconds()) / 1000,
 				"idleSeconds":           idle.Seconds(),
@@ -127,19 +126,4 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 	cmd.Flags().DurationVar(&idle, "idle", 10*time.Second, "how long to stay idle counting LIST requests")
 	cmd.Flags().IntVar(&frames, "frames", 200, "pod-view frames to render")
 	return cmd
-}
-
-// vmRSSKiB is this process's resident memory.
-func vmRSSKiB() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -256,7 +256,7 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 		if m.TLS {
 			tls = "TLS " + m.TLSVersion
 		}
-		line := fmt.Sprintf("mysql     %s %s · up %s · %d/%d connections · %s · %s", st.ok("✓"), m.Version, m.Uptime.Round(time.Second), m.ThreadsConnected, m.MaxConnections, tls, bytesHuman(m.DatabaseSizeBytes))
+		line := fmt.Sprintf("mysql     %s %s · up %s · %d/%d connections · %s · %s", st.ok("✓"), m.Version, m.Uptime.Round(time.Second), m.ThreadsConnected, m.MaxConnections, tls, ops.HumanBytes(m.DatabaseSizeBytes))
 		if r := m.Replica; r != nil {
 			lag := "?"
 			if r.LagSeconds != nil {
@@ -302,19 +302,6 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 	if n := count[ops.SeverityError] + count[ops.SeverityWarning] - shown; n > 0 {
 		fmt.Fprintf(w, "  … %d more: apimctl check\n", n)
 	}
-}
-
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // oneLine cuts s to n runes with an ellipsis.
