@@ -13,9 +13,9 @@ import (
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
-	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
+	"github.com/apimctl/apimctl/ops"
 )
 
 func nodeUp(c *cassandra.Client, addr string) (known, up bool) {
@@ -122,7 +122,7 @@ func TestCassandraNodeDownKeepsQuorum(t *testing.T) {
 		t.Errorf("no CASS-002 finding for the node down: %+v", doc.Findings)
 	}
 	// ALL cannot succeed with a replica down: the drill really took the node out.
-	if err := s.Query("SELECT v FROM "+table+" WHERE k = 1").Consistency(gocql.All).Exec(); err == nil {
+	if err := s.Query("SELECT v FROM " + table + " WHERE k = 1").Consistency(gocql.All).Exec(); err == nil {
 		t.Error("a read at ALL succeeded with a node down")
 	}
 
