@@ -33,10 +33,10 @@ type Target struct {
 
 // Node is one Cassandra node as the driver sees it now.
 type Node struct {
-	Addr    string `json:"address"`
-	DC      string `json:"dc"`
-	Rack    string `json:"rack"`
-	Version string `json:"version"`
+	Addr    string   `json:"address"`
+	DC      string   `json:"dc"`
+	Rack    string   `json:"rack"`
+	Version string   `json:"version"`
 	HostID  string   `json:"hostID"`
 	Up      bool     `json:"up"`
 	Tokens  []string `json:"tokens,omitempty"`

@@ -45,8 +45,8 @@ type Cache struct {
 }
 
 type informerSet struct {
-	factory                                        informers.SharedInformerFactory
-	deploy, sts, rs, pods, hpa, svc, ing, events   cache.SharedIndexInformer
+	factory                                      informers.SharedInformerFactory
+	deploy, sts, rs, pods, hpa, svc, ing, events cache.SharedIndexInformer
 }
 
 // NewCache prepares the informers; onChange is called (from informer goroutines) after every
@@ -156,7 +156,6 @@ func list[T any](inf cache.SharedIndexInformer, dst *[]*T) {
 	}
 	*dst = out
 }
-
 
 // strip drops what the console never reads before an object enters the cache.
 func strip(obj any) (any, error) {
