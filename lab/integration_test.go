@@ -48,6 +48,7 @@ func clientset(t *testing.T, env *lab.Env) kubernetes.Interface {
 // rollout completes with every pod Ready on the new image.
 func TestRolloutKeepsCapacity(t *testing.T) {
 	env := labtest.Require(t)
+	env0 := env
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cs := clientset(t, env)
@@ -68,9 +69,29 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	}
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
-		if o.GetKind() == "Secret" || (o.GetKind() == "Deployment" && o.GetName() == "traffic") {
+		if o.GetKind() == "Secret" || o.GetKind() == "ConfigMap" || (o.GetKind() == "Deployment" && o.GetName() == "traffic") {
 			keep = append(keep, o)
 		}
+	}
+	// The pods are real gateways (the agent runs apigw): they wait for the ANM and the API
+	// Manager of the lab's own namespace, which this namespace has not.
+	for _, o := range keep {
+		if o.GetKind() != "Deployment" {
+			continue
+		}
+		cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		c := cs[0].(map[string]any)
+		env := c["env"].([]any)
+		for _, e := range env {
+			e := e.(map[string]any)
+			switch e["name"] {
+			case "ANM_URL":
+				e["value"] = "http://anm." + env0.Namespace + ":8090"
+			case "APIMGR_URL":
+				e["value"] = "http://apimgr." + env0.Namespace + ":8075"
+			}
+		}
+		_ = unstructured.SetNestedSlice(o.Object, cs, "spec", "template", "spec", "containers")
 	}
 	if err := lab.Apply(ctx, cfg, keep); err != nil {
 		t.Fatal(err)
