@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/apimctl/apimctl/lab/agent"
 	"github.com/apimctl/apimctl/lab/traffic"
 )
@@ -201,4 +204,49 @@ func (l *Lab) gatewayStatus(ctx context.Context) []ComponentStatus {
 		out = append(out, ComponentStatus{Name: trafficName, State: "healthy", PID: r.PID, RSSKiB: r.rssKiB(), Addr: "generator", Log: r.Log})
 	}
 	return out
+}
+
+// waitGateways waits until the reference topology's Deployments are available: the gateways
+// need Cassandra and MariaDB, so this is the last step of `lab up`.
+func (l *Lab) waitGateways(ctx context.Context, timeout time.Duration) error {
+	cfg, err := l.restConfig()
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var waiting []string
+		for _, name := range []string{"anm", "apimgr", "traffic"} {
+			d, err := cs.AppsV1().Deployments(l.opts.Namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				waiting = append(waiting, name+": "+err.Error())
+				continue
+			}
+			if d.Status.AvailableReplicas < 1 || d.Status.ReadyReplicas < ptrOr(d.Spec.Replicas, 1) {
+				waiting = append(waiting, fmt.Sprintf("%s %d/%d ready", name, d.Status.ReadyReplicas, ptrOr(d.Spec.Replicas, 1)))
+			}
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gateways not ready after %s: %s; see the pods' logs in %s", timeout, strings.Join(waiting, ", "), agent.PodsDir(l.AgentDir()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func ptrOr(p *int32, d int32) int32 {
+	if p == nil {
+		return d
+	}
+	return *p
 }

@@ -19,12 +19,7 @@ func (l *Lab) prometheusComponent(t *tools) *component {
 			if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 				return err
 			}
-			tokenFile := filepath.Join(dir, "token")
-			if err := writeFileAtomic(tokenFile, []byte(l.secrets.PrometheusToken), 0o600); err != nil {
-				return err
-			}
-			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer,
-				filepath.Join(l.opts.StateDir, "pki", "ca.crt"), tokenFile)
+			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer, l.ports.Agent)
 			return os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644)
 		},
 		command: func() *exec.Cmd {
@@ -71,7 +66,7 @@ http:
 }
 
 // prometheusConfig scrapes Prometheus itself and discovers the gateways from the lab's API
-// server like a cluster's Prometheus does: pods annotated prometheus.io/scrape=true, scraped
+// server (through the agent, see below) like a cluster's Prometheus does: pods annotated prometheus.io/scrape=true, scraped
 // at podIP:prometheus.io/port, labelled with namespace, pod and node, so that series follow
 // pods through restarts and rollouts. The last keep rule enforces the lab's rule that nothing
 // outside 127.0.0.0/8 is ever contacted, whatever a pod's IP.
@@ -84,13 +79,12 @@ scrape_configs:
     static_configs:
       - targets: ["%[1]s"]
   - job_name: kubernetes-pods
-    kubernetes_sd_configs:
-      - role: pod
-        api_server: https://127.0.0.1:%[2]d
-        tls_config:
-          ca_file: %[3]s
-        authorization:
-          credentials_file: %[4]s
+    # kubernetes_sd_configs (role: pod) against https://127.0.0.1:%[2]d is what a cluster
+    # would use; Debian's Prometheus is built without it, so the lab agent serves the same
+    # pod discovery, with the same __meta_kubernetes_* labels, for http_sd_configs.
+    http_sd_configs:
+      - url: http://127.0.0.1:%[3]d/prometheus/sd
+        refresh_interval: 5s
     relabel_configs:
       - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
         action: keep

@@ -265,6 +265,11 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if l.want("kube") && l.want("cassandra") && l.want("mariadb") {
+		if err := l.step("gateways ready", func() error { return l.waitGateways(ctx, 3*time.Minute) }); err != nil {
+			return nil, err
+		}
+	}
 	env = l.env()
 	if err := writeEnv(env); err != nil {
 		return nil, err

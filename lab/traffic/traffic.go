@@ -240,6 +240,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	for deadline := time.Now().Add(2 * time.Minute); len(traffic.list()) == 0; {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no ready pod of service %s/%s after 2m (kubectl get pods -n %s)", o.Namespace, o.Service, o.Namespace)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 	progress("traffic: %d rps for %s to the ready pods of service %s/%s (%d now: %s); %d application(s) with API keys and OAuth tokens from the API Manager",
 		o.RPS, o.Duration, o.Namespace, o.Service, len(traffic.list()), strings.Join(traffic.list(), " "), len(ids))
 
