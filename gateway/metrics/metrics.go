@@ -6,6 +6,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -143,19 +144,44 @@ type API struct {
 	classes        [6]prometheus.Counter // index status/100; 0 for anything out of range
 	Latency        prometheus.Observer
 	UpstreamErrors prometheus.Counter
+
+	name       string
+	rejections *prometheus.CounterVec
+	rejMu      sync.RWMutex
+	rejected   map[rejectionKey]prometheus.Counter // resolved on first use
 }
+
+type rejectionKey struct{ policy, reason string }
 
 // ForAPI resolves the metric children of one API.
 func (m *Metrics) ForAPI(name string) *API {
 	a := &API{
 		Latency:        m.latency.WithLabelValues(name),
 		UpstreamErrors: m.upstreamErrors.WithLabelValues(name),
+		name:           name, rejections: m.rejections, rejected: map[rejectionKey]prometheus.Counter{},
 	}
 	a.classes[0] = m.requests.WithLabelValues(name, "other")
 	for i := 1; i <= 5; i++ {
 		a.classes[i] = m.requests.WithLabelValues(name, strconv.Itoa(i)+"xx")
 	}
 	return a
+}
+
+// Rejected counts a policy rejection of this API. A flood of refused requests (bad keys, a
+// throttled caller) is a hot path too: the child is resolved once per policy and reason, not
+// hashed and looked up in the vector per request.
+func (a *API) Rejected(policy, reason string) {
+	k := rejectionKey{policy, reason}
+	a.rejMu.RLock()
+	c := a.rejected[k]
+	a.rejMu.RUnlock()
+	if c == nil {
+		c = a.rejections.WithLabelValues(a.name, policy, reason)
+		a.rejMu.Lock()
+		a.rejected[k] = c
+		a.rejMu.Unlock()
+	}
+	c.Inc()
 }
 
 // Request counts one finished request with its status code.

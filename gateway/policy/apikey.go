@@ -29,9 +29,11 @@ func (p *APIKey) Name() string { return "apikey" }
 
 // Check implements Guard.
 func (p *APIKey) Check(r *http.Request) (Identity, *Rejection) {
-	key := r.Header.Get("KeyId")
+	// The header names in canonical form (what the server stores): Header.Get("KeyId") would
+	// canonicalise "KeyId" to "Keyid" into a new string on every request.
+	key := headerValue(r.Header, "Keyid")
 	if key == "" {
-		key = r.Header.Get("X-API-Key")
+		key = headerValue(r.Header, "X-Api-Key")
 	}
 	if key == "" {
 		return Identity{}, missingKey
@@ -51,4 +53,12 @@ func (p *APIKey) Check(r *http.Request) (Identity, *Rejection) {
 		return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, notGranted
 	}
 	return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, nil
+}
+
+// headerValue is h.Get(key) for a key already in canonical form.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -96,12 +96,14 @@ func NewHandler(o Options) *Handler {
 					pr.Out.URL.Path, pr.Out.URL.RawPath = p, ""
 				}
 				pr.SetURL(target)
-				pr.SetXForwarded()
+				setXForwarded(pr)
 				if rt.hideCreds {
 					// The backend trusts the gateway; it never sees the caller's secret.
-					pr.Out.Header.Del("KeyId")
-					pr.Out.Header.Del("X-API-Key")
-					pr.Out.Header.Del("Authorization")
+					// Canonical names, deleted directly: Header.Del("KeyId") allocates
+					// the canonical form ("Keyid") per request.
+					delete(pr.Out.Header, "Keyid")
+					delete(pr.Out.Header, "X-Api-Key")
+					delete(pr.Out.Header, "Authorization")
 				}
 			},
 			Transport:    tr,
@@ -113,6 +115,35 @@ func NewHandler(o Options) *Handler {
 	}
 	h.router = newRouter(rs)
 	return h
+}
+
+// Shared one-element values of X-Forwarded-Proto. Header values are never modified in place
+// (and an append to a full slice copies), so requests can share them: one allocation less
+// per request than ProxyRequest.SetXForwarded.
+var (
+	protoHTTP  = []string{"http"}
+	protoHTTPS = []string{"https"}
+)
+
+// setXForwarded is ProxyRequest.SetXForwarded: X-Forwarded-For is the caller's address
+// (ReverseProxy's Rewrite mode has already removed any X-Forwarded-* the caller sent, so a
+// caller cannot forge it), X-Forwarded-Host the requested host, X-Forwarded-Proto the scheme.
+func setXForwarded(pr *httputil.ProxyRequest) {
+	h := pr.Out.Header
+	if clientIP, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		h["X-Forwarded-For"] = []string{clientIP}
+	} else {
+		delete(h, "X-Forwarded-For")
+	}
+	h["X-Forwarded-Host"] = []string{pr.In.Host}
+	if pr.In.TLS == nil {
+		h["X-Forwarded-Proto"] = protoHTTP
+	} else {
+		h["X-Forwarded-Proto"] = protoHTTPS
+	}
 }
 
 // upstreamError answers when the backend could not be reached or did not answer in time.
@@ -163,10 +194,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rej == nil && rt.throttle != nil {
 			rej = rt.throttle.Allow(id)
 			if rej != nil {
-				h.metrics.Rejected(rt.name, rt.throttle.Name(), rej.Reason)
+				rt.m.Rejected(rt.throttle.Name(), rej.Reason)
 			}
 		} else if rej != nil {
-			h.metrics.Rejected(rt.name, rt.guard.Name(), rej.Reason)
+			rt.m.Rejected(rt.guard.Name(), rej.Reason)
 		}
 		if rej != nil {
 			writeRejection(rec, rej, rt.name)

@@ -105,7 +105,14 @@ func (c *Cassandra) EnsureSchema(ctx context.Context) error {
 // Hash is the SHA-256 of a secret (API key, client secret, token).
 type Hash [32]byte
 
-// HashOf hashes a secret.
-func HashOf(secret string) Hash { return sha256.Sum256([]byte(secret)) }
+// HashOf hashes a secret. Secrets up to 128 bytes (every key and token this gateway issues)
+// are hashed from a stack copy: converting the string would allocate on every request.
+func HashOf(secret string) Hash {
+	if len(secret) <= 128 {
+		var buf [128]byte
+		return sha256.Sum256(buf[:copy(buf[:], secret)])
+	}
+	return sha256.Sum256([]byte(secret))
+}
 
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
