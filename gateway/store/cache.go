@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,14 @@ type CacheOptions struct {
 
 // Cache is a credential cache in front of a Fetch, with bounded staleness. Concurrent lookups
 // of the same credential share one store query. Shards keep lock contention per request low.
+//
+// Requests do not wait for the store while a usable answer is cached:
+//   - refresh ahead: an answer in the last quarter of its TTL is still served, and one
+//     background query refreshes it, so a credential in steady use never expires and its
+//     callers never stall on Cassandra every TTL (the answer is still never older than TTL);
+//   - while the store fails: once a query for an expired answer has failed, the answer (if
+//     younger than StaleFor) is served at once and the store is retried in the background,
+//     at most once per retryEvery, instead of making every request wait for a failing query.
 type Cache struct {
 	opts   CacheOptions
 	fetch  Fetch
@@ -45,10 +54,14 @@ type cacheShard struct {
 }
 
 type cacheEntry struct {
-	cred    Credential
-	found   bool
-	fetched time.Time
+	cred     Credential
+	found    bool
+	fetched  time.Time
+	failedAt atomic.Int64 // unix nanos of the last failed store query for this entry, 0 if none
 }
+
+// retryEvery is how often a failing store is retried in the background for one credential.
+const retryEvery = time.Second
 
 type fetchCall struct {
 	done chan struct{}
@@ -91,8 +104,18 @@ func (c *Cache) Get(ctx context.Context, h Hash) (Credential, error) {
 		if e.found {
 			ttl = c.opts.PositiveTTL
 		}
-		if now.Sub(e.fetched) < ttl {
+		age := now.Sub(e.fetched)
+		if age < ttl {
 			inc(c.opts.Hit)
+			if age >= ttl-ttl/4 {
+				c.refresh(sh, h, e, now)
+			}
+			return e.answer()
+		}
+		if failed := e.failedAt.Load(); failed != 0 && age < c.opts.StaleFor {
+			// The store already failed for this answer: serve it now, retry behind.
+			inc(c.opts.Stale)
+			c.refresh(sh, h, e, now)
 			return e.answer()
 		}
 	}
@@ -106,6 +129,22 @@ func (c *Cache) Get(ctx context.Context, h Hash) (Credential, error) {
 		return e.answer()
 	}
 	return Credential{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+// refresh starts a background query for h unless one is running or the store failed for e
+// less than retryEvery ago. Background queries count as misses (they ask the store).
+func (c *Cache) refresh(sh *cacheShard, h Hash, e *cacheEntry, now time.Time) {
+	if f := e.failedAt.Load(); f != 0 && now.Sub(time.Unix(0, f)) < retryEvery {
+		return
+	}
+	sh.mu.RLock()
+	_, running := sh.calls[h]
+	sh.mu.RUnlock()
+	if running {
+		return
+	}
+	inc(c.opts.Miss)
+	go func() { _, _ = c.load(context.Background(), sh, h) }()
 }
 
 func (e *cacheEntry) answer() (Credential, error) {
@@ -132,8 +171,12 @@ func (c *Cache) load(ctx context.Context, sh *cacheShard, h Hash) (Credential, e
 		cancel()
 		sh.mu.Lock()
 		delete(sh.calls, h)
-		if call.err == nil || errors.Is(call.err, ErrNotFound) {
-			if len(sh.entries) >= c.opts.MaxEntries/len(c.shards)+1 {
+		if call.err != nil && !errors.Is(call.err, ErrNotFound) {
+			if e := sh.entries[h]; e != nil {
+				e.failedAt.Store(c.now().UnixNano())
+			}
+		} else {
+			if _, replace := sh.entries[h]; !replace && len(sh.entries) >= c.opts.MaxEntries/len(c.shards)+1 {
 				for k := range sh.entries { // evict an arbitrary entry
 					delete(sh.entries, k)
 					break

@@ -118,3 +118,110 @@ func TestCacheBounded(t *testing.T) {
 		t.Fatalf("cache holds %d entries, bound 640", n)
 	}
 }
+
+func waitCalls(t *testing.T, src *fakeSource, want int64) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if src.calls.Load() >= want {
+			return
+		}
+	}
+	t.Fatalf("store asked %d times, want %d", src.calls.Load(), want)
+}
+
+func TestCacheRefreshAhead(t *testing.T) {
+	k := HashOf("key-1")
+	src := &fakeSource{creds: map[Hash]Credential{k: {KeyID: "k1", AppID: "a1"}}, delay: 100 * time.Millisecond}
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := NewCache(src.fetch, CacheOptions{PositiveTTL: 30 * time.Second, NegativeTTL: 5 * time.Second, StaleFor: 10 * time.Minute})
+	c.now = clock
+	ctx := context.Background()
+	c.Get(ctx, k)
+	// In the last quarter of the TTL the cached answer is served at once, and refreshed behind.
+	advance(25 * time.Second)
+	start := time.Now()
+	if cr, err := c.Get(ctx, k); err != nil || cr.KeyID != "k1" {
+		t.Fatalf("get before expiry: %+v %v", cr, err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("a fresh answer waited %s for the store", d)
+	}
+	waitCalls(t, src, 2)
+	time.Sleep(150 * time.Millisecond) // the refresh lands
+	// The refreshed answer is counted from its own fetch: still fresh past the first TTL.
+	advance(10 * time.Second)
+	c.Get(ctx, k)
+	if n := src.calls.Load(); n != 2 {
+		t.Fatalf("refreshed answer not used: %d store calls", n)
+	}
+	// A key revoked meanwhile is gone after one refresh, within the TTL.
+	src.mu.Lock()
+	delete(src.creds, k)
+	src.mu.Unlock()
+	advance(20 * time.Second)
+	c.Get(ctx, k)
+	waitCalls(t, src, 3)
+	time.Sleep(150 * time.Millisecond)
+	if _, err := c.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("revoked key still served after its refresh: %v", err)
+	}
+}
+
+func TestCacheStaleDoesNotWaitForFailingStore(t *testing.T) {
+	k := HashOf("key-1")
+	src := &fakeSource{creds: map[Hash]Credential{k: {KeyID: "k1", AppID: "a1"}}, delay: 100 * time.Millisecond}
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	c := NewCache(src.fetch, CacheOptions{PositiveTTL: 30 * time.Second, NegativeTTL: 5 * time.Second, StaleFor: 10 * time.Minute})
+	c.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ctx := context.Background()
+	c.Get(ctx, k)
+	src.mu.Lock()
+	src.fail = errors.New("cassandra: no hosts available")
+	src.mu.Unlock()
+	advance(31 * time.Second)
+	// The first lookup after expiry asks the store, which fails: the stale answer is served.
+	if cr, err := c.Get(ctx, k); err != nil || cr.KeyID != "k1" {
+		t.Fatalf("stale answer not served: %+v %v", cr, err)
+	}
+	// From then on lookups do not wait for the failing store.
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		if cr, err := c.Get(ctx, k); err != nil || cr.KeyID != "k1" {
+			t.Fatalf("stale answer not served: %+v %v", cr, err)
+		}
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("stale answers waited %s for a failing store", d)
+	}
+	if n := src.calls.Load(); n != 2 {
+		t.Fatalf("store retried within %s: %d calls", retryEvery, n)
+	}
+	// After retryEvery the store is retried in the background; once it is back the answer
+	// is fresh again.
+	src.mu.Lock()
+	src.fail = nil
+	src.mu.Unlock()
+	advance(2 * time.Second)
+	c.Get(ctx, k)
+	waitCalls(t, src, 3)
+	time.Sleep(150 * time.Millisecond)
+	before := src.calls.Load()
+	c.Get(ctx, k)
+	if src.calls.Load() != before {
+		t.Fatal("recovered answer not cached")
+	}
+	// Beyond StaleFor a failing store shows again.
+	src.mu.Lock()
+	src.fail = errors.New("down")
+	src.mu.Unlock()
+	advance(11 * time.Minute)
+	c.Get(ctx, k) // fails, marks the entry
+	if _, err := c.Get(ctx, k); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("answer older than StaleFor served: %v", err)
+	}
+}
