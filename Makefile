@@ -29,8 +29,9 @@ unit: ## unit tests only (integration tests skip without a lab unless CI=true)
 	$(GO) test -count=1 -short ./...
 
 .PHONY: demo
-demo: deps build ## bring the lab up and open the console against it
+demo: deps build ## bring the lab up (real gateways), send traffic in the background (30 min), open the console
 	@bin/apimctl lab up
+	@bin/apimctl lab traffic --rps 50 --duration 30m --background
 	@eval "$$(bin/apimctl lab env)" && bin/apimctl
 
 .PHONY: lab-up
