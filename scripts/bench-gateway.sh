@@ -36,9 +36,14 @@
 #     printed at the start and after each round: a figure taken at a load above ~2 on two
 #     cores is to be read with care.
 #   * Cost per request. Next to RPS the script prints the CPU time the proxy process(es)
-#     spent per request (utime+stime from /proc, nginx master and workers summed). It is
-#     little affected by other load on the machine, so it tells a real change from noise
-#     when RPS swings between rounds; at saturation the RPS ratio tends to its inverse.
+#     spent per request (utime+stime from /proc, nginx master and workers summed). It varies
+#     less than RPS between rounds (about ±10% against RPS swings of 2x on a busy machine)
+#     but not nothing: a proxy starved of CPU handles fewer requests per wake-up and pays
+#     more per request. At saturation the RPS ratio tends to its inverse.
+#   * Comparing two apigw builds: runs of this script at different times see different
+#     background load, and the difference between runs can exceed the change being measured.
+#     For a before/after, start both builds side by side on the proxy CPU and alternate wrk
+#     runs between them (APIGW_BIN runs one older build through the whole script).
 #
 # Tunables: DURATION (10s) THREADS (1 pinned, 2 otherwise) CONNS (32) ROUNDS (3)
 # BASE_PORT (18080) PIN (1) PROXY_CPU (1) LOAD_CPU (0) APIGW_BIN (use this apigw binary
