@@ -71,10 +71,12 @@ func (k *kubeSource) run(ctx context.Context) {
 		defer cancel()
 		err := k.conn.Kube.Clientset.Discovery().RESTClient().Get().AbsPath("/readyz").Do(cctx).Error()
 		if err == nil && !k.cache.Synced() {
-			err = errors.New("waiting for the first list of the namespace")
-			if werr, _ := k.cache.LastWatchError(); werr != nil {
-				err = werr
+			// Still listing: not an answer yet, unless the watches themselves fail.
+			werr, _ := k.cache.LastWatchError()
+			if werr == nil {
+				return
 			}
+			err = werr
 		}
 		if err != nil {
 			k.fresh.fail(k.opts.Now(), err)

@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -45,8 +47,19 @@ type Cache struct {
 }
 
 type informerSet struct {
-	factory                                      informers.SharedInformerFactory
-	deploy, sts, rs, pods, hpa, svc, ing, events cache.SharedIndexInformer
+	factory                              informers.SharedInformerFactory
+	deploy, sts, rs, pods, hpa, svc, ing cache.SharedIndexInformer
+	// events are watched by three field-selected informers — Warnings, the HPAs' events and
+	// the Deployments' events — rather than all events: at 10,000 pods the scheduler's and
+	// kubelets' Normal pod events outnumber the pods several times and tell on-call nothing.
+	events []cache.SharedIndexInformer
+}
+
+// eventSelectors are the field selectors of the event informers.
+var eventSelectors = []string{
+	"type=Warning",
+	"involvedObject.kind=HorizontalPodAutoscaler",
+	"involvedObject.kind=Deployment",
 }
 
 // NewCache prepares the informers; onChange is called (from informer goroutines) after every
@@ -63,7 +76,12 @@ func NewCache(c *Client, namespace string, onChange func()) *Cache {
 		hpa:     f.Autoscaling().V2().HorizontalPodAutoscalers().Informer(),
 		svc:     f.Core().V1().Services().Informer(),
 		ing:     f.Networking().V1().Ingresses().Informer(),
-		events:  f.Core().V1().Events().Informer(),
+	}
+	for _, fs := range eventSelectors {
+		inf := coreinformers.NewFilteredEventInformer(c.Clientset, namespace, 0, cache.Indexers{},
+			func(o *metav1.ListOptions) { o.FieldSelector = fs })
+		_ = inf.SetTransform(strip)
+		s.events = append(s.events, inf)
 	}
 	nf := informers.NewSharedInformerFactoryWithOptions(c.Clientset, 0, informers.WithTransform(strip))
 	kc := &Cache{ns: s, nodes: nf, nodeInf: nf.Core().V1().Nodes().Informer(), changed: onChange}
@@ -72,7 +90,7 @@ func NewCache(c *Client, namespace string, onChange func()) *Cache {
 		UpdateFunc: func(any, any) { kc.changed() },
 		DeleteFunc: func(any) { kc.changed() },
 	}
-	for _, inf := range []cache.SharedIndexInformer{s.deploy, s.sts, s.rs, s.pods, s.hpa, s.svc, s.ing, s.events, kc.nodeInf} {
+	for _, inf := range append([]cache.SharedIndexInformer{s.deploy, s.sts, s.rs, s.pods, s.hpa, s.svc, s.ing, kc.nodeInf}, s.events...) {
 		_, _ = inf.AddEventHandler(h)
 		_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 			kc.mu.Lock()
@@ -88,6 +106,9 @@ func NewCache(c *Client, namespace string, onChange func()) *Cache {
 func (c *Cache) Start(ctx context.Context) {
 	c.ns.factory.Start(ctx.Done())
 	c.nodes.Start(ctx.Done())
+	for _, inf := range c.ns.events {
+		go inf.RunWithContext(ctx)
+	}
 }
 
 // WaitForSync waits until every informer has listed once.
@@ -100,6 +121,11 @@ func (c *Cache) WaitForSync(ctx context.Context) error {
 	for t, ok := range c.nodes.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			return fmt.Errorf("kube: %v did not sync: %w", t, c.errOr(ctx.Err()))
+		}
+	}
+	for i, inf := range c.ns.events {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			return fmt.Errorf("kube: events (%s) did not sync: %w", eventSelectors[i], c.errOr(ctx.Err()))
 		}
 	}
 	return nil
@@ -116,7 +142,7 @@ func (c *Cache) errOr(err error) error {
 
 // Synced reports whether every informer has listed once.
 func (c *Cache) Synced() bool {
-	for _, inf := range []cache.SharedIndexInformer{c.ns.deploy, c.ns.sts, c.ns.rs, c.ns.pods, c.ns.hpa, c.ns.svc, c.ns.ing, c.ns.events, c.nodeInf} {
+	for _, inf := range append([]cache.SharedIndexInformer{c.ns.deploy, c.ns.sts, c.ns.rs, c.ns.pods, c.ns.hpa, c.ns.svc, c.ns.ing, c.nodeInf}, c.ns.events...) {
 		if !inf.HasSynced() {
 			return false
 		}
@@ -141,8 +167,19 @@ func (c *Cache) Objects() Objects {
 	list(c.ns.hpa, &o.HPAs)
 	list(c.ns.svc, &o.Services)
 	list(c.ns.ing, &o.Ingresses)
-	list(c.ns.events, &o.Events)
 	list(c.nodeInf, &o.Nodes)
+	// A Warning about an HPA or a Deployment is in two informers: keep it once.
+	seen := map[types.UID]bool{}
+	for _, inf := range c.ns.events {
+		var evs []*corev1.Event
+		list(inf, &evs)
+		for _, e := range evs {
+			if !seen[e.UID] {
+				seen[e.UID] = true
+				o.Events = append(o.Events, e)
+			}
+		}
+	}
 	return o
 }
 
@@ -183,23 +220,28 @@ func strip(obj any) (any, error) {
 
 // slimPod keeps the fields the pod views, topology and checks read.
 func slimPod(p *corev1.Pod) *corev1.Pod {
+	// Pods belong to their workload by owner reference; their labels are not read.
+	var owners []metav1.OwnerReference
+	for _, o := range p.OwnerReferences {
+		owners = append(owners, metav1.OwnerReference{Kind: o.Kind, Name: o.Name, UID: o.UID, Controller: o.Controller})
+	}
 	s := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion,
-			Labels: p.Labels, OwnerReferences: p.OwnerReferences,
+			OwnerReferences:   owners,
 			CreationTimestamp: p.CreationTimestamp, DeletionTimestamp: p.DeletionTimestamp,
 		},
 		Spec: corev1.PodSpec{NodeName: p.Spec.NodeName},
 		Status: corev1.PodStatus{
 			Phase: p.Status.Phase, PodIP: p.Status.PodIP, Reason: p.Status.Reason,
-			Conditions: p.Status.Conditions,
 		},
 	}
 	for _, c := range p.Spec.Containers {
 		s.Spec.Containers = append(s.Spec.Containers, corev1.Container{Name: c.Name, Image: c.Image, Resources: c.Resources})
 	}
-	for i := range s.Status.Conditions {
-		s.Status.Conditions[i].Message = ""
+	for _, c := range p.Status.Conditions {
+		s.Status.Conditions = append(s.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status,
+			Reason: c.Reason, LastTransitionTime: c.LastTransitionTime})
 	}
 	for _, cs := range p.Status.ContainerStatuses {
 		s.Status.ContainerStatuses = append(s.Status.ContainerStatuses, corev1.ContainerStatus{

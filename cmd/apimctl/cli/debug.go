@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -68,6 +69,7 @@ func newFirstDashboardCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 	var idle time.Duration
 	var frames int
+	var heapProfile string
 	cmd := &cobra.Command{
 		Use:   "console-profile",
 		Short: "Resident memory after sync, pod-view frame time and LIST requests while idle",
@@ -90,6 +92,17 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 				}
 			}
 			rssSync := lab.ResidentKiB(os.Getpid())
+			if heapProfile != "" {
+				f, err := os.Create(heapProfile)
+				if err != nil {
+					return err
+				}
+				runtime.GC()
+				if err := pprof.WriteHeapProfile(f); err != nil {
+					return err
+				}
+				f.Close()
+			}
 			// A frame of the pod view: every group's pods, scrolled a page each time.
 			f := tui.NewFrame(s, "pods", 160, 48)
 			durs := make([]time.Duration, frames)
@@ -125,5 +138,6 @@ func newConsoleProfileCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&idle, "idle", 10*time.Second, "how long to stay idle counting LIST requests")
 	cmd.Flags().IntVar(&frames, "frames", 200, "pod-view frames to render")
+	cmd.Flags().StringVar(&heapProfile, "heap-profile", "", "write a heap profile after sync to this file")
 	return cmd
 }
