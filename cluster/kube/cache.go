@@ -111,7 +111,7 @@ func (c *Cache) Start(ctx context.Context) {
 	}
 }
 
-// WaitForSync waits until every informer has listed once.
+// WaitForSync waits until every informer but the events' has listed once.
 func (c *Cache) WaitForSync(ctx context.Context) error {
 	for t, ok := range c.ns.factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
@@ -123,11 +123,9 @@ func (c *Cache) WaitForSync(ctx context.Context) error {
 			return fmt.Errorf("kube: %v did not sync: %w", t, c.errOr(ctx.Err()))
 		}
 	}
-	for i, inf := range c.ns.events {
-		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-			return fmt.Errorf("kube: events (%s) did not sync: %w", eventSelectors[i], c.errOr(ctx.Err()))
-		}
-	}
+	// Events are not waited for: a field-selected list is slower for the API server to answer
+	// (it cannot come from the watch cache's index), and the first screen does not need them;
+	// they arrive moments later through the change handler.
 	return nil
 }
 
@@ -140,9 +138,9 @@ func (c *Cache) errOr(err error) error {
 	return err
 }
 
-// Synced reports whether every informer has listed once.
+// Synced reports whether every informer but the events' has listed once.
 func (c *Cache) Synced() bool {
-	for _, inf := range append([]cache.SharedIndexInformer{c.ns.deploy, c.ns.sts, c.ns.rs, c.ns.pods, c.ns.hpa, c.ns.svc, c.ns.ing, c.nodeInf}, c.ns.events...) {
+	for _, inf := range []cache.SharedIndexInformer{c.ns.deploy, c.ns.sts, c.ns.rs, c.ns.pods, c.ns.hpa, c.ns.svc, c.ns.ing, c.nodeInf} {
 		if !inf.HasSynced() {
 			return false
 		}
