@@ -202,12 +202,12 @@ func newLabStatusCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 				tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "COMPONENT\tSTATE\tPID\tADDRESS\tRSS\tDETAIL")
 				for _, s := range st {
-					state, pid, mem := sty.ok("✓ "+s.State), fmt.Sprint(s.PID), fmt.Sprintf("%d MiB", s.RSSKiB/1024)
+					state, pid, mem := sty.warn("! "+s.State), fmt.Sprint(s.PID), fmt.Sprintf("%d MiB", s.RSSKiB/1024)
 					switch s.State {
+					case "healthy":
+						state = sty.ok("✓ healthy")
 					case "stopped":
 						state, pid, mem = sty.bad("✗ stopped"), "-", "-"
-					case "unhealthy":
-						state = sty.warn("! unhealthy")
 					}
 					detail := s.Error
 					if s.State == "stopped" {
@@ -314,7 +314,11 @@ func newLabStopCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(ios.ErrOut, "stopped %s (pid %d); start it again with: apimctl lab up\n", args[0], pid)
+			again := "apimctl lab up"
+			if args[0] == "traffic" {
+				again = "apimctl lab traffic --background"
+			}
+			fmt.Fprintf(ios.ErrOut, "stopped %s (pid %d); start it again with: %s\n", args[0], pid, again)
 			return nil
 		},
 	}
