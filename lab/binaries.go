@@ -23,6 +23,7 @@ type tools struct {
 	Java, CassandraLib                                     string
 	MariaDB, MariaDBInstall, Prometheus, Registry          string
 	Apigw, Labd                                            string
+	MetricsServer                                          string
 }
 
 var kubeCommands = map[string]string{
@@ -52,6 +53,11 @@ func (l *Lab) ensureTools(ctx context.Context, need func(string) bool) (*tools, 
 	}
 	if need("kwok") {
 		if t.Kwok, t.KwokStages, err = l.ensureKwok(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if need(metricsServerName) {
+		if t.MetricsServer, err = l.ensureMetricsServer(ctx); err != nil {
 			return nil, err
 		}
 	}

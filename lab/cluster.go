@@ -67,6 +67,11 @@ func (l *Lab) setupCluster(ctx context.Context) error {
 	if err := l.step("namespace and RBAC", func() error { return l.createRBAC(ctx, cs) }); err != nil {
 		return err
 	}
+	if l.needs(metricsServerName) {
+		if err := l.step("resource metrics API", func() error { return l.applyMetricsAPI(ctx, cfg) }); err != nil {
+			return err
+		}
+	}
 	return l.step("reference topology", func() error { return l.applyTopology(ctx, cfg) })
 }
 

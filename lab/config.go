@@ -18,6 +18,8 @@ const (
 	EtcdVersion       = "v3.7.0"
 	KwokVersion       = "v0.8.0"
 	CassandraVersion  = "5.0.9"
+	// MetricsServerVersion gives the HPA real CPU utilisation in the lab.
+	MetricsServerVersion = "v0.8.0"
 )
 
 // Options choose what `lab up` builds. The zero value is not useful: start from DefaultOptions.
@@ -79,6 +81,9 @@ type ports struct {
 	EtcdClient, EtcdPeer, APIServer, ControllerManager, Scheduler, Kwok int
 	MariaDB, Prometheus, Registry                                       int
 	Agent, Backend                                                      int
+	// MetricsServer serves the resource metrics API; KubeletBase+i is node i's kubelet
+	// endpoint (served by the lab agent).
+	MetricsServer, KubeletBase int
 }
 
 func (o *Options) ports() ports {
@@ -88,6 +93,7 @@ func (o *Options) ports() ports {
 		ControllerManager: b + 257, Scheduler: b + 259, Kwok: b + 260,
 		MariaDB: b + 306, Prometheus: b + 90, Registry: b + 500,
 		Agent: b + 250, Backend: b + 81,
+		MetricsServer: b + 446, KubeletBase: b + 251,
 	}
 }
 

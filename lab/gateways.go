@@ -58,7 +58,7 @@ func (l *Lab) agentComponents(t *tools) []*component {
 	agentAddr := fmt.Sprintf("127.0.0.1:%d", l.ports.Agent)
 	backendAddr := fmt.Sprintf("127.0.0.1:%d", l.ports.Backend)
 	return []*component{{
-		name: agentName, group: "kube", addr: "http://" + agentAddr, listen: []string{agentAddr},
+		name: agentName, group: "kube", addr: "http://" + agentAddr, listen: l.agentListen(agentAddr),
 		// The agent ends every gateway (SIGTERM, drain, SIGKILL after 20 s) before it exits.
 		grace: 45 * time.Second,
 		command: func() *exec.Cmd {
@@ -67,7 +67,7 @@ func (l *Lab) agentComponents(t *tools) []*component {
 				"--dir="+l.AgentDir(), "--nodes="+strings.Join(agentNodes(), ","),
 				"--apigw="+t.Apigw, "--image-repos="+strings.Join(l.GatewayImageRepos(), ","),
 				"--pod-cidr="+PodCIDR, "--faults="+l.faultsFile(), "--shared-volumes=events",
-				"--listen="+agentAddr)
+				"--listen="+agentAddr, fmt.Sprintf("--kubelet-port-base=%d", l.ports.KubeletBase))
 		},
 		ready: httpReady("http://"+agentAddr+"/healthz", ""),
 	}, {
@@ -249,4 +249,13 @@ func ptrOr(p *int32, d int32) int32 {
 		return d
 	}
 	return *p
+}
+
+// agentListen is the agent's /healthz address and one kubelet endpoint per node it runs.
+func (l *Lab) agentListen(health string) []string {
+	out := []string{health}
+	for i := range agentNodes() {
+		out = append(out, fmt.Sprintf("127.0.0.1:%d", l.ports.KubeletBase+i))
+	}
+	return out
 }

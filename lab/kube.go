@@ -49,6 +49,9 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 			if err := pk.ensure(); err != nil {
 				return err
 			}
+			if err := pk.ensureFrontProxy(); err != nil {
+				return err
+			}
 			return l.writeKubeconfigs(apiURL, pk.path("ca.crt"))
 		},
 		command: func() *exec.Cmd {
@@ -68,6 +71,15 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 				// The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
 				// which Endpoints validation rejects (loopback); the lab needs no in-cluster client.
 				"--endpoint-reconciler-type=none",
+				// The aggregation layer, for metrics-server: the apiserver proxies as
+				// front-proxy-client and aggregated servers trust the lab CA's headers.
+				"--requestheader-client-ca-file="+pk.path("ca.crt"),
+				"--requestheader-allowed-names=front-proxy-client",
+				"--requestheader-username-headers=X-Remote-User",
+				"--requestheader-group-headers=X-Remote-Group",
+				"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+				"--proxy-client-cert-file="+pk.path("front-proxy-client.crt"),
+				"--proxy-client-key-file="+pk.path("front-proxy-client.key"),
 				"--profiling=false", "-v=1")
 		},
 		ready: httpReady(apiURL+"/readyz", l.secrets.AdminToken),

@@ -97,6 +97,7 @@ func (l *Lab) components() []*component {
 	if l.want("kube") {
 		cs = append(cs, l.kubeComponents(l.tools)...)
 		cs = append(cs, l.agentComponents(l.tools)...)
+		cs = append(cs, l.metricsServerComponent(l.tools))
 	}
 	if l.want("cassandra") {
 		cs = append(cs, l.cassandraComponents(l.tools)...)
@@ -229,7 +230,7 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	if l.want("kube") {
 		g.Go(func() error {
-			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok", agentName, backendName}} {
+			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok", agentName, backendName, metricsServerName}} {
 				if err := run(gctx, step...); err != nil {
 					return err
 				}

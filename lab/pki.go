@@ -109,3 +109,53 @@ func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 	}
 	return writeFileAtomic(path, b, mode)
 }
+
+// ensureFrontProxy creates, once, the client certificate the apiserver presents to aggregated
+// API servers (metrics-server), signed by the lab CA that also serves as the requestheader CA.
+// Labs made before the aggregation layer get it on their next up.
+func (p pki) ensureFrontProxy() error {
+	if fileExists(p.path("front-proxy-client.crt")) {
+		return nil
+	}
+	caPEM, err := os.ReadFile(p.path("ca.crt"))
+	if err != nil {
+		return err
+	}
+	keyPEM, err := os.ReadFile(p.path("ca.key"))
+	if err != nil {
+		return err
+	}
+	cb, _ := pem.Decode(caPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return fmt.Errorf("lab CA in %s is not PEM", p.dir)
+	}
+	caCert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return err
+	}
+	caKey, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "front-proxy-client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(5, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(p.path("front-proxy-client.key"), key); err != nil {
+		return err
+	}
+	return writePEM(p.path("front-proxy-client.crt"), "CERTIFICATE", der, 0o644)
+}

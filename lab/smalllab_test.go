@@ -48,8 +48,8 @@ func TestDownLeavesNoProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pids) != 10 { // the control plane (5), the lab agent and backend, and 3 more
-		t.Fatalf("recorded %d processes, want 10: %v", len(pids), pids)
+	if len(pids) != 11 { // the control plane (5), metrics-server, the lab agent and backend, and 3 more
+		t.Fatalf("recorded %d processes, want 11: %v", len(pids), pids)
 	}
 	for name, pid := range pids {
 		if err := syscall.Kill(pid, 0); err != nil {

@@ -49,7 +49,10 @@ type Config struct {
 	FaultsFile    string
 	SharedVolumes []string // emptyDir volume names shared by every pod of a namespace
 	Listen        string   // host:port of /healthz
-	Log           *slog.Logger
+	// KubeletPortBase, when set, serves each node's /metrics/resource (for metrics-server) on
+	// 127.0.0.1:base+i and advertises the port in the node status.
+	KubeletPortBase int
+	Log             *slog.Logger
 }
 
 // Agent runs the pods of its nodes.
@@ -120,6 +123,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Wait()
 	}
 
+	if err := a.serveKubelets(ctx); err != nil {
+		return err
+	}
 	hb, hbCancel := context.WithCancel(context.Background())
 	defer hbCancel()
 	for _, n := range a.cfg.Nodes {
@@ -252,6 +258,9 @@ func (a *Agent) nodeStatus(ctx context.Context, name string) error {
 		cond(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "lab agent is posting ready status"),
 	}
 	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}, {Type: corev1.NodeHostName, Address: name}}
+	if p := a.kubeletPortOf(name); p != 0 {
+		n.Status.DaemonEndpoints.KubeletEndpoint.Port = p
+	}
 	n.Status.NodeInfo.KubeletVersion = "lab-agent"
 	n.Status.NodeInfo.OperatingSystem, n.Status.NodeInfo.Architecture = "linux", "amd64"
 	n.Status.NodeInfo.ContainerRuntimeVersion = "lab://process"
