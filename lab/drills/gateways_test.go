@@ -82,10 +82,24 @@ func eventually(t *testing.T, within time.Duration, what string, f func() (bool,
 	}
 }
 
+// setReplicas scales the traffic gateways the way a cluster with an HPA allows: by pinning
+// the HPA's bounds to n. A manual scale would be undone by the HPA, which reads real
+// utilisation in the lab; lowering maxReplicas scales down at once, past the stabilisation
+// window. releaseHPA restores the reference bounds.
 func setReplicas(t *testing.T, cs kubernetes.Interface, ns string, n int) {
 	t.Helper()
-	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, n)
-	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), "traffic", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	patchHPA(t, cs, ns, n, n)
+}
+
+func releaseHPA(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	patchHPA(t, cs, ns, 3, 12)
+}
+
+func patchHPA(t *testing.T, cs kubernetes.Interface, ns string, min, max int) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"minReplicas":%d,"maxReplicas":%d}}`, min, max)
+	if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(context.Background(), "traffic", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -175,7 +189,7 @@ func TestGatewayKilledRestartsAndIsScraped(t *testing.T) {
 func TestScaleTrafficToFive(t *testing.T) {
 	env, l, cs := gatewayLab(t)
 	ns := env.Namespace
-	t.Cleanup(func() { setReplicas(t, cs, ns, 3); readyTraffic(t, cs, ns, 3, 2*time.Minute) })
+	t.Cleanup(func() { setReplicas(t, cs, ns, 3); readyTraffic(t, cs, ns, 3, 2*time.Minute); releaseHPA(t, cs, ns) })
 	setReplicas(t, cs, ns, 5)
 	readyTraffic(t, cs, ns, 5, 2*time.Minute)
 	if n := len(trafficRecords(t, l, ns)); n != 5 {
