@@ -91,6 +91,15 @@ func setReplicas(t *testing.T, cs kubernetes.Interface, ns string, n int) {
 	patchHPA(t, cs, ns, n, n)
 }
 
+// pinTraffic holds the traffic gateways at n for the test (the HPA would otherwise follow the
+// load the drills themselves create) and releases the HPA when the test ends.
+func pinTraffic(t *testing.T, cs kubernetes.Interface, ns string, n int) {
+	t.Helper()
+	setReplicas(t, cs, ns, n)
+	t.Cleanup(func() { releaseHPA(t, cs, ns) })
+	readyTraffic(t, cs, ns, n, 3*time.Minute)
+}
+
 func releaseHPA(t *testing.T, cs kubernetes.Interface, ns string) {
 	t.Helper()
 	patchHPA(t, cs, ns, 3, 12)
@@ -138,7 +147,7 @@ func trafficRecords(t *testing.T, l *lab.Lab, ns string) []agent.Record {
 func TestGatewayKilledRestartsAndIsScraped(t *testing.T) {
 	env, l, cs := gatewayLab(t)
 	ns := env.Namespace
-	readyTraffic(t, cs, ns, 3, 2*time.Minute)
+	pinTraffic(t, cs, ns, 3)
 	recs := trafficRecords(t, l, ns)
 	if len(recs) == 0 {
 		t.Fatal("no traffic gateway process recorded")
@@ -221,7 +230,7 @@ func TestScaleTrafficToFive(t *testing.T) {
 func TestPodDeletedUnderTraffic(t *testing.T) {
 	env, l, cs := gatewayLab(t)
 	ns := env.Namespace
-	readyTraffic(t, cs, ns, 3, 2*time.Minute)
+	pinTraffic(t, cs, ns, 3)
 	o, err := l.TrafficOptions(100, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +274,7 @@ func TestPodDeletedUnderTraffic(t *testing.T) {
 func TestRolloutToNewTagReplacesEveryProcess(t *testing.T) {
 	env, l, cs := gatewayLab(t)
 	ns := env.Namespace
-	readyTraffic(t, cs, ns, 3, 2*time.Minute)
+	pinTraffic(t, cs, ns, 3)
 	deps := cs.AppsV1().Deployments(ns)
 	d, err := deps.Get(context.Background(), "traffic", metav1.GetOptions{})
 	if err != nil {
