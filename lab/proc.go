@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/apimctl/apimctl/lab/agent"
 )
 
 // procRecord is what a PID file holds. StartTime (clock ticks since boot, from /proc/PID/stat)
@@ -23,25 +25,9 @@ type procRecord struct {
 	Log       string   `json:"log"`
 }
 
-// procState reads a process's state letter and start time from /proc.
-func procState(pid int) (state byte, start uint64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	// The command name is in parentheses and may contain spaces: parse after the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	start, err = strconv.ParseUint(f[19], 10, 64) // field 22 of stat
-	return f[0][0], start, err
-}
+// procState reads a process's state letter and start time from /proc (one parser, shared
+// with the lab agent's records).
+func procState(pid int) (state byte, start uint64, err error) { return agent.ProcState(pid) }
 
 // alive reports whether the recorded process still runs (a zombie counts as dead).
 func (r *procRecord) alive() bool {
