@@ -24,7 +24,6 @@ import (
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/prom"
-	"github.com/apimctl/apimctl/deploy"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -53,20 +52,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	defer cancel()
 	cs := clientset(t, env)
 	cfg, _ := env.RESTConfig()
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := fmt.Sprintf("it-rollout-%d", time.Now().UnixNano()%1e6)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-
-	objs, err := deploy.Render(l.TopologyValues(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, objs := labtest.Topology(t, env, "it-rollout")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
 		if o.GetKind() == "Secret" || o.GetKind() == "ConfigMap" || (o.GetKind() == "Deployment" && o.GetName() == "traffic") {

@@ -2,18 +2,15 @@ package ops_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/apimctl/apimctl/deploy"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/ops"
@@ -204,19 +201,7 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := fmt.Sprintf("it-scale1-%d", time.Now().UnixNano()%1e6)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	objs, err := deploy.Render(l.TopologyValues(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, objs := labtest.Topology(t, env, "it-scale1")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
 		if o.GetKind() != "HorizontalPodAutoscaler" && o.GetKind() != "Namespace" {

@@ -4,11 +4,18 @@ package labtest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/apimctl/apimctl/deploy"
 	"github.com/apimctl/apimctl/lab"
 )
 
@@ -39,4 +46,35 @@ func probe(env *lab.Env) error {
 		return err
 	}
 	return c.Close()
+}
+
+// Topology creates a throwaway namespace named prefix-N (deleted when the test ends) and
+// returns it with the lab's rendered reference topology for it; the test picks what it
+// needs and applies it with lab.Apply.
+func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructured.Unstructured) {
+	t.Helper()
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Open(env.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1e6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	objs, err := deploy.Render(l.TopologyValues(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns, objs
 }
