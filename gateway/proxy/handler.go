@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,7 +36,8 @@ type route struct {
 	strip     bool
 	guard     policy.Guard
 	throttle  *policy.Throttle
-	proxy     *httputil.ReverseProxy
+	up        *upstream              // requests without a body
+	proxy     *httputil.ReverseProxy // requests with a body, upgrades, 100-continue
 	m         *metrics.API
 	hideCreds bool
 }
@@ -70,8 +72,9 @@ func NewHandler(o Options) *Handler {
 		h.log = slog.Default()
 	}
 	h.unmatched = o.Metrics.ForAPI("-")
-	pool := newBufferPool()
+	buffers := newBufferPool()
 	transports := map[time.Duration]*http.Transport{}
+	pools := map[string]*connPool{}
 	errLog := slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)
 	var rs []*route
 	for _, r := range o.Routes {
@@ -86,14 +89,17 @@ func NewHandler(o Options) *Handler {
 			hideCreds: r.API.Policy != config.Passthrough,
 		}
 		target := r.API.BackendURL
+		pool := pools[poolKey(target)]
+		if pool == nil {
+			pool = newConnPool(target, o.Upstream, buffers)
+			pools[poolKey(target)] = pool
+		}
+		rt.up = newUpstream(target, pool, r.API.Timeout)
 		rt.proxy = &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				if rt.strip {
-					p := strings.TrimPrefix(pr.Out.URL.Path, rt.prefix)
-					if p == "" || p[0] != '/' {
-						p = "/" + p
-					}
-					pr.Out.URL.Path, pr.Out.URL.RawPath = p, ""
+					s := rt.stripped(pr.In.URL)
+					pr.Out.URL.Path, pr.Out.URL.RawPath = s.Path, s.RawPath
 				}
 				pr.SetURL(target)
 				setXForwarded(pr)
@@ -107,7 +113,7 @@ func NewHandler(o Options) *Handler {
 				}
 			},
 			Transport:    tr,
-			BufferPool:   pool,
+			BufferPool:   buffers,
 			ErrorLog:     errLog,
 			ErrorHandler: h.upstreamError(rt),
 		}
@@ -184,6 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.unmatched
 	name := "-"
 	var id policy.Identity
+	abort := false
 	switch {
 	case rt == nil:
 		WriteError(rec, http.StatusNotFound, "no_such_api", "no API is published at this path", "")
@@ -202,7 +209,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rej != nil {
 			writeRejection(rec, rej, rt.name)
 		} else {
-			rt.proxy.ServeHTTP(rec, r)
+			abort = h.forward(rec, r, rt)
 		}
 	}
 
@@ -223,4 +230,90 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.ResponseWriter = nil
 	recorders.Put(rec)
+	if abort {
+		// The response was cut short after its header went out: break the connection so the
+		// caller sees a truncated response, not a complete short one (as ReverseProxy does).
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// forward sends the request to the route's backend and copies the response back. It reports
+// whether the response broke off after its header was sent.
+func (h *Handler) forward(w *recorder, r *http.Request, rt *route) (abort bool) {
+	if !rt.up.handles(r) {
+		rt.proxy.ServeHTTP(w, r)
+		return false
+	}
+	x, err := rt.up.roundTrip(r, rt)
+	if err != nil {
+		h.upstreamError(rt)(w, r, err)
+		return false
+	}
+	dst := w.Header()
+	conn := x.resp.Header["Connection"]
+	for k, vv := range x.resp.Header {
+		if hopHeaders[k] || (len(conn) > 0 && listedIn(conn, k)) {
+			continue
+		}
+		dst[k] = vv
+	}
+	var cc *corkConn
+	if n := x.resp.ContentLength; n >= 0 && n <= corkMax {
+		if cc = corkFor(r); cc != nil {
+			cc.cork()
+		}
+	}
+	w.WriteHeader(x.resp.StatusCode)
+	complete, backendErr, callerErr := copyBody(w, x.resp, rt.up.pool)
+	for k, vv := range x.resp.Trailer {
+		dst[http.TrailerPrefix+k] = vv
+	}
+	rt.up.release(x, complete)
+	if backendErr != nil || cc != nil {
+		w.Flush() // the whole response; after a break, the caller gets what came (as from nginx)
+	}
+	if cc != nil {
+		if err := cc.uncork(); err != nil && callerErr == nil {
+			callerErr = err
+		}
+	}
+	switch {
+	case backendErr != nil:
+		rt.m.UpstreamErrors.Inc()
+		h.log.Warn("backend response broke off", "api", rt.name, "method", r.Method, "path", r.URL.Path, "err", backendErr)
+		return true
+	case callerErr != nil:
+		h.log.Debug("caller went away during the response", "api", rt.name, "err", callerErr)
+		return true
+	}
+	return false
+}
+
+// copyBody copies a response body to the caller, flushing after every read when the body has
+// no announced length (a stream: events, chunked output). complete means the body was read to
+// its end; otherwise the error says which side failed.
+func copyBody(w *recorder, resp *http.Response, p *connPool) (complete bool, backendErr, callerErr error) {
+	if resp.Body == http.NoBody {
+		return true, nil, nil
+	}
+	stream := resp.ContentLength == -1
+	buf := p.buffers.Get()
+	defer p.buffers.Put(buf)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return false, nil, werr
+			}
+			if stream {
+				w.Flush()
+			}
+		}
+		if rerr == io.EOF {
+			return true, nil, nil
+		}
+		if rerr != nil {
+			return false, rerr, nil
+		}
+	}
 }

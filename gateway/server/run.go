@@ -148,6 +148,7 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	mainSrv := &http.Server{
 		Handler:           a.main,
+		ConnContext:       proxy.ConnContext, // responses leave in one write (proxy.CorkListener)
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -166,9 +167,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	go func() {
 		var err error
 		if tlsCfg != nil {
-			err = mainSrv.Serve(tls.NewListener(mainLn, tlsCfg))
+			err = mainSrv.Serve(tls.NewListener(proxy.CorkListener(mainLn), tlsCfg))
 		} else {
-			err = mainSrv.Serve(mainLn)
+			err = mainSrv.Serve(proxy.CorkListener(mainLn))
 		}
 		serveErr <- err
 	}()
