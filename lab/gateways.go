@@ -190,13 +190,20 @@ func (l *Lab) StartTraffic(rps int, d time.Duration) (pid int, logPath string, e
 // gatewayStatus lists the gateway processes as status lines.
 func (l *Lab) gatewayStatus(ctx context.Context) []ComponentStatus {
 	recs, _ := l.GatewayProcesses()
+	agentUp := false
+	if r, err := readRecord(l.opts.StateDir, agentName); err == nil && r.alive() {
+		agentUp = true
+	}
 	var out []ComponentStatus
 	for _, r := range recs {
 		st := ComponentStatus{Name: "pod " + r.Namespace + "/" + r.Pod, Addr: r.IP + " " + r.Tag, State: "stopped", Log: r.Log}
-		if r.Alive() {
+		switch {
+		case r.Alive():
 			st.State, st.PID, st.RSSKiB = "healthy", r.PID, r.RSSKiB()
-		} else {
+		case agentUp:
 			st.State, st.Error = "restarting", "process exited; the agent restarts it"
+		default:
+			st.Error = "the lab-agent that runs it is stopped"
 		}
 		out = append(out, st)
 	}
