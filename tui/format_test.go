@@ -122,6 +122,21 @@ func TestHPAHealth(t *testing.T) {
 	if text, tn := hpaHealth(h.Topology.Groups[0].HPA); text != "scaling ok" || tn != toneOK {
 		t.Errorf("healthy HPA: %q/%d", text, tn)
 	}
+	// Held at min by low load is the quiet normal; pinned at max is a warning.
+	cpu := int32(3)
+	for reason, want := range map[string]struct {
+		text string
+		tn   tone
+	}{"TooFewReplicas": {"scaling ok, at min", toneOK}, "TooManyReplicas": {"limited: TooManyReplicas", toneWarn}} {
+		c := ops.Condition{Type: "ScalingLimited", Status: "True", Reason: reason}
+		hpa := ops.HPAState{Min: 3, Max: 12, Current: 3, CPUTargetPercent: 75, CPUCurrentPercent: &cpu, Conditions: []ops.Condition{c}}
+		if text, tn := hpaHealth(&hpa); text != want.text || tn != want.tn {
+			t.Errorf("%s: %q/%d, want %q/%d", reason, text, tn, want.text, want.tn)
+		}
+		if tn := conditionTone(c); tn != want.tn {
+			t.Errorf("%s condition tone %d, want %d", reason, tn, want.tn)
+		}
+	}
 }
 
 func TestDesiredReplicasUnknownWithoutMetrics(t *testing.T) {

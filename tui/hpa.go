@@ -45,13 +45,21 @@ func hpaHealth(h *ops.HPAState) (string, tone) {
 			return reason, toneBad
 		}
 	}
+	atMin := false
 	for _, c := range h.Conditions {
 		if c.Type == "ScalingLimited" && c.Status == "True" {
+			if c.Reason == "TooFewReplicas" {
+				atMin = true // the load wants fewer than min: the normal quiet state
+				continue
+			}
 			return "limited: " + orDash(c.Reason), toneWarn
 		}
 	}
 	if h.CPUCurrentPercent == nil && h.CPUTargetPercent > 0 {
 		return "no CPU metric", toneWarn
+	}
+	if atMin {
+		return "scaling ok, at min", toneOK
 	}
 	return "scaling ok", toneOK
 }
@@ -69,6 +77,8 @@ func conditionTone(c ops.Condition) tone {
 		return toneOK
 	case c.Status == "Unknown":
 		return toneWarn
+	case c.Type == "ScalingLimited" && c.Reason == "TooFewReplicas":
+		return toneOK // held at min because the load is low
 	case c.Type == "ScalingLimited":
 		return toneWarn
 	}

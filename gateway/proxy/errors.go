@@ -1,5 +1,6 @@
 // Package proxy is the traffic gateway's request path: route by path prefix, apply the API's
-// policies, forward with httputil.ReverseProxy over a tuned transport, count and log.
+// policies, forward (bodiless requests with the gateway's own HTTP/1.1 client, upstream.go;
+// the rest with httputil.ReverseProxy over a tuned transport), count and log.
 package proxy
 
 import (
