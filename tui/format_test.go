@@ -137,6 +137,9 @@ func TestHPAHealth(t *testing.T) {
 			t.Errorf("%s condition tone %d, want %d", reason, tn, want.tn)
 		}
 	}
+	if tn := conditionTone(ops.Condition{Type: "ScaledToZero", Status: "False", Reason: "NotScaledToZero"}); tn != toneOK {
+		t.Errorf("ScaledToZero False (the usual state) has tone %d", tn)
+	}
 }
 
 func TestDesiredReplicasUnknownWithoutMetrics(t *testing.T) {

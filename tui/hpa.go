@@ -69,8 +69,8 @@ func hpaHealth(h *ops.HPAState) (string, tone) {
 func conditionTone(c ops.Condition) tone {
 	good := "True"
 	switch c.Type {
-	case "ReplicaFailure", "ScalingLimited":
-		good = "False"
+	case "ReplicaFailure", "ScalingLimited", "ScaledToZero":
+		good = "False" // ScaledToZero: the HPA has not scaled its target to zero, the usual state
 	}
 	switch {
 	case c.Status == good:
@@ -177,7 +177,7 @@ func (v *hpaView) View() string {
 			}
 		}
 	}
-	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscalers", n))
+	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscaler%s", n, map[bool]string{true: "s"}[n != 1]))
 	return viewTitle(v.c, v.width, "HPA", extra, v.snap, ops.SourceKube) + "\n" + v.pager.View()
 }
 
