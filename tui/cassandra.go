@@ -127,7 +127,7 @@ func (v *cassandraView) rebuild() {
 				{text: qt.symbol() + " " + q, tone: qt},
 				{text: ks.Name},
 				{text: strconv.Itoa(ks.ReplicationFactor)},
-				{text: fmt.Sprintf("%d of %d needed", ks.ReplicasUp, ks.Quorum)},
+				{text: fmt.Sprintf("%d, %d needed", ks.ReplicasUp, ks.Quorum)},
 				{text: ks.Strategy, tone: toneMuted},
 			}
 		}

@@ -286,7 +286,8 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 	for _, f := range s.Findings {
 		count[f.Severity]++
 	}
-	fmt.Fprintf(w, "\nfindings  %d errors, %d warnings, %d notes\n", count[ops.SeverityError], count[ops.SeverityWarning], count[ops.SeverityInfo])
+	fmt.Fprintf(w, "\nfindings  %s, %s, %s\n", counted(count[ops.SeverityError], "error"),
+		counted(count[ops.SeverityWarning], "warning"), counted(count[ops.SeverityInfo], "note"))
 	shown := 0
 	for _, f := range s.Findings {
 		if f.Severity == ops.SeverityInfo || shown == 6 {
@@ -312,4 +313,12 @@ func oneLine(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// counted is "1 error", "2 errors".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
