@@ -13,6 +13,7 @@ import (
 // that the TUI shows only what is allowed.
 var consoleActions = []kube.Action{
 	{Group: "apps", Resource: "deployments", Verb: "patch"},
+	{Group: "apps", Resource: "deployments", Verb: "update"}, // rollout undo
 	{Group: "apps", Resource: "deployments", Subresource: "scale", Verb: "patch"},
 	{Group: "autoscaling", Resource: "horizontalpodautoscalers", Verb: "patch"},
 	{Resource: "pods", Verb: "delete"},

@@ -59,6 +59,12 @@ Exit codes: 0 healthy, 3 degraded (a source fails or an error-level finding exis
 // observe connects, starts the live model and waits (within timeout) until every source has
 // answered once.
 func observe(ctx context.Context, g *globalOptions, timeout time.Duration) (*ops.Live, context.CancelFunc) {
+	live, _, cancel := observeConn(ctx, g, timeout)
+	return live, cancel
+}
+
+// observeConn is observe that also returns the connection (the clients behind the sources).
+func observeConn(ctx context.Context, g *globalOptions, timeout time.Duration) (*ops.Live, *ops.Connection, context.CancelFunc) {
 	lctx, cancel := context.WithCancel(ctx)
 	cctx, ccancel := context.WithTimeout(ctx, timeout)
 	defer ccancel()
@@ -66,7 +72,7 @@ func observe(ctx context.Context, g *globalOptions, timeout time.Duration) (*ops
 	live := ops.NewLive(conn, ops.LiveOptions{ReadOnly: g.readOnly, CallTimeout: min(4*time.Second, timeout)})
 	live.Start(lctx)
 	live.WaitAnswered(cctx)
-	return live, cancel
+	return live, conn, cancel
 }
 
 func statusRun(ctx context.Context, o *statusOptions) error {

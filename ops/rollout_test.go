@@ -1,0 +1,109 @@
+package ops
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNewImage(t *testing.T) {
+	cur := "registry.example:5000/apim/gateway:7.7.1"
+	for _, c := range []struct{ arg, want, err string }{
+		{"7.7.2", "registry.example:5000/apim/gateway:7.7.2", ""},
+		{"other.example/apim/gateway:8.0", "other.example/apim/gateway:8.0", ""},
+		{"registry.example:5000/apim/gateway@sha256:" + strings.Repeat("a", 64), "registry.example:5000/apim/gateway@sha256:" + strings.Repeat("a", 64), ""},
+		{"", "", "no image"},
+		{"bad tag!", "", "invalid tag"},
+		{"-x", "", "invalid tag"},
+		{"UPPER/case:1", "", "invalid image"},
+	} {
+		got, err := NewImage(cur, c.arg)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %q, %v; want error %q", c.arg, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.arg, got, err, c.want)
+		}
+	}
+	for current, want := range map[string]string{
+		"apim/gateway:1": "apim/gateway:2", // spelled as the Deployment spells it
+		"r:5000/a/b":     "r:5000/a/b:2",
+		"r:5000/a/b@sha256:" + strings.Repeat("c", 64): "r:5000/a/b:2",
+	} {
+		if got, err := NewImage(current, "2"); err != nil || got != want {
+			t.Errorf("%s + tag 2: %q %v, want %q", current, got, err, want)
+		}
+	}
+	for img, tag := range map[string]string{"r:5000/a/b:1.2": "1.2", "r:5000/a/b": "", "a/b@sha256:" + strings.Repeat("b", 64): ""} {
+		if got := TagOf(img); got != tag {
+			t.Errorf("TagOf(%s) = %q, want %q", img, got, tag)
+		}
+	}
+}
+
+func TestFindWorkloadAndPlan(t *testing.T) {
+	traffic := Workload{Kind: "Deployment", Name: "traffic", Namespace: "apim", Role: RoleTraffic, Group: "default", Image: "r/apim/gateway:1", Desired: 3, Revision: "4"}
+	s := Snapshot{Topology: Topology{
+		ANM:    []Workload{{Kind: "Deployment", Name: "anm", Role: RoleANM, Image: "r/apim/anm:1"}},
+		Groups: []GatewayGroup{{Name: "default", Traffic: []Workload{traffic}}, {Name: "two", Traffic: []Workload{traffic, traffic}}},
+	}}
+	if w, err := FindWorkload(s.Topology, RoleTraffic, "default"); err != nil || w.Name != "traffic" {
+		t.Errorf("traffic/default: %v %v", w, err)
+	}
+	if w, err := FindWorkload(s.Topology, RoleANM, "-"); err != nil || w.Name != "anm" {
+		t.Errorf("anm: %v %v", w, err)
+	}
+	for _, c := range []struct{ role, group, err string }{
+		{RoleTraffic, "nope", `no gateway group "nope" (groups: default, two)`},
+		{RoleAPIManager, "default", "no apimgr Deployment"},
+		{RoleTraffic, "two", "2 traffic Deployments"},
+		{"db", "default", "unknown role"},
+	} {
+		if _, err := FindWorkload(s.Topology, c.role, c.group); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s/%s: %v, want %q", c.role, c.group, err, c.err)
+		}
+	}
+
+	p, err := PlanRollout(s, RoleTraffic, "default", "2")
+	if err != nil || p.FromImage != "r/apim/gateway:1" || p.ToImage != "r/apim/gateway:2" || len(p.Blockers) != 0 {
+		t.Fatalf("plan: %+v %v", p, err)
+	}
+	// Error-level findings, a rollout in progress and a paused Deployment block; warnings not.
+	s.Findings = []Finding{{ID: "CASS-001", Severity: SeverityError}, {ID: "HPA-004", Severity: SeverityWarning}}
+	s.Topology.Groups[0].Traffic[0].RolloutInProgress = true
+	s.Topology.Groups[0].Traffic[0].Paused = true
+	p, _ = PlanRollout(s, RoleTraffic, "default", "2")
+	var ids []string
+	for _, b := range p.Blockers {
+		ids = append(ids, b.ID+":"+b.Message)
+	}
+	if len(p.Blockers) != 3 || p.Blockers[0].ID != "CASS-001" || !strings.Contains(strings.Join(ids, " "), "in progress") || !strings.Contains(strings.Join(ids, " "), "paused") {
+		t.Errorf("blockers %v", ids)
+	}
+}
+
+func TestChooseUndo(t *testing.T) {
+	hist := []Revision{{Revision: 1, Image: "a:1"}, {Revision: 3, Image: "a:3"}, {Revision: 5, Image: "a:5", Current: true}, {Revision: 6, Image: "a:6"}}
+	if p, err := chooseUndo("traffic", hist, 0); err != nil || p.ToRevision != 3 || p.FromRevision != 5 || p.ToImage != "a:3" {
+		t.Errorf("previous: %+v %v", p, err)
+	}
+	if p, err := chooseUndo("traffic", hist, 1); err != nil || p.ToRevision != 1 {
+		t.Errorf("to 1: %+v %v", p, err)
+	}
+	for to, want := range map[int64]string{2: "no revision 2", 5: "is the current one"} {
+		if _, err := chooseUndo("traffic", hist, to); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("to %d: %v, want %q", to, err, want)
+		}
+	}
+	if _, err := chooseUndo("traffic", hist[:1:1], 0); err != nil {
+		// a single revision that is not current: nothing is current, so nothing is earlier
+		if !strings.Contains(err.Error(), "no earlier revision") {
+			t.Errorf("single: %v", err)
+		}
+	}
+	if _, err := chooseUndo("traffic", []Revision{{Revision: 1, Current: true}}, 0); err == nil || !strings.Contains(err.Error(), "no earlier revision") {
+		t.Errorf("only the current revision: %v", err)
+	}
+}
