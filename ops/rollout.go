@@ -650,3 +650,102 @@ func (r *Rollouts) patch(ctx context.Context, deployment, patch string, dryRun b
 	}
 	return d.Generation, nil
 }
+
+// RolloutsFor returns the Rollouts of a connection's namespace, with its Prometheus for the gate.
+func RolloutsFor(c *Connection, namespace string) (*Rollouts, error) {
+	if c == nil || c.Kube == nil {
+		return nil, errors.New("no Kubernetes connection")
+	}
+	r := &Rollouts{Client: c.Kube.Clientset, Namespace: namespace}
+	if u := c.Targets.PrometheusURL; u != "" {
+		r.Prom, _ = prom.New(u)
+	}
+	return r, nil
+}
+
+// PrepareRollout is the plan of a rollout with everything the cluster must say first: the
+// container, that the image changes, and (unless blocked) the API server's validation.
+func (r *Rollouts) PrepareRollout(ctx context.Context, s Snapshot, role, group, imageArg string) (*RolloutPlan, error) {
+	p, err := PlanRollout(s, role, group, imageArg)
+	if err != nil {
+		return nil, err
+	}
+	if p.Container, _, err = r.Container(ctx, p.Deployment); err != nil {
+		return nil, err
+	}
+	if p.FromImage == p.ToImage {
+		return nil, fmt.Errorf("deployment/%s already runs %s", p.Deployment, p.ToImage)
+	}
+	return p, nil
+}
+
+// ChangeCause is the change-cause a rollout records.
+func (p *RolloutPlan) ChangeCause() string {
+	return fmt.Sprintf("apimctl rollout set-image %s %s", orDashGroup(p.Group), p.ToImage)
+}
+
+func orDashGroup(g string) string {
+	if g == "" {
+		return "-"
+	}
+	return g
+}
+
+// AuditedSetImage is SetImage with its audit record (the outcome, the gate, the reason).
+func (r *Rollouts) AuditedSetImage(ctx context.Context, p *RolloutPlan, o RolloutOptions, via string) (RolloutResult, error) {
+	if o.ChangeCause == "" {
+		o.ChangeCause = p.ChangeCause()
+	}
+	res, err := r.SetImage(ctx, p, o)
+	rec := AuditRecord{Action: "rollout.set-image", Target: p.Namespace + "/deployment/" + p.Deployment, Outcome: res.Outcome,
+		Details: map[string]string{"from": p.FromImage, "to": p.ToImage, "gate": res.Gate, "reason": res.Reason, "via": via}}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if aerr := Audit(rec); aerr != nil && err == nil {
+		err = aerr
+	}
+	return res, err
+}
+
+// ConsoleActions are the changes the console (TUI) drives; it reaches the cluster only
+// through them.
+type ConsoleActions struct {
+	conn    *Connection
+	Gate    Gate
+	Timeout time.Duration
+}
+
+// NewConsoleActions acts through conn with the default gate and a 10-minute rollout timeout.
+func NewConsoleActions(conn *Connection) *ConsoleActions {
+	return &ConsoleActions{conn: conn, Gate: DefaultGate(), Timeout: 10 * time.Minute}
+}
+
+// PlanRollout prepares the rollout of a group's traffic gateways to image (a tag or a
+// reference) and, when nothing blocks it, has the API server validate it.
+func (a *ConsoleActions) PlanRollout(ctx context.Context, s Snapshot, group, image string) (*RolloutPlan, error) {
+	r, err := RolloutsFor(a.conn, s.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.PrepareRollout(ctx, s, RoleTraffic, group, image)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Blockers) == 0 {
+		if err := r.ValidateSetImage(ctx, p, p.ChangeCause()); err != nil {
+			return nil, fmt.Errorf("the API server refuses the change: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Rollout runs a planned rollout with the gate and automatic rollback, audited.
+func (a *ConsoleActions) Rollout(ctx context.Context, p *RolloutPlan, progress func(RolloutStep)) (RolloutResult, error) {
+	r, err := RolloutsFor(a.conn, p.Namespace)
+	if err != nil {
+		return RolloutResult{Outcome: RolloutFailed}, err
+	}
+	return r.AuditedSetImage(ctx, p, RolloutOptions{Gate: a.Gate, GateEnabled: true, Timeout: a.Timeout, AutoRollback: true,
+		Progress: progress}, "console")
+}

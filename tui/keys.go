@@ -34,6 +34,11 @@ type KeyMap struct {
 	// Events: warnings first, or by time.
 	Sort key.Binding
 
+	// Actions: roll out a gateway group; answer the confirmation.
+	Rollout key.Binding
+	Yes     key.Binding
+	No      key.Binding
+
 	// Prompt (filter and command line).
 	Accept   key.Binding
 	Cancel   key.Binding
@@ -67,6 +72,10 @@ func DefaultKeyMap() KeyMap {
 
 		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 
+		Rollout: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "roll out")),
+		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "roll out")),
+		No:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
+
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
@@ -80,7 +89,7 @@ func (k KeyMap) listKeys() []key.Binding {
 
 // globalKeys are shown in every view's full help.
 func (k KeyMap) globalKeys() []key.Binding {
-	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Back, k.Help, k.Quit}
+	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Rollout, k.Back, k.Help, k.Quit}
 }
 
 // keyHelp is a help.KeyMap made of fixed binding lists.

@@ -25,6 +25,7 @@ type Feed interface{ Updates() <-chan ops.Snapshot }
 type Options struct {
 	ReadOnly bool             // force read-only indicator
 	Now      func() time.Time // clock for "12s ago" (tests fix it); time.Now when nil
+	Actions  Actions          // the changes the console may drive; nil offers none
 }
 
 // Messages.
@@ -74,6 +75,7 @@ const (
 	promptNone promptKind = iota
 	promptFilter
 	promptCommand
+	promptRollout
 )
 
 // Model is the console's root model.
@@ -99,6 +101,11 @@ type Model struct {
 	message    string
 	messageErr bool
 
+	actions   Actions
+	ro        *rolloutState // the console's rollout, nil when none
+	roGroup   string        // the group the rollout prompt is for
+	quitArmed bool          // q pressed once while a rollout runs
+
 	// Built in Update, drawn by View.
 	header string
 	status string
@@ -107,7 +114,7 @@ type Model struct {
 // New returns the root model (tea.Model) fed by feed. Run runs it full-screen until quit.
 func New(feed Feed, opts Options) tea.Model {
 	c := newCommon(opts.Now)
-	m := &Model{c: c, feed: feed, opts: opts}
+	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions}
 	m.screens = []screen{
 		newDashboardView(c), newPodsView(c), newHPAView(c), newCassandraView(c),
 		newMySQLView(c), newTrafficView(c), newEventsView(c), newFindingsView(c),
@@ -181,6 +188,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+
+	case rolloutPlanMsg, rolloutStepMsg, rolloutDoneMsg:
+		cmd := m.updateRollout(msg)
+		m.buildChrome()
+		return m, cmd
 	}
 	if m.prompt != promptNone {
 		var cmd tea.Cmd
@@ -207,10 +219,23 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.prompt != promptNone {
 		return m.handlePromptKey(msg)
 	}
+	quitArmed := m.quitArmed
+	m.quitArmed = false
+	if key.Matches(msg, k.Quit) && m.ro != nil && m.ro.phase == rolloutRunning && !quitArmed && msg.String() != "ctrl+c" {
+		m.quitArmed = true
+		m.message, m.messageErr = "a rollout is running: quitting stops watching it (no gate, no rollback) — q again to quit", true
+		return nil
+	}
+	if key.Matches(msg, k.Quit) {
+		return tea.Quit
+	}
+	if m.ro != nil && m.ro.shown {
+		return m.handleRolloutKey(msg)
+	}
 	cur := m.screens[m.active]
 	switch {
-	case key.Matches(msg, k.Quit):
-		return tea.Quit
+	case key.Matches(msg, k.Rollout):
+		return m.startRollout()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
@@ -261,6 +286,10 @@ func (m *Model) openPrompt(kind promptKind) tea.Cmd {
 		m.input.Placeholder = "view name — " + strings.Join(viewNames, " ")
 		m.input.ShowSuggestions = true
 		m.input.SetSuggestions(append(append([]string(nil), viewNames...), "quit"))
+	case promptRollout:
+		m.input.Prompt = "roll out group " + m.roGroup + " to tag or image: "
+		m.input.Placeholder = "e.g. 1.0.1 — enter shows the plan, esc cancels"
+		m.input.ShowSuggestions = false
 	case promptFilter:
 		f := m.screens[m.active].(filterable)
 		m.prevFilter = f.Filter()
@@ -289,8 +318,11 @@ func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Accept):
 		kind, value := m.prompt, m.input.Value()
 		m.closePrompt()
-		if kind == promptCommand {
+		switch kind {
+		case promptCommand:
 			return m.runCommand(value)
+		case promptRollout:
+			return m.planRollout(value)
 		}
 		return nil
 	}
@@ -377,6 +409,9 @@ func (m *Model) switchTo(i int) {
 const headerLines = 2
 
 func (m *Model) helpKeys() help.KeyMap {
+	if m.ro != nil && m.ro.shown && m.prompt == promptNone {
+		return m.rolloutHelp()
+	}
 	if m.prompt != promptNone {
 		k := m.c.keys
 		if m.prompt == promptCommand {
@@ -475,7 +510,15 @@ func (m *Model) buildChrome() {
 	case m.snap == nil:
 		m.status = ""
 	default:
-		parts := make([]string, 0, 5)
+		parts := make([]string, 0, 6)
+		if ro := m.ro; ro != nil && !ro.shown && ro.phase == rolloutRunning {
+			last := "starting"
+			if n := len(ro.steps); n > 0 {
+				s := ro.steps[n-1]
+				last = fmt.Sprintf("%s %d/%d updated", s.Phase, s.Updated, ro.plan.Replicas)
+			}
+			parts = append(parts, st.status(toneBusy, "rollout "+ro.group)+st.Muted.Render(" "+last+" (R)"))
+		}
 		if m.feedClosed {
 			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
 		}
@@ -492,9 +535,12 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.header)
 	b.WriteByte('\n')
 	h := m.bodyHeight()
-	if m.snap == nil {
+	switch {
+	case m.ro != nil && m.ro.shown:
+		b.WriteString(m.rolloutView(m.width, h))
+	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
-	} else {
+	default:
 		b.WriteString(m.screens[m.active].View())
 	}
 	b.WriteByte('\n')

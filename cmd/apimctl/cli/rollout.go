@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/apimctl/apimctl/cluster/prom"
 	"github.com/apimctl/apimctl/ops"
 )
 
@@ -96,9 +95,10 @@ func loadRollout(ctx context.Context, g *globalOptions, role, group string) (*ro
 		cancel()
 		return nil, withCode(ExitUsage, err)
 	}
-	r := &ops.Rollouts{Client: conn.Kube.Clientset, Namespace: w.Namespace}
-	if u := conn.Targets.PrometheusURL; u != "" {
-		r.Prom, _ = prom.New(u)
+	r, err := ops.RolloutsFor(conn, w.Namespace)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
 	return &rolloutEnv{snap: s, conn: conn, w: w, rollouts: r, cancel: cancel}, nil
 }
@@ -203,15 +203,9 @@ func rolloutSetImage(ctx context.Context, g *globalOptions, ios *IOStreams, f *r
 		return err
 	}
 	defer env.cancel()
-	plan, err := ops.PlanRollout(env.snap, f.role, group, image)
+	plan, err := env.rollouts.PrepareRollout(ctx, env.snap, f.role, group, image)
 	if err != nil {
 		return withCode(ExitUsage, err)
-	}
-	if plan.Container, _, err = env.rollouts.Container(ctx, plan.Deployment); err != nil {
-		return err
-	}
-	if plan.FromImage == plan.ToImage {
-		return usageError("deployment/%s already runs %s", plan.Deployment, plan.ToImage)
 	}
 	if err := permitted(g, env.snap, "deployments/patch", "roll out deployment/"+plan.Deployment); err != nil {
 		return err
@@ -225,7 +219,7 @@ func rolloutSetImage(ctx context.Context, g *globalOptions, ios *IOStreams, f *r
 		return &exitError{code: ExitDegraded, err: fmt.Errorf("preflight: %d error-level findings; nothing changed", len(plan.Blockers)),
 			hint: "fix them first (apimctl check), or --force to roll out regardless"}
 	}
-	cause := fmt.Sprintf("apimctl rollout set-image %s %s", group, plan.ToImage)
+	cause := plan.ChangeCause()
 	if err := env.rollouts.ValidateSetImage(ctx, plan, cause); err != nil {
 		return withCode(ExitUsage, fmt.Errorf("the API server refuses the change: %w", err))
 	}
@@ -246,13 +240,7 @@ func rolloutSetImage(ctx context.Context, g *globalOptions, ios *IOStreams, f *r
 	if gateOn && env.rollouts.Prom == nil {
 		fmt.Fprintln(ios.ErrOut, "warning: no Prometheus (PROMETHEUS_URL or --prometheus-url): the metric gate is off")
 	}
-	res, err := env.rollouts.SetImage(ctx, plan, o)
-	audit.Outcome = res.Outcome
-	audit.Details["gate"], audit.Details["reason"] = res.Gate, res.Reason
-	if err != nil {
-		audit.Error = err.Error()
-	}
-	_ = ops.Audit(audit)
+	res, err := env.rollouts.AuditedSetImage(ctx, plan, o, "cli")
 	if f.output != "table" {
 		if werr := writeData(ios.Out, f.output, setImageDoc{Plan: plan, Result: &res}); werr != nil {
 			return werr

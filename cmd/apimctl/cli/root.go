@@ -82,5 +82,9 @@ func consoleRun(ctx context.Context, g *globalOptions) error {
 	conn := ops.Connect(ctx, g.targets, os.Getenv)
 	live := ops.NewLive(conn, ops.LiveOptions{ReadOnly: g.readOnly})
 	live.Start(ctx)
-	return tui.Run(ctx, live, tui.Options{ReadOnly: g.readOnly})
+	opts := tui.Options{ReadOnly: g.readOnly}
+	if !g.readOnly {
+		opts.Actions = ops.NewConsoleActions(conn)
+	}
+	return tui.Run(ctx, live, opts)
 }
