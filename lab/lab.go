@@ -258,10 +258,16 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 			return l.step("metrics database and user", func() error { return l.bootstrapMariaDB(gctx) })
 		})
 	}
-	for _, n := range []string{"prometheus", "registry"} {
-		if l.want(n) {
-			g.Go(func() error { return run(gctx, n) })
-		}
+	if l.want("prometheus") {
+		g.Go(func() error { return run(gctx, "prometheus") })
+	}
+	if l.want("registry") {
+		g.Go(func() error {
+			if err := run(gctx, "registry"); err != nil {
+				return err
+			}
+			return l.step("gateway images in the registry", func() error { return l.pushGatewayImages(gctx) })
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err

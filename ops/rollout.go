@@ -21,6 +21,7 @@ import (
 	typedappsv1 "k8s.io/client-go/kubernetes/typed/apps/v1"
 
 	"github.com/apimctl/apimctl/cluster/prom"
+	"github.com/apimctl/apimctl/cluster/registry"
 )
 
 // Rollouts of a gateway Deployment's image: a plan shown before anything changes, the
@@ -100,11 +101,7 @@ func NewImage(current, arg string) (string, error) {
 			return "", fmt.Errorf("the current image %q cannot be parsed: %w", current, err)
 		}
 		// The repository as the Deployment spells it (no registry or library/ added).
-		repo, _, _ := strings.Cut(current, "@")
-		if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
-			repo = repo[:i]
-		}
-		return repo + ":" + arg, nil
+		return repoOf(current) + ":" + arg, nil
 	}
 	if _, err := name.ParseReference(arg, name.WeakValidation); err != nil {
 		return "", fmt.Errorf("invalid image %q: %w", arg, err)
@@ -138,6 +135,10 @@ type RolloutPlan struct {
 	MaxSurge       string    `json:"maxSurge"`
 	MaxUnavailable string    `json:"maxUnavailable"`
 	Blockers       []Finding `json:"blockers,omitempty"` // error-level findings: it does not start
+	// ImageDigest is the new image's digest in its registry; ImageCheck says what the
+	// registry answered ("found", "not found", or why it could not be asked).
+	ImageDigest string `json:"imageDigest,omitempty"`
+	ImageCheck  string `json:"imageCheck"`
 }
 
 // PlanRollout builds the plan from the live snapshot: the workload, its current image, and the
@@ -158,7 +159,9 @@ func PlanRollout(s Snapshot, role, group, imageArg string) (*RolloutPlan, error)
 			p.Blockers = append(p.Blockers, f)
 		}
 	}
-	if w.RolloutInProgress {
+	// An unfinished rollout: pods of an older template still run. (A scale-up in progress,
+	// which RolloutInProgress also counts, is no reason to wait.)
+	if w.Current > w.Updated {
 		p.Blockers = append(p.Blockers, Finding{ID: "ROLLOUT", Severity: SeverityError, Subject: "deployment/" + w.Name,
 			Message: "a rollout of this Deployment is still in progress", Fix: "wait for it: apimctl rollout status, or undo it"})
 	}
@@ -676,7 +679,35 @@ func (r *Rollouts) PrepareRollout(ctx context.Context, s Snapshot, role, group, 
 	if p.FromImage == p.ToImage {
 		return nil, fmt.Errorf("deployment/%s already runs %s", p.Deployment, p.ToImage)
 	}
+	p.checkImage(ctx)
 	return p, nil
+}
+
+// checkImage asks the registry for the new image: a tag it does not have blocks the rollout
+// (it would only stall on ImagePullBackOff until the timeout rolled it back); a registry that
+// cannot be asked from here is said, not a blocker — the nodes may reach it when we cannot.
+func (p *RolloutPlan) checkImage(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d, err := registry.Resolve(rctx, p.ToImage)
+	switch {
+	case err == nil:
+		p.ImageDigest, p.ImageCheck = d, "found"
+	case registry.NotFound(err):
+		p.ImageCheck = "not found"
+		p.Blockers = append(p.Blockers, Finding{ID: "IMAGE", Severity: SeverityError, Subject: p.ToImage,
+			Message: "the registry has no such image", Fix: "check the tag (the registry's tags: crane ls " + repoOf(p.ToImage) + ")"})
+	default:
+		p.ImageCheck = "not checked: " + err.Error()
+	}
+}
+
+func repoOf(image string) string {
+	repo, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i]
+	}
+	return repo
 }
 
 // ChangeCause is the change-cause a rollout records.

@@ -70,9 +70,18 @@ func TestFindWorkloadAndPlan(t *testing.T) {
 	if err != nil || p.FromImage != "r/apim/gateway:1" || p.ToImage != "r/apim/gateway:2" || len(p.Blockers) != 0 {
 		t.Fatalf("plan: %+v %v", p, err)
 	}
+	// The HPA scaling up (new pods of the current template, not yet available) is no blocker.
+	up := s
+	up.Topology.Groups = []GatewayGroup{{Name: "default", Traffic: []Workload{traffic}}}
+	w := &up.Topology.Groups[0].Traffic[0]
+	w.Desired, w.Current, w.Updated, w.Available, w.RolloutInProgress = 6, 6, 6, 4, true
+	if p, _ := PlanRollout(up, RoleTraffic, "default", "2"); len(p.Blockers) != 0 {
+		t.Errorf("a scale-up blocks a rollout: %+v", p.Blockers)
+	}
 	// Error-level findings, a rollout in progress and a paused Deployment block; warnings not.
 	s.Findings = []Finding{{ID: "CASS-001", Severity: SeverityError}, {ID: "HPA-004", Severity: SeverityWarning}}
 	s.Topology.Groups[0].Traffic[0].RolloutInProgress = true
+	s.Topology.Groups[0].Traffic[0].Current, s.Topology.Groups[0].Traffic[0].Updated = 4, 1
 	s.Topology.Groups[0].Traffic[0].Paused = true
 	p, _ = PlanRollout(s, RoleTraffic, "default", "2")
 	var ids []string

@@ -254,6 +254,7 @@ func (m *Model) rolloutView(w, h int) string {
 		lines = append(lines, kv(st, 2, w, [][2]string{
 			{"deployment", fmt.Sprintf("%s/%s (container %s, revision %s)", p.Namespace, p.Deployment, p.Container, p.Revision)},
 			{"image", p.FromImage + " → " + p.ToImage},
+			{"registry", imageCheck(p)},
 			{"replicas", fmt.Sprintf("%d, surge %s, unavailable %s", p.Replicas, orDash(p.MaxSurge), orDash(p.MaxUnavailable))},
 			{"gate", "5xx of the new pods from Prometheus; a failed gate or a stall rolls back"},
 		})...)
@@ -303,4 +304,16 @@ func stepLine(s ops.RolloutStep) string {
 		line += "  " + s.Message
 	}
 	return strings.TrimRight(line, " ")
+}
+
+func imageCheck(p *ops.RolloutPlan) string {
+	switch p.ImageCheck {
+	case "found":
+		return "✓ found " + p.ImageDigest
+	case "not found":
+		return "✗ not found"
+	case "":
+		return "-"
+	}
+	return "! " + p.ImageCheck + " (the nodes may still reach it)"
 }

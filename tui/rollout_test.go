@@ -73,7 +73,7 @@ func typeKeys(m *Model, s string) {
 func testPlan(blockers ...ops.Finding) *ops.RolloutPlan {
 	return &ops.RolloutPlan{Namespace: "apim", Deployment: "traffic-payments", Role: ops.RoleTraffic, Group: "payments", Container: "traffic",
 		FromImage: "reg/apim/gateway:7.7.1", ToImage: "reg/apim/gateway:7.7.2", Revision: "4", Replicas: 3, MaxSurge: "1", MaxUnavailable: "0",
-		Blockers: blockers}
+		ImageCheck: "found", ImageDigest: "sha256:0123abcd", Blockers: blockers}
 }
 
 func TestRolloutFromTheConsole(t *testing.T) {
@@ -98,7 +98,7 @@ func TestRolloutFromTheConsole(t *testing.T) {
 		t.Fatalf("planned group %q image %q", fa.group, fa.image)
 	}
 	scr := frame(m)
-	for _, want := range []string{"Rollout · group payments", "reg/apim/gateway:7.7.1 → reg/apim/gateway:7.7.2", "preflight: no error-level finding", "y starts it", "nothing has changed yet"} {
+	for _, want := range []string{"Rollout · group payments", "reg/apim/gateway:7.7.1 → reg/apim/gateway:7.7.2", "✓ found sha256:0123abcd", "preflight: no error-level finding", "y starts it", "nothing has changed yet"} {
 		if !strings.Contains(scr, want) {
 			t.Fatalf("confirmation lacks %q:\n%s", want, scr)
 		}

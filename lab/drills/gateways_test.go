@@ -121,8 +121,12 @@ func readyTraffic(t *testing.T, cs kubernetes.Interface, ns string, want int, wi
 			return false, err.Error()
 		}
 		s := d.Status
-		return s.ReadyReplicas == int32(want) && s.Replicas == int32(want) && s.UpdatedReplicas == int32(want),
-			fmt.Sprintf("replicas %d ready %d updated %d", s.Replicas, s.ReadyReplicas, s.UpdatedReplicas)
+		// ObservedGeneration first: right after a change the status still describes the
+		// converged previous generation.
+		return s.ObservedGeneration >= d.Generation && s.ReadyReplicas == int32(want) && s.Replicas == int32(want) &&
+				s.UpdatedReplicas == int32(want) && s.AvailableReplicas == int32(want),
+			fmt.Sprintf("generation %d observed %d, replicas %d ready %d updated %d available %d", d.Generation, s.ObservedGeneration,
+				s.Replicas, s.ReadyReplicas, s.UpdatedReplicas, s.AvailableReplicas)
 	})
 }
 

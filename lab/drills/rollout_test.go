@@ -95,17 +95,19 @@ func backgroundTraffic(t *testing.T, l *lab.Lab, rps int) {
 func TestRolloutRefusesWithoutChanging(t *testing.T) {
 	env, _, cs := gatewayLab(t)
 	ns := env.Namespace
+	pinTraffic(t, cs, ns, 3) // the drills before may leave it converging
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	before := trafficDeployment(t, cs, ns)
 	img := before.Spec.Template.Spec.Containers[0].Image
-	next := "9.9.0"
+	next := "1.0.2"
 
 	r := apimctl(t, env, audit, false, "", "rollout", "set-image", "default", next, "--dry-run", "-o", "json")
 	var doc struct {
 		Plan   ops.RolloutPlan `json:"plan"`
 		DryRun bool            `json:"dryRun"`
 	}
-	if err := json.Unmarshal([]byte(r.out), &doc); r.code != 0 || err != nil || !doc.DryRun || !strings.HasSuffix(doc.Plan.ToImage, ":"+next) || doc.Plan.FromImage != img {
+	if err := json.Unmarshal([]byte(r.out), &doc); r.code != 0 || err != nil || !doc.DryRun || !strings.HasSuffix(doc.Plan.ToImage, ":"+next) || doc.Plan.FromImage != img ||
+		doc.Plan.ImageCheck != "found" || !strings.HasPrefix(doc.Plan.ImageDigest, "sha256:") {
 		t.Errorf("dry run: exit %d, %v, %+v", r.code, err, doc)
 	}
 	for _, c := range []struct {
@@ -124,6 +126,7 @@ func TestRolloutRefusesWithoutChanging(t *testing.T) {
 		{"bad tag", false, "", []string{"default", "bad tag!", "--yes"}, cli.ExitUsage, "invalid tag"},
 		{"same image", false, "", []string{"default", img, "--yes"}, cli.ExitUsage, "already runs"},
 		{"bad ratio", false, "", []string{"default", next, "--yes", "--max-error-ratio", "2"}, cli.ExitUsage, "between 0 and 1"},
+		{"no such image", false, "", []string{"default", "9.9.9", "--yes"}, cli.ExitDegraded, "the registry has no such image"},
 	} {
 		r := apimctl(t, env, audit, c.tty, c.stdin, append([]string{"rollout", "set-image"}, c.args...)...)
 		if r.code != c.code || !strings.Contains(r.errOut, c.say) {
@@ -195,8 +198,8 @@ func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
 		args  []string
 		why   string
 	}{
-		{"9.9.1", lab.Fault{ErrorRate: 0.5}, []string{"--gate-hold", "30s"}, "5xx"},
-		{"9.9.2", lab.Fault{NeverReady: true}, []string{"--timeout", "40s", "--no-gate"}, "not complete within 40s"},
+		{"1.0.2", lab.Fault{ErrorRate: 0.5}, []string{"--gate-hold", "30s"}, "5xx"},
+		{"1.0.3", lab.Fault{NeverReady: true}, []string{"--timeout", "40s", "--no-gate"}, "not complete within 40s"},
 	} {
 		if err := l.SetFault(f.tag, f.fault); err != nil {
 			t.Fatal(err)

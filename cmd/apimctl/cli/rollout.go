@@ -267,6 +267,7 @@ func printPlan(w io.Writer, p *ops.RolloutPlan) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "deployment\t%s/%s (container %s, revision %s)\n", p.Namespace, p.Deployment, p.Container, p.Revision)
 	fmt.Fprintf(tw, "image\t%s → %s\n", p.FromImage, p.ToImage)
+	fmt.Fprintf(tw, "registry\t%s\n", imageCheckText(p))
 	fmt.Fprintf(tw, "replicas\t%d, surge %s, unavailable %s\n", p.Replicas, orDashStr(p.MaxSurge), orDashStr(p.MaxUnavailable))
 	if len(p.Blockers) == 0 {
 		fmt.Fprintf(tw, "preflight\t✓ no error-level finding\n")
@@ -453,4 +454,15 @@ func newRolloutSimpleCmd(g *globalOptions, ios *IOStreams, verb, short string) *
 	}
 	f.addCommon(cmd, true)
 	return cmd
+}
+
+// imageCheckText says what the registry answered about the new image.
+func imageCheckText(p *ops.RolloutPlan) string {
+	switch p.ImageCheck {
+	case "found":
+		return "✓ found " + p.ImageDigest
+	case "not found":
+		return "✗ not found"
+	}
+	return "! " + p.ImageCheck + " (the nodes may still reach it)"
 }

@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// GatewayTags are the tags the lab's registry holds for each gateway repository: rollouts
+// check that an image exists before they start, so the lab has real ones to roll to. (The lab
+// agent runs the apigw that `lab up` built for any tag; `lab fault` makes a tag misbehave.)
+var GatewayTags = []string{"1.0.0", "1.0.1", "1.0.2", "1.0.3"}
+
+// pushGatewayImages pushes a small image per repository and tag (one layer with
+// apigateway/VERSION, the version in the config's labels), skipping those already there.
+func (l *Lab) pushGatewayImages(ctx context.Context) error {
+	for _, repo := range l.GatewayImageRepos() {
+		for _, tag := range GatewayTags {
+			ref, err := name.ParseReference(repo+":"+tag, name.Insecure)
+			if err != nil {
+				return err
+			}
+			if _, err := remote.Head(ref, remote.WithContext(ctx)); err == nil {
+				continue
+			}
+			img, err := gatewayImage(tag)
+			if err != nil {
+				return err
+			}
+			if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+				return fmt.Errorf("push %s: %w", ref, err)
+			}
+		}
+	}
+	return nil
+}
+
+// gatewayImage is the lab's stand-in for a gateway image of a version: reproducible (fixed
+// timestamps), so every lab builds the same digests.
+func gatewayImage(version string) (v1.Image, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	mtime := time.Unix(0, 0).UTC()
+	content := []byte(version + "\n")
+	for _, h := range []*tar.Header{
+		{Name: "apigateway/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime},
+		{Name: "apigateway/VERSION", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content)), ModTime: mtime},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if h.Typeflag == tar.TypeReg {
+			if _, err := tw.Write(content); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Created = v1.Time{Time: mtime}
+	cf.Config.Entrypoint = []string{"/apigateway/apigw"}
+	cf.Config.Labels = map[string]string{"org.opencontainers.image.version": version, "org.opencontainers.image.title": "apigw (apimctl lab)"}
+	return mutate.ConfigFile(img, cf)
+}
