@@ -133,9 +133,4 @@ func TestSQLLiterals(t *testing.T) {
 	if quoteIdent("we`ird") != "`we``ird`" {
 		t.Error("identifier quoting")
 	}
-	for s, ok := range map[string]bool{"apim_default": true, "T1": true, "1t": false, "a-b": false, "a;drop": false, "": false} {
-		if identifier(s) != ok {
-			t.Errorf("identifier(%q) != %v", s, ok)
-		}
-	}
 }

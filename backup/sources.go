@@ -19,13 +19,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
+
+	"github.com/apimctl/apimctl/internal/cql"
 )
 
 // Cassandra writes a keyspace: its schema as CQL (server-side DESCRIBE, Cassandra 4.0+) and
 // each table as JSON lines (SELECT JSON, read at QUORUM and paged), which INSERT JSON takes
 // back unchanged.
 func Cassandra(ctx context.Context, s *gocql.Session, keyspace string, w *Writer) error {
-	if !identifier(keyspace) {
+	if !cql.Identifier(keyspace) {
 		return fmt.Errorf("keyspace name %q is not a plain CQL identifier", keyspace)
 	}
 	pw, err := w.Part("cassandra-schema", keyspace, "cassandra/"+keyspace+"/schema.cql")
@@ -60,7 +62,7 @@ func Cassandra(ctx context.Context, s *gocql.Session, keyspace string, w *Writer
 		return fmt.Errorf("cassandra: tables of %s: %w", keyspace, err)
 	}
 	for _, t := range tables {
-		if !identifier(t) {
+		if !cql.Identifier(t) {
 			return fmt.Errorf("table name %q is not a plain CQL identifier", t)
 		}
 		pw, err := w.Part("cassandra-table", keyspace+"."+t, "cassandra/"+keyspace+"/"+t+".jsonl")
@@ -93,18 +95,6 @@ func Cassandra(ctx context.Context, s *gocql.Session, keyspace string, w *Writer
 		}
 	}
 	return nil
-}
-
-func identifier(s string) bool {
-	if s == "" || len(s) > 48 {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // MySQL writes a database as SQL a client can replay: each table's CREATE TABLE and its rows

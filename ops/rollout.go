@@ -780,3 +780,31 @@ func (a *ConsoleActions) Rollout(ctx context.Context, p *RolloutPlan, progress f
 	return r.AuditedSetImage(ctx, p, RolloutOptions{Gate: a.Gate, GateEnabled: true, Timeout: a.Timeout, AutoRollback: true,
 		Progress: progress}, "console")
 }
+
+// Line is the step as a progress line: "15:04:05  rolling      updated 1  ready 3 …".
+func (s RolloutStep) Line() string {
+	line := fmt.Sprintf("%s  %-12s", s.Time.Format("15:04:05"), s.Phase)
+	if s.Replicas > 0 {
+		line += fmt.Sprintf(" updated %d  ready %d  available %d  (pods %d)", s.Updated, s.Ready, s.Available, s.Replicas)
+	}
+	if s.ErrorRatio != nil {
+		line += fmt.Sprintf("  5xx %.1f%% of %.0f", 100**s.ErrorRatio, s.Requests)
+	}
+	if s.Message != "" {
+		line += "  " + s.Message
+	}
+	return strings.TrimRight(line, " ")
+}
+
+// RegistryAnswer says what the registry answered about the new image.
+func (p *RolloutPlan) RegistryAnswer() string {
+	switch p.ImageCheck {
+	case "found":
+		return "✓ found " + p.ImageDigest
+	case "not found":
+		return "✗ not found"
+	case "":
+		return "-"
+	}
+	return "! " + p.ImageCheck + " (the nodes may still reach it)"
+}

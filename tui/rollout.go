@@ -254,7 +254,7 @@ func (m *Model) rolloutView(w, h int) string {
 		lines = append(lines, kv(st, 2, w, [][2]string{
 			{"deployment", fmt.Sprintf("%s/%s (container %s, revision %s)", p.Namespace, p.Deployment, p.Container, p.Revision)},
 			{"image", p.FromImage + " → " + p.ToImage},
-			{"registry", imageCheck(p)},
+			{"registry", p.RegistryAnswer()},
 			{"replicas", fmt.Sprintf("%d, surge %s, unavailable %s", p.Replicas, orDash(p.MaxSurge), orDash(p.MaxUnavailable))},
 			{"gate", "5xx of the new pods from Prometheus; a failed gate or a stall rolls back"},
 		})...)
@@ -282,7 +282,7 @@ func (m *Model) rolloutView(w, h int) string {
 			steps = steps[len(steps)-room:]
 		}
 		for _, s := range steps {
-			lines = append(lines, "  "+stepLine(s))
+			lines = append(lines, "  "+s.Line())
 		}
 	}
 	if ro.phase == rolloutDone {
@@ -290,30 +290,4 @@ func (m *Model) rolloutView(w, h int) string {
 			rolloutOutcome(ro))+st.Muted.Render("  · now "+ro.result.Image+" · gate "+ro.result.Gate))
 	}
 	return padLines(clipLines(lines, h, w), w, h)
-}
-
-func stepLine(s ops.RolloutStep) string {
-	line := fmt.Sprintf("%s  %-12s", s.Time.Format("15:04:05"), s.Phase)
-	if s.Replicas > 0 {
-		line += fmt.Sprintf(" updated %d  ready %d  available %d  (pods %d)", s.Updated, s.Ready, s.Available, s.Replicas)
-	}
-	if s.ErrorRatio != nil {
-		line += fmt.Sprintf("  5xx %.1f%% of %.0f", 100**s.ErrorRatio, s.Requests)
-	}
-	if s.Message != "" {
-		line += "  " + s.Message
-	}
-	return strings.TrimRight(line, " ")
-}
-
-func imageCheck(p *ops.RolloutPlan) string {
-	switch p.ImageCheck {
-	case "found":
-		return "✓ found " + p.ImageDigest
-	case "not found":
-		return "✗ not found"
-	case "":
-		return "-"
-	}
-	return "! " + p.ImageCheck + " (the nodes may still reach it)"
 }

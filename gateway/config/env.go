@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apimctl/apimctl/internal/cql"
 )
 
 // EnvironmentPackage is where a deployment environment's dependencies are. Its values are
@@ -151,18 +153,6 @@ func (e *EnvironmentPackage) defaults() {
 	}
 }
 
-func identifier(s string) bool {
-	if s == "" || len(s) > 48 {
-		return false
-	}
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 func (e *EnvironmentPackage) validate() error {
 	var es Errors
 	bad := func(field, format string, args ...any) {
@@ -186,13 +176,13 @@ func (e *EnvironmentPackage) validate() error {
 		if c.Port <= 0 || c.Port > 65535 {
 			bad("cassandra.port", "%d is not a TCP port", c.Port)
 		}
-		if !identifier(c.Keyspace) {
+		if !cql.Identifier(c.Keyspace) {
 			bad("cassandra.keyspace", "%q is not a keyspace name", c.Keyspace)
 		}
-		if !identifier(c.ThrottleKeyspace) {
+		if !cql.Identifier(c.ThrottleKeyspace) {
 			bad("cassandra.throttleKeyspace", "%q is not a keyspace name", c.ThrottleKeyspace)
 		}
-		if !identifier(c.TablePrefix) {
+		if !cql.Identifier(c.TablePrefix) {
 			bad("cassandra.tablePrefix", "%q is not a valid table name prefix", c.TablePrefix)
 		}
 		if c.Timeout <= 0 || c.ConnectTimeout <= 0 {
@@ -205,7 +195,7 @@ func (e *EnvironmentPackage) validate() error {
 			bad("metricsDB.url", "%v", err)
 		}
 		m.Addr, m.Database = addr, db
-		if !identifier(m.TablePrefix) {
+		if !cql.Identifier(m.TablePrefix) {
 			bad("metricsDB.tablePrefix", "%q is not a valid table name prefix", m.TablePrefix)
 		}
 	}

@@ -139,19 +139,7 @@ func confirm(ios *IOStreams, yes bool, question string) error {
 }
 
 func progressPrinter(w io.Writer) func(ops.RolloutStep) {
-	return func(s ops.RolloutStep) {
-		line := fmt.Sprintf("%s  %-12s", s.Time.Format("15:04:05"), s.Phase)
-		if s.Replicas > 0 {
-			line += fmt.Sprintf(" updated %d  ready %d  available %d  (pods %d)", s.Updated, s.Ready, s.Available, s.Replicas)
-		}
-		if s.ErrorRatio != nil {
-			line += fmt.Sprintf("  5xx %.1f%% of %.0f", 100**s.ErrorRatio, s.Requests)
-		}
-		if s.Message != "" {
-			line += "  " + s.Message
-		}
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-	}
+	return func(s ops.RolloutStep) { fmt.Fprintln(w, s.Line()) }
 }
 
 func newRolloutSetImageCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
@@ -267,7 +255,7 @@ func printPlan(w io.Writer, p *ops.RolloutPlan) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "deployment\t%s/%s (container %s, revision %s)\n", p.Namespace, p.Deployment, p.Container, p.Revision)
 	fmt.Fprintf(tw, "image\t%s → %s\n", p.FromImage, p.ToImage)
-	fmt.Fprintf(tw, "registry\t%s\n", imageCheckText(p))
+	fmt.Fprintf(tw, "registry\t%s\n", p.RegistryAnswer())
 	fmt.Fprintf(tw, "replicas\t%d, surge %s, unavailable %s\n", p.Replicas, orDashStr(p.MaxSurge), orDashStr(p.MaxUnavailable))
 	if len(p.Blockers) == 0 {
 		fmt.Fprintf(tw, "preflight\t✓ no error-level finding\n")
@@ -454,15 +442,4 @@ func newRolloutSimpleCmd(g *globalOptions, ios *IOStreams, verb, short string) *
 	}
 	f.addCommon(cmd, true)
 	return cmd
-}
-
-// imageCheckText says what the registry answered about the new image.
-func imageCheckText(p *ops.RolloutPlan) string {
-	switch p.ImageCheck {
-	case "found":
-		return "✓ found " + p.ImageDigest
-	case "not found":
-		return "✗ not found"
-	}
-	return "! " + p.ImageCheck + " (the nodes may still reach it)"
 }
