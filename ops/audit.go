@@ -27,11 +27,17 @@ func AuditPath() string {
 	if p := os.Getenv("APIMCTL_AUDIT_LOG"); p != "" {
 		return p
 	}
+	return filepath.Join(stateDir(), "audit.log")
+}
+
+// stateDir is apimctl's directory for what it keeps: $XDG_STATE_HOME/apimctl, else
+// ~/.local/state/apimctl.
+func stateDir() string {
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "apimctl", "audit.log")
+		return filepath.Join(d, "apimctl")
 	}
 	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".local", "state", "apimctl", "audit.log")
+	return filepath.Join(home, ".local", "state", "apimctl")
 }
 
 // Audit appends r to the audit log (O_APPEND: concurrent writers never interleave a line).

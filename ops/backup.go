@@ -22,11 +22,7 @@ func DefaultBackupDir() string {
 	if d := os.Getenv("APIMCTL_BACKUP_DIR"); d != "" {
 		return d
 	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "apimctl", "backups")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".local", "state", "apimctl", "backups")
+	return filepath.Join(stateDir(), "backups")
 }
 
 // BackupOptions say where a backup goes and what it holds.
