@@ -47,9 +47,14 @@ lab-status: build ## show the lab's components
 	@bin/apimctl lab status
 
 .PHONY: bench
-bench: deps build ## benchmarks against peers in the same run: the console vs kubectl, apigw vs nginx (prints ratios)
+bench: deps build ## benchmarks against peers in the same run: the console vs kubectl, apigw vs nginx, backup vs mysqldump (prints ratios)
 	@scripts/bench-console.sh
 	@scripts/bench-gateway.sh
+	@scripts/bench-backup.sh
+
+.PHONY: bench-backup
+bench-backup: deps build ## apimctl backup vs mysqldump on the lab's metrics database
+	@scripts/bench-backup.sh
 
 .PHONY: bench-console
 bench-console: deps build ## the console at 10,000 pods vs kubectl: first dashboard, memory, frame time, idle LISTs

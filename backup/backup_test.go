@@ -118,17 +118,29 @@ func TestListAndPrune(t *testing.T) {
 }
 
 func TestSQLLiterals(t *testing.T) {
-	for v, want := range map[any]string{
-		nil: "NULL", int64(-3): "-3", uint64(7): "7", 1.5: "1.5", true: "1",
-		"it's \"x\"\\\n\r\x00\x1a":                          `'it\'s \"x\"\\\n\r\0\Z'`,
-		time.Date(2026, 1, 2, 3, 4, 5, 600000000, time.UTC): "'2026-01-02 03:04:05.6'",
+	for _, c := range []struct {
+		kind literalKind
+		v    []byte
+		want string
+	}{
+		{quoted, nil, "NULL"},
+		{number, nil, "NULL"},
+		{number, []byte("-3.25"), "-3.25"},
+		{quoted, []byte(""), "''"},
+		{quoted, []byte("it's \"x\"\\\n\r\x00\x1a"), `'it\'s \"x\"\\\n\r\0\Z'`},
+		{quoted, []byte("2026-01-02 03:04:05.600000"), "'2026-01-02 03:04:05.600000'"},
+		{binary, []byte{0, 0xab, '\''}, "0x00AB27"},
+		{binary, []byte{}, "''"},
 	} {
-		if got := string(appendSQLValue(nil, v)); got != want {
-			t.Errorf("%#v: %s, want %s", v, got, want)
+		if got := string(appendLiteral(nil, c.kind, c.v)); got != c.want {
+			t.Errorf("%d %q: %s, want %s", c.kind, c.v, got, c.want)
 		}
 	}
-	if got := string(appendSQLValue(nil, []byte("ab'c"))); got != `'ab\'c'` {
-		t.Errorf("bytes: %s", got)
+	for typ, k := range map[string]literalKind{"INT": number, "UNSIGNED BIGINT": number, "DECIMAL": number, "VARCHAR": quoted,
+		"DATETIME": quoted, "VARBINARY": binary, "BLOB": binary, "TEXT": quoted, "JSON": quoted} {
+		if kindOf(typ) != k {
+			t.Errorf("kindOf(%s) = %d, want %d", typ, kindOf(typ), k)
+		}
 	}
 	if quoteIdent("we`ird") != "`we``ird`" {
 		t.Error("identifier quoting")

@@ -6,12 +6,11 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"time"
 
 	"filippo.io/age"
 	"github.com/gocql/gocql"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -167,55 +166,62 @@ func strings1(ctx context.Context, conn *sql.Conn, q string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// dumpRows writes a table's rows as INSERTs of up to 500 rows.
+// dumpRows writes a table's rows as INSERTs of up to 500 rows. Values are read as the
+// server's text (no conversion, no allocation per value) and written as literals by column
+// type: numbers as they are, binary as hex, the rest quoted.
 func dumpRows(ctx context.Context, conn *sql.Conn, table string, w io.Writer) (int64, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table))
 	if err != nil {
 		return 0, fmt.Errorf("mysql: read %s: %w", table, err)
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
+	types, err := rows.ColumnTypes()
 	if err != nil {
 		return 0, err
 	}
 	head := "INSERT INTO " + quoteIdent(table) + " ("
-	for i, c := range cols {
+	kinds := make([]literalKind, len(types))
+	for i, c := range types {
 		if i > 0 {
 			head += ","
 		}
-		head += quoteIdent(c)
+		head += quoteIdent(c.Name())
+		kinds[i] = kindOf(c.DatabaseTypeName())
 	}
 	head += ") VALUES\n"
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
+	vals := make([]sql.RawBytes, len(types))
+	ptrs := make([]any, len(types))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	var n int64
 	inBatch := 0
-	buf := make([]byte, 0, 256)
+	buf := make([]byte, 0, 512)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
+		buf = buf[:0]
 		if inBatch == 0 {
-			io.WriteString(w, head)
+			buf = append(buf, head...)
 		} else {
-			io.WriteString(w, ",\n")
+			buf = append(buf, ",\n"...)
 		}
-		buf = append(buf[:0], '(')
+		buf = append(buf, '(')
 		for i, v := range vals {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendSQLValue(buf, v)
+			buf = appendLiteral(buf, kinds[i], v)
 		}
 		buf = append(buf, ')')
-		w.Write(buf)
 		n++
 		if inBatch++; inBatch == 500 {
-			io.WriteString(w, ";\n")
+			buf = append(buf, ";\n"...)
 			inBatch = 0
+		}
+		if _, err := w.Write(buf); err != nil {
+			return n, err
 		}
 	}
 	if inBatch > 0 {
@@ -225,38 +231,51 @@ func dumpRows(ctx context.Context, conn *sql.Conn, table string, w io.Writer) (i
 	return n, rows.Err()
 }
 
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+type literalKind int
 
-// appendSQLValue writes a value as a MySQL literal.
-func appendSQLValue(b []byte, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "NULL"...)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case float64:
-		return strconv.AppendFloat(b, x, 'g', -1, 64)
-	case float32:
-		return strconv.AppendFloat(b, float64(x), 'g', -1, 32)
-	case bool:
-		if x {
-			return append(b, '1')
-		}
-		return append(b, '0')
-	case time.Time:
-		return append(append(append(b, '\''), x.Format("2006-01-02 15:04:05.999999")...), '\'')
-	case []byte:
-		return appendQuoted(b, string(x))
-	case string:
-		return appendQuoted(b, x)
+const (
+	quoted literalKind = iota
+	number
+	binary
+)
+
+// kindOf tells how a column's values are written, from the driver's type name.
+func kindOf(dbType string) literalKind {
+	switch strings.ToUpper(dbType) {
+	case "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "INTEGER", "BIGINT", "UNSIGNED TINYINT", "UNSIGNED SMALLINT",
+		"UNSIGNED MEDIUMINT", "UNSIGNED INT", "UNSIGNED BIGINT", "DECIMAL", "FLOAT", "DOUBLE", "YEAR":
+		return number
+	case "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "BIT", "GEOMETRY":
+		return binary
 	}
-	return appendQuoted(b, fmt.Sprint(v))
+	return quoted
 }
 
+const hexDigits = "0123456789ABCDEF"
+
+// appendLiteral writes one value (nil: NULL) as a literal of its kind.
+func appendLiteral(b []byte, k literalKind, v sql.RawBytes) []byte {
+	switch {
+	case v == nil:
+		return append(b, "NULL"...)
+	case k == number:
+		return append(b, v...)
+	case k == binary && len(v) == 0:
+		return append(b, "''"...)
+	case k == binary:
+		b = append(b, "0x"...)
+		for _, c := range v {
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		}
+		return b
+	}
+	return appendQuoted(b, v)
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
 // appendQuoted quotes a string the way mysql_real_escape_string does.
-func appendQuoted(b []byte, s string) []byte {
+func appendQuoted[T string | []byte | sql.RawBytes](b []byte, s T) []byte {
 	b = append(b, '\'')
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
@@ -280,7 +299,9 @@ func appendQuoted(b []byte, s string) []byte {
 // Kubernetes writes the namespace's resources as YAML (server-set fields removed, so they
 // apply to another cluster) and its Secrets encrypted to the age recipients; without a
 // recipient the Secrets are left out and the manifest says so.
-func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipients []age.Recipient, w *Writer) error {
+//
+// It returns the images the namespace's Deployments and StatefulSets run (without digests).
+func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipients []age.Recipient, w *Writer) ([]Image, error) {
 	var objs []runtime.Object
 	add := func(kind string, list runtime.Object, err error) error {
 		if err != nil {
@@ -312,12 +333,28 @@ func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipie
 		func() error { l, err := cs.NetworkingV1().Ingresses(ns).List(ctx, lo); return add("ingresses", l, err) },
 	} {
 		if err := f(); err != nil {
-			return err
+			return nil, err
+		}
+	}
+	var images []Image
+	for _, o := range objs {
+		var pod *corev1.PodSpec
+		switch x := o.(type) {
+		case *appsv1.Deployment:
+			pod = &x.Spec.Template.Spec
+		case *appsv1.StatefulSet:
+			pod = &x.Spec.Template.Spec
+		default:
+			continue
+		}
+		acc, _ := meta.Accessor(o)
+		for _, c := range pod.Containers {
+			images = append(images, Image{Workload: strings.ToLower(o.GetObjectKind().GroupVersionKind().Kind) + "/" + acc.GetName(), Image: c.Image})
 		}
 	}
 	pw, err := w.Part("kube", ns, "kube/resources.yaml")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, o := range objs {
 		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Name == "kube-root-ca.crt" {
@@ -328,30 +365,30 @@ func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipie
 		}
 		if err := writeYAML(pw, o); err != nil {
 			pw.Close()
-			return err
+			return nil, err
 		}
 		pw.Items++
 	}
 	if err := pw.Close(); err != nil {
-		return err
+		return nil, err
 	}
 
 	if len(recipients) == 0 {
 		w.Note("Kubernetes Secrets left out: no age recipient given (--recipient)")
-		return nil
+		return images, nil
 	}
 	secrets, err := core.Secrets(ns).List(ctx, lo)
 	if err != nil {
-		return fmt.Errorf("kubernetes: list secrets: %w", err)
+		return nil, fmt.Errorf("kubernetes: list secrets: %w", err)
 	}
 	pw, err = w.Part("kube-secrets", ns, "kube/secrets.yaml.age")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	enc, err := age.Encrypt(pw, recipients...)
 	if err != nil {
 		pw.Close()
-		return err
+		return nil, err
 	}
 	for i := range secrets.Items {
 		s := &secrets.Items[i]
@@ -360,15 +397,15 @@ func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipie
 		}
 		if err := writeYAML(enc, s); err != nil {
 			pw.Close()
-			return err
+			return nil, err
 		}
 		pw.Items++
 	}
 	if err := enc.Close(); err != nil {
 		pw.Close()
-		return err
+		return nil, err
 	}
-	return pw.Close()
+	return images, pw.Close()
 }
 
 // metaItems returns the items of a typed list, each with its kind and apiVersion set (typed

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type BackupOptions struct {
 	Dir        string
 	Recipients []string // age recipients (age1…) the Secrets are encrypted to; none: Secrets left out
 	Keyspaces  []string // default: the group's keyspaces (CASS_KEYSPACE, CASS_TKEYSPACE), else every user keyspace
+	Only       []string // cassandra, mysql, kube: back up only these (default: all)
 	Tool       string   // apimctl's version, recorded in the manifest
 	Now        func() time.Time
 	Progress   func(string)
@@ -43,6 +45,22 @@ type BackupPlan struct {
 	Database   string   `json:"database"`
 	Secrets    bool     `json:"secrets"` // encrypted to the recipients
 	Recipients []string `json:"recipients,omitempty"`
+	Only       []string `json:"only,omitempty"`
+}
+
+// BackupParts are the parts --only chooses from.
+var BackupParts = []string{"cassandra", "mysql", "kube"}
+
+func (p *BackupPlan) includes(part string) bool {
+	if len(p.Only) == 0 {
+		return true
+	}
+	for _, o := range p.Only {
+		if o == part {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseRecipients reads age recipients (X25519 public keys, age1…).
@@ -63,8 +81,13 @@ func PlanBackup(ctx context.Context, conn *Connection, o BackupOptions) (*Backup
 	if _, err := ParseRecipients(o.Recipients); err != nil {
 		return nil, err
 	}
+	for _, o := range o.Only {
+		if !slices.Contains(BackupParts, o) {
+			return nil, fmt.Errorf("--only %q: one of %s", o, strings.Join(BackupParts, ", "))
+		}
+	}
 	t := conn.Targets
-	p := &BackupPlan{Dir: o.Dir, Namespace: t.Namespace, Keyspaces: o.Keyspaces, Secrets: len(o.Recipients) > 0, Recipients: o.Recipients}
+	p := &BackupPlan{Dir: o.Dir, Namespace: t.Namespace, Keyspaces: o.Keyspaces, Secrets: len(o.Recipients) > 0, Recipients: o.Recipients, Only: o.Only}
 	if len(p.Keyspaces) == 0 {
 		for _, k := range []string{t.Keyspace, t.ThrottleKeyspace} {
 			if k != "" {
@@ -88,7 +111,7 @@ func PlanBackup(ctx context.Context, conn *Connection, o BackupOptions) (*Backup
 // CreateBackup writes a backup of everything the plan names: the Cassandra keyspaces, the
 // metrics database, the namespace's resources and Secrets, the workloads' images. A failure
 // removes the unfinished backup and says which part failed.
-func CreateBackup(ctx context.Context, conn *Connection, s Snapshot, p *BackupPlan, o BackupOptions) (*backup.Manifest, string, error) {
+func CreateBackup(ctx context.Context, conn *Connection, p *BackupPlan, o BackupOptions) (*backup.Manifest, string, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -114,7 +137,10 @@ func CreateBackup(ctx context.Context, conn *Connection, s Snapshot, p *BackupPl
 		return nil, "", fmt.Errorf("backup of %s failed (nothing kept): %w", part, err)
 	}
 
-	if len(t.CassandraHosts) > 0 {
+	switch {
+	case !p.includes("cassandra"):
+		w.Note("Cassandra left out (--only)")
+	case len(t.CassandraHosts) > 0:
 		cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
 			Password: t.CassandraPassword, Timeout: 30 * time.Second})
 		if err != nil {
@@ -135,13 +161,16 @@ func CreateBackup(ctx context.Context, conn *Connection, s Snapshot, p *BackupPl
 			}
 		}
 		cl.Close()
-	} else {
+	default:
 		w.Note("Cassandra left out: no hosts (CASS_HOST)")
 	}
 
-	if p.Database != "" {
+	switch {
+	case !p.includes("mysql"):
+		w.Note("MySQL left out (--only)")
+	case p.Database != "":
 		addr, _, _ := mysql.ParseJDBC(t.MetricsDBURL)
-		db, err := mysql.Open(mysql.Target{Addr: addr, Database: p.Database, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: time.Minute})
+		db, err := mysql.Open(mysql.Target{Addr: addr, Database: p.Database, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: time.Minute, TextValues: true})
 		if err != nil {
 			return fail("MySQL", err)
 		}
@@ -151,17 +180,21 @@ func CreateBackup(ctx context.Context, conn *Connection, s Snapshot, p *BackupPl
 		if err != nil {
 			return fail("database "+p.Database, err)
 		}
-	} else {
+	default:
 		w.Note("MySQL left out: no METRICS_DB_URL")
 	}
 
-	say("kubernetes namespace " + p.Namespace)
-	if err := backup.Kubernetes(ctx, conn.Kube.Clientset, p.Namespace, recipients, w); err != nil {
-		return fail("namespace "+p.Namespace, err)
+	if p.includes("kube") {
+		say("kubernetes namespace " + p.Namespace)
+		images, err := backup.Kubernetes(ctx, conn.Kube.Clientset, p.Namespace, recipients, w)
+		if err != nil {
+			return fail("namespace "+p.Namespace, err)
+		}
+		say("image digests")
+		w.AddImages(withDigests(ctx, images))
+	} else {
+		w.Note("Kubernetes resources and images left out (--only)")
 	}
-
-	say("images")
-	w.AddImages(workloadImages(ctx, s.Topology))
 	m, err := w.Finish(now())
 	if err != nil {
 		return fail("the manifest", err)
@@ -169,24 +202,15 @@ func CreateBackup(ctx context.Context, conn *Connection, s Snapshot, p *BackupPl
 	return m, w.Dir(), nil
 }
 
-// workloadImages lists the gateway workloads' images with their digests (best effort: a
-// registry that cannot be asked leaves the digest empty).
-func workloadImages(ctx context.Context, t Topology) []backup.Image {
-	var ws []Workload
-	ws = append(ws, t.ANM...)
-	for _, g := range t.Groups {
-		ws = append(ws, g.APIManager...)
-		ws = append(ws, g.Traffic...)
-	}
-	var out []backup.Image
-	for _, w := range ws {
-		img := backup.Image{Workload: strings.ToLower(w.Kind) + "/" + w.Name, Image: w.Image}
+// withDigests asks the registries for the images' digests (best effort: a registry that
+// cannot be asked leaves the digest empty).
+func withDigests(ctx context.Context, images []backup.Image) []backup.Image {
+	for i := range images {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if d, err := registry.Resolve(rctx, w.Image); err == nil {
-			img.Digest = d
+		if d, err := registry.Resolve(rctx, images[i].Image); err == nil {
+			images[i].Digest = d
 		}
 		cancel()
-		out = append(out, img)
 	}
-	return out
+	return images
 }

@@ -20,6 +20,9 @@ type Target struct {
 	User     string
 	Password string
 	Timeout  time.Duration // 5 s when zero
+	// TextValues leaves dates and times as the server's text (no time.Time), as a dump
+	// wants them.
+	TextValues bool
 }
 
 // ParseJDBC reads the address and database of a JDBC URL such as the reference's
@@ -49,7 +52,7 @@ func Open(t Target) (*sql.DB, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	cfg.ReadTimeout, cfg.WriteTimeout = cfg.Timeout, cfg.Timeout
-	cfg.ParseTime = true
+	cfg.ParseTime = !t.TextValues
 	// Use TLS when the server offers it, so that Status can say whether it is in use.
 	cfg.TLSConfig = "preferred"
 	db, err := sql.Open("mysql", cfg.FormatDSN())

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -49,7 +50,7 @@ func backupDir(dir string) string {
 }
 
 func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Command {
-	var recipients, keyspaces []string
+	var recipients, keyspaces, only []string
 	var output string
 	var dryRun bool
 	cmd := &cobra.Command{
@@ -64,13 +65,12 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 				return err
 			}
 			ctx := cmd.Context()
-			live, conn, cancel := observeConn(ctx, g, defaultProbeTimeout)
-			defer cancel()
+			conn := ops.Connect(ctx, g.targets, os.Getenv)
 			if conn.Kube == nil {
 				return &exitError{code: ExitError, err: fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr),
 					hint: "check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\")"}
 			}
-			o := ops.BackupOptions{Dir: backupDir(*dir), Recipients: recipients, Keyspaces: keyspaces, Tool: "apimctl " + Version,
+			o := ops.BackupOptions{Dir: backupDir(*dir), Recipients: recipients, Keyspaces: keyspaces, Only: only, Tool: "apimctl " + Version,
 				Progress: func(s string) { fmt.Fprintf(ios.ErrOut, "%s  %s\n", time.Now().Format("15:04:05"), s) }}
 			plan, err := ops.PlanBackup(ctx, conn, o)
 			if err != nil {
@@ -78,6 +78,9 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 			}
 			fmt.Fprintf(ios.ErrOut, "backup of namespace %s into %s\n  keyspaces %s · database %s · secrets %s\n", plan.Namespace, plan.Dir,
 				orDashStr(strings.Join(plan.Keyspaces, ", ")), orDashStr(plan.Database), map[bool]string{true: "encrypted to " + fmt.Sprint(len(plan.Recipients)) + " recipient(s)", false: "left out (no --recipient)"}[plan.Secrets])
+			if len(plan.Only) > 0 {
+				fmt.Fprintf(ios.ErrOut, "  only %s\n", strings.Join(plan.Only, ", "))
+			}
 			audit := ops.AuditRecord{Action: "backup.create", Target: plan.Namespace, DryRun: dryRun, Details: map[string]string{"dir": plan.Dir}}
 			if dryRun {
 				audit.Outcome = "ok"
@@ -89,7 +92,7 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 				return nil
 			}
 			start := time.Now()
-			m, path, err := ops.CreateBackup(ctx, conn, live.Snapshot(), plan, o)
+			m, path, err := ops.CreateBackup(ctx, conn, plan, o)
 			audit.Outcome = "ok"
 			if err != nil {
 				audit.Outcome, audit.Error = "failed", err.Error()
@@ -112,7 +115,7 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 				items += p.Items
 			}
 			fmt.Fprintf(ios.Out, "backup %s: %d files, %s, %d rows and objects, in %s\n%s\n", m.ID, len(m.Parts), ops.HumanBytes(bytes), items,
-				time.Since(start).Round(100*time.Millisecond), path)
+				time.Since(start).Round(time.Millisecond), path)
 			for _, n := range m.Notes {
 				fmt.Fprintf(ios.Out, "note: %s\n", n)
 			}
@@ -121,6 +124,7 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 	}
 	cmd.Flags().StringArrayVar(&recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
 	cmd.Flags().StringArrayVar(&keyspaces, "keyspace", nil, "Cassandra keyspace to back up (default: CASS_KEYSPACE and CASS_TKEYSPACE); repeatable")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "back up only these parts: cassandra, mysql, kube (default: all)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be backed up and where; read and write nothing")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
