@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
@@ -288,6 +290,21 @@ func TestRolloutCompletesThenUndoRestartPause(t *testing.T) {
 	}
 	if r = apimctl(t, env, audit, false, "", "rollout", "resume", "default", "--yes"); r.code != 0 || trafficDeployment(t, cs, ns).Spec.Paused {
 		t.Errorf("resume: exit %d", r.code)
+	}
+
+	// A rollout someone else started: status says so (exit 3), --watch follows it to the end.
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"drill/restartedAt":%q}}}}}`, time.Now().Format(time.RFC3339Nano))
+	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), "traffic", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r = apimctl(t, env, audit, false, "", "rollout", "status", "default"); r.code != cli.ExitDegraded || !strings.Contains(r.out, "in progress") {
+		t.Errorf("status during a rollout: exit %d %q", r.code, r.out)
+	}
+	if r = apimctl(t, env, audit, false, "", "rollout", "status", "default", "--watch"); r.code != 0 || !strings.HasSuffix(r.out, "rolled out\n") {
+		t.Errorf("status --watch: exit %d %q", r.code, r.out)
+	}
+	if r = apimctl(t, env, audit, false, "", "rollout", "status", "default"); r.code != 0 {
+		t.Errorf("status after the rollout: exit %d", r.code)
 	}
 	var actions []string
 	for _, rec := range auditRecords(t, audit) {

@@ -61,7 +61,7 @@ func newRolloutCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 		Short: "Roll gateways to a new image with preflight, metric gate and automatic rollback; history, undo, pause, resume, restart",
 		Long:  rolloutLong,
 	}
-	cmd.AddCommand(newRolloutSetImageCmd(g, ios), newRolloutHistoryCmd(g, ios), newRolloutUndoCmd(g, ios),
+	cmd.AddCommand(newRolloutSetImageCmd(g, ios), newRolloutStatusCmd(g, ios), newRolloutHistoryCmd(g, ios), newRolloutUndoCmd(g, ios),
 		newRolloutSimpleCmd(g, ios, "pause", "Pause the Deployment's rollouts (changes to it wait until resume)"),
 		newRolloutSimpleCmd(g, ios, "resume", "Resume a paused Deployment"),
 		newRolloutSimpleCmd(g, ios, "restart", "Replace every pod of the Deployment, one at a time as its strategy says"))
@@ -441,5 +441,56 @@ func newRolloutSimpleCmd(g *globalOptions, ios *IOStreams, verb, short string) *
 		},
 	}
 	f.addCommon(cmd, true)
+	return cmd
+}
+
+func newRolloutStatusCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
+	f := &rolloutFlags{}
+	var watch bool
+	cmd := &cobra.Command{
+		Use:   "status GROUP",
+		Short: "Where a gateway Deployment's rollout stands; --watch follows it to the end (whoever started it)",
+		Long: `Status prints the Deployment's image, revision and replica counts and whether it has rolled
+out its latest change. With --watch it follows the rollout until every replica runs the new
+template and is available, or until --timeout (a watch only: no gate, no rollback).
+
+Exit codes: 0 rolled out, 3 still in progress (without --watch) or stalled, 1 error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(f.output); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			env, err := loadRollout(ctx, g, f.role, args[0])
+			if err != nil {
+				return err
+			}
+			defer env.cancel()
+			w := env.w
+			fmt.Fprintf(ios.Out, "deployment/%s  %s  revision %s  desired %d  updated %d  ready %d  available %d\n",
+				w.Name, w.Image, w.Revision, w.Desired, w.Updated, w.Ready, w.Available)
+			if !w.RolloutInProgress {
+				fmt.Fprintln(ios.Out, "rolled out")
+				return nil
+			}
+			if !watch {
+				fmt.Fprintln(ios.Out, "in progress (--watch follows it)")
+				return silentExit(ExitDegraded)
+			}
+			_, d, err := env.rollouts.Container(ctx, w.Name)
+			if err != nil {
+				return err
+			}
+			err = env.rollouts.Wait(ctx, w.Name, d.Generation, ops.RolloutOptions{Timeout: f.timeout, Progress: progressPrinter(ios.ErrOut)})
+			if err != nil {
+				return withCode(ExitDegraded, err)
+			}
+			fmt.Fprintln(ios.Out, "rolled out")
+			return nil
+		},
+	}
+	f.addCommon(cmd, false)
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "follow the rollout until it completes")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Minute, "with --watch, how long to follow it")
 	return cmd
 }
