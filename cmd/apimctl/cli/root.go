@@ -70,7 +70,7 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	pf.StringVar(&g.targets.PrometheusURL, "prometheus-url", "", "Prometheus URL (default: $PROMETHEUS_URL)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change anything: actions are hidden and refused")
 
-	root.AddCommand(newStatusCmd(g, ios), newCheckCmd(g, ios), newRolloutCmd(g, ios), newBackupCmd(g, ios), newLabCmd(ios), newVersionCmd(ios), newDebugCmd(g, ios))
+	root.AddCommand(newStatusCmd(g, ios), newCheckCmd(g, ios), newRolloutCmd(g, ios), newBackupCmd(g, ios), newPatchCmd(ios), newLabCmd(ios), newVersionCmd(ios), newDebugCmd(g, ios))
 	return root
 }
 

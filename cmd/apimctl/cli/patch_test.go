@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apimctl/apimctl/cluster/registry"
+	"github.com/apimctl/apimctl/lab/labtest"
+	"github.com/apimctl/apimctl/ops"
+)
+
+func writeTgz(t *testing.T, p string, files map[string]string) {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for n, c := range files {
+		tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(c))})
+		tw.Write([]byte(c))
+	}
+	tw.Close()
+	gz.Close()
+	os.WriteFile(p, buf.Bytes(), 0o644)
+}
+
+func writeZip(t *testing.T, p string, files map[string]string) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for n, c := range files {
+		w, _ := zw.Create(n)
+		w.Write([]byte(c))
+	}
+	zw.Close()
+	os.WriteFile(p, buf.Bytes(), 0o644)
+}
+
+// TestPatchMergeIntoTheLabRegistry merges two patches and a customisation onto the lab's
+// gateway image, pushes it to the lab registry, pulls it back and checks the new layer and
+// the provenance; a taken tag, a conflict and a script without --yes push nothing.
+func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
+	env := labtest.Require(t)
+	labEnv(t, env)
+	dir := t.TempDir()
+	p1, p2 := filepath.Join(dir, "SP1.tgz"), filepath.Join(dir, "hotfix-42.zip")
+	writeTgz(t, p1, map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
+	writeZip(t, p2, map[string]string{"apigateway/system/lib/fix42.jar": "fix-42"})
+	custom := filepath.Join(dir, "site")
+	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
+	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "jvm.xml"), []byte("<jvm heap='2g'/>"), 0o644)
+
+	base := env.RegistryAddr + "/apim/gateway:1.0.0"
+	tag := fmt.Sprintf("1.0.0-p%d", time.Now().UnixNano()%1e9)
+	target := env.RegistryAddr + "/apim/gateway:" + tag
+	args := []string{"patch", "merge", "--base", base, "--patch", p1, "--patch", p2, "--custom", custom, "--tag", tag}
+	exists := func() bool {
+		_, err := registry.Resolve(context.Background(), target)
+		return err == nil
+	}
+
+	if code, _, errOut := run(t, false, append(args, "--dry-run")...); code != 0 || !strings.Contains(errOut, "3 files, 1 overridden") || exists() {
+		t.Fatalf("dry run: exit %d, pushed %v\n%s", code, exists(), errOut)
+	}
+	if code, _, errOut := run(t, false, args...); code != ExitUsage || !strings.Contains(errOut, "--yes") || exists() {
+		t.Fatalf("no --yes without a terminal: exit %d, pushed %v\n%s", code, exists(), errOut)
+	}
+	conflict := filepath.Join(dir, "other.tgz")
+	writeTgz(t, conflict, map[string]string{"apigateway/system/lib/core.jar": "core-other"})
+	if code, _, errOut := run(t, false, "patch", "merge", "--base", base, "--patch", p1, "--patch", conflict, "--tag", tag, "--yes"); code != ExitUsage ||
+		!strings.Contains(errOut, "apigateway/system/lib/core.jar (SP1.tgz, other.tgz)") || exists() {
+		t.Fatalf("conflict: exit %d, pushed %v\n%s", code, exists(), errOut)
+	}
+
+	if code, out, errOut := run(t, false, append(args, "--yes")...); code != 0 || !strings.Contains(out, "pushed "+target+"@sha256:") {
+		t.Fatalf("merge: exit %d\n%s%s", code, out, errOut)
+	}
+	img, err := registry.Image(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseImg, _ := registry.Image(context.Background(), base)
+	bl, _ := baseImg.Layers()
+	layers, _ := img.Layers()
+	if len(layers) != len(bl)+1 {
+		t.Fatalf("%d layers on a base of %d", len(layers), len(bl))
+	}
+	rc, err := layers[len(layers)-1].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, _ := io.ReadAll(tr)
+			got[h.Name] = string(b)
+		}
+	}
+	rc.Close()
+	want := map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/system/lib/fix42.jar": "fix-42", "apigateway/conf/jvm.xml": "<jvm heap='2g'/>"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the new layer holds %v, want %v", got, want)
+	}
+	cf, _ := img.ConfigFile()
+	bd, _ := baseImg.Digest()
+	sum := func(p string) string { b, _ := os.ReadFile(p); s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	labels := cf.Config.Labels
+	if labels[ops.LabelBaseDigest] != bd.String() || labels[ops.LabelPatches] != "SP1.tgz@sha256:"+sum(p1)+",hotfix-42.zip@sha256:"+sum(p2) {
+		t.Errorf("provenance labels %v", labels)
+	}
+	if labels["org.opencontainers.image.version"] != "1.0.0" {
+		t.Errorf("the base's labels were lost: %v", labels)
+	}
+
+	// The tag is taken now; and the patched image is one a rollout finds.
+	if code, _, errOut := run(t, false, append(args, "--yes")...); code != ExitUsage || !strings.Contains(errOut, "already exists") {
+		t.Errorf("second push to the same tag: exit %d\n%s", code, errOut)
+	}
+	// (Only the registry's answer is checked: the dry run may meet other tests' findings.)
+	if code, _, errOut := run(t, false, "rollout", "set-image", "default", tag, "--dry-run"); !strings.Contains(errOut, "✓ found") {
+		t.Errorf("rollout dry run to the patched tag: exit %d\n%s", code, errOut)
+	}
+}
