@@ -16,6 +16,9 @@ import (
 const (
 	mysqlUser     = "metrics"
 	mysqlDatabase = "metrics"
+	// MySQLDRDatabase is a second metrics database on the same server, the target of the
+	// disaster-recovery drills (a real DR site has its own server; the lab has one).
+	MySQLDRDatabase = "metrics_dr"
 )
 
 func (l *Lab) mariadbComponent(t *tools) *component {
@@ -74,13 +77,14 @@ func (l *Lab) bootstrapMariaDB(ctx context.Context) error {
 	}
 	defer db.Close()
 	pw := l.secrets.MySQLPassword
-	stmts := []string{"CREATE DATABASE IF NOT EXISTS " + mysqlDatabase}
+	stmts := []string{"CREATE DATABASE IF NOT EXISTS " + mysqlDatabase, "CREATE DATABASE IF NOT EXISTS " + MySQLDRDatabase}
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		u := fmt.Sprintf("'%s'@'%s'", mysqlUser, host)
 		stmts = append(stmts,
 			fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", u, pw),
 			fmt.Sprintf("ALTER USER %s IDENTIFIED BY '%s'", u, pw),
 			fmt.Sprintf("GRANT ALL PRIVILEGES ON %s.* TO %s", mysqlDatabase, u),
+			fmt.Sprintf("GRANT ALL PRIVILEGES ON %s.* TO %s", MySQLDRDatabase, u),
 			// The console reads replication state and database sizes.
 			fmt.Sprintf("GRANT PROCESS, REPLICATION CLIENT ON *.* TO %s", u))
 	}

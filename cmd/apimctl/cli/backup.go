@@ -38,7 +38,8 @@ func newBackupCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 		Long:  backupLong,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "dir", "", "the backups' directory (default $APIMCTL_BACKUP_DIR or ~/.local/state/apimctl/backups)")
-	cmd.AddCommand(newBackupCreateCmd(g, ios, &dir), newBackupListCmd(ios, &dir), newBackupVerifyCmd(ios, &dir), newBackupPruneCmd(ios, &dir))
+	cmd.AddCommand(newBackupCreateCmd(g, ios, &dir), newBackupListCmd(ios, &dir), newBackupVerifyCmd(ios, &dir), newBackupPruneCmd(ios, &dir),
+		newBackupRestoreCmd(g, ios, &dir))
 	return cmd
 }
 
@@ -260,4 +261,132 @@ func newBackupPruneCmd(ios *IOStreams, dir *string) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted; delete nothing")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (scripts)")
 	return cmd
+}
+
+func newBackupRestoreCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Command {
+	var o ops.RestoreOptions
+	var ksMap, regMap []string
+	var output string
+	var dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "restore ID|PATH",
+		Short: "Restore a backup into the current context (DR): Cassandra, MySQL, the namespace; resumable",
+		Long: `Restore puts a backup into the cluster and data stores of the current context — typically
+the DR site: the keyspaces (renamed with --keyspace-map, replication replaced with
+--replication), the metrics database (--database), and the namespace's resources
+(--namespace, images moved to another registry with --registry, Secrets decrypted with
+--identity). The backup is verified first. Then it waits for the workloads to be available
+and prints a timed report. Each finished step is recorded next to the backup: run the same
+command again after an interruption and it resumes.
+
+Restoring overwrites: tables of the same name in the target database are replaced, and
+objects of the same name in the namespace are updated. Without --yes it asks first.
+
+Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 5 cancelled.`,
+		Example: `  apimctl --context dr backup restore 20261128T030000Z-apim --identity ~/.config/apimctl/backup.key \
+      --replication "{'class': 'NetworkTopologyStrategy', 'dc2': 3}" --registry registry.prod/=registry.dr/ --dry-run`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(output); err != nil {
+				return err
+			}
+			o.Dir = args[0]
+			if !strings.ContainsRune(o.Dir, filepath.Separator) {
+				o.Dir = filepath.Join(backupDir(*dir), o.Dir)
+			}
+			var err error
+			if o.KeyspaceMap, err = pairs("--keyspace-map", ksMap); err != nil {
+				return err
+			}
+			if o.Registry, err = pairs("--registry", regMap); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			conn := ops.Connect(ctx, g.targets, os.Getenv)
+			if conn.Kube == nil {
+				return &exitError{code: ExitError, err: fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr)}
+			}
+			o.Progress = func(s string) { fmt.Fprintf(ios.ErrOut, "%s  %s\n", time.Now().Format("15:04:05"), s) }
+			plan, err := ops.PlanRestore(conn, o)
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
+			for _, s := range plan.Steps {
+				mark := " "
+				if plan.Done[s] {
+					mark = "✓"
+				}
+				fmt.Fprintf(ios.ErrOut, "  %s %s\n", mark, s)
+			}
+			audit := ops.AuditRecord{Action: "backup.restore", Target: conn.Targets.Context + "/" + plan.Namespace, DryRun: dryRun,
+				Details: map[string]string{"backup": plan.Backup, "database": plan.Database}}
+			if dryRun {
+				audit.Outcome = "ok"
+				_ = ops.Audit(audit)
+				fmt.Fprintln(ios.ErrOut, "dry run: nothing restored")
+				if output != "table" {
+					return writeData(ios.Out, output, plan)
+				}
+				return nil
+			}
+			if err := confirm(ios, yes, fmt.Sprintf("Restore %s into %s (tables and objects of the same name are overwritten)?", plan.Backup, plan.Namespace)); err != nil {
+				return err
+			}
+			start := time.Now()
+			report, err := ops.Restore(ctx, conn, plan, o)
+			audit.Outcome = "ok"
+			if err != nil {
+				audit.Outcome, audit.Error = "failed", err.Error()
+			}
+			_ = ops.Audit(audit)
+			if output != "table" {
+				if werr := writeData(ios.Out, output, struct {
+					Plan    *ops.RestorePlan  `json:"plan"`
+					Steps   []ops.RestoreStep `json:"steps"`
+					Seconds float64           `json:"seconds"`
+				}{plan, report, time.Since(start).Round(time.Millisecond).Seconds()}); werr != nil {
+					return werr
+				}
+			} else {
+				tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "STEP\tTIME\tDETAIL")
+				for _, s := range report {
+					t := s.Duration.Round(100 * time.Millisecond).String()
+					if s.Skipped {
+						t = "-"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Step, t, s.Detail)
+				}
+				fmt.Fprintf(tw, "total\t%s\t\n", time.Since(start).Round(100*time.Millisecond))
+				tw.Flush()
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.Namespace, "namespace", "", "target namespace (default: the backup's)")
+	cmd.Flags().StringArrayVar(&ksMap, "keyspace-map", nil, "FROM=TO: restore keyspace FROM as TO; repeatable")
+	cmd.Flags().StringVar(&o.Replication, "replication", "", "CQL replication map for the restored keyspaces (default: the backup's)")
+	cmd.Flags().StringArrayVar(&regMap, "registry", nil, "OLD=NEW: images starting with OLD start with NEW; repeatable")
+	cmd.Flags().StringVar(&o.Database, "database", "", "target MySQL database (default: METRICS_DB_URL's)")
+	cmd.Flags().StringVar(&o.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
+	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "restore only these parts: cassandra, mysql, kube")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "verify the backup and show the plan; restore nothing")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+// pairs parses FROM=TO flag values.
+func pairs(flag string, vals []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range vals {
+		from, to, ok := strings.Cut(v, "=")
+		if !ok || from == "" || to == "" {
+			return nil, usageError("%s %q: FROM=TO", flag, v)
+		}
+		m[from] = to
+	}
+	return m, nil
 }
