@@ -374,7 +374,7 @@ func Kubernetes(ctx context.Context, cs kubernetes.Interface, ns string, recipie
 	}
 
 	if len(recipients) == 0 {
-		w.Note("Kubernetes Secrets left out: no age recipient given (--recipient)")
+		w.Note("Kubernetes Secrets left out: no age recipient (--recipient, or APIMCTL_BACKUP_RECIPIENTS for the console)")
 		return images, nil
 	}
 	secrets, err := core.Secrets(ns).List(ctx, lo)

@@ -214,3 +214,53 @@ func withDigests(ctx context.Context, images []backup.Image) []backup.Image {
 	}
 	return images
 }
+
+// BackupSummary is what the console shows of a finished backup.
+type BackupSummary struct {
+	ID    string   `json:"id"`
+	Dir   string   `json:"dir"`
+	Files int      `json:"files"`
+	Bytes int64    `json:"bytes"`
+	Items int64    `json:"items"`
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ConsoleBackupOptions are the console's backups: the default directory, and the recipients
+// in $APIMCTL_BACKUP_RECIPIENTS (comma-separated age public keys).
+func ConsoleBackupOptions(getenv func(string) string) BackupOptions {
+	o := BackupOptions{Dir: DefaultBackupDir(), Tool: "apimctl console"}
+	for _, r := range strings.Split(getenv("APIMCTL_BACKUP_RECIPIENTS"), ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.Recipients = append(o.Recipients, r)
+		}
+	}
+	return o
+}
+
+// PlanBackup says what a backup from the console reads and where it goes.
+func (a *ConsoleActions) PlanBackup(ctx context.Context) (*BackupPlan, error) {
+	return PlanBackup(ctx, a.conn, ConsoleBackupOptions(os.Getenv))
+}
+
+// Backup writes the planned backup, audited.
+func (a *ConsoleActions) Backup(ctx context.Context, p *BackupPlan, progress func(string)) (BackupSummary, error) {
+	o := ConsoleBackupOptions(os.Getenv)
+	o.Progress = progress
+	m, dir, err := CreateBackup(ctx, a.conn, p, o)
+	rec := AuditRecord{Action: "backup.create", Target: p.Namespace, Outcome: "ok", Details: map[string]string{"dir": p.Dir, "via": "console"}}
+	if err != nil {
+		rec.Outcome, rec.Error = "failed", err.Error()
+	}
+	if aerr := Audit(rec); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return BackupSummary{}, err
+	}
+	s := BackupSummary{ID: m.ID, Dir: dir, Files: len(m.Parts), Notes: m.Notes}
+	for _, part := range m.Parts {
+		s.Bytes += part.Bytes
+		s.Items += part.Items
+	}
+	return s, nil
+}

@@ -36,6 +36,7 @@ type KeyMap struct {
 
 	// Actions: roll out a gateway group; answer the confirmation.
 	Rollout key.Binding
+	Backup  key.Binding
 	Yes     key.Binding
 	No      key.Binding
 
@@ -73,6 +74,7 @@ func DefaultKeyMap() KeyMap {
 		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 
 		Rollout: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "roll out")),
+		Backup:  key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "back up")),
 		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "roll out")),
 		No:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
 
@@ -89,7 +91,7 @@ func (k KeyMap) listKeys() []key.Binding {
 
 // globalKeys are shown in every view's full help.
 func (k KeyMap) globalKeys() []key.Binding {
-	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Rollout, k.Back, k.Help, k.Quit}
+	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Rollout, k.Backup, k.Back, k.Help, k.Quit}
 }
 
 // keyHelp is a help.KeyMap made of fixed binding lists.

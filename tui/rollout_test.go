@@ -192,3 +192,61 @@ func TestQuitWhileRolloutRunsAsksTwice(t *testing.T) {
 		t.Fatalf("the status line does not show the hidden rollout:\n%s", frame(m))
 	}
 }
+
+// fakeBoth adds backups to fakeActions.
+type fakeBoth struct {
+	fakeActions
+	plan    *ops.BackupPlan
+	lines   []string
+	backups int
+}
+
+func (f *fakeBoth) PlanBackup(context.Context) (*ops.BackupPlan, error) { return f.plan, nil }
+func (f *fakeBoth) Backup(_ context.Context, _ *ops.BackupPlan, progress func(string)) (ops.BackupSummary, error) {
+	f.backups++
+	for _, l := range f.lines {
+		progress(l)
+	}
+	return ops.BackupSummary{ID: "20261128T030000Z-apim", Dir: "/backups/20261128T030000Z-apim", Files: 12, Bytes: 4096,
+		Notes: []string{"Kubernetes Secrets left out: no age recipient given (--recipient)"}}, nil
+}
+
+func TestBackupFromTheConsole(t *testing.T) {
+	snap := healthySnapshot()
+	fa := &fakeBoth{plan: &ops.BackupPlan{Dir: "/backups", Namespace: "apim", Keyspaces: []string{"apim_default", "apim_default_throttle"}, Database: "metrics"},
+		lines: []string{"cassandra keyspace apim_default", "mysql database metrics"}}
+	m := drive(t, 100, 30, &snap, Options{Actions: fa})
+	send(m, keyMsg("B"))
+	scr := frame(m)
+	for _, want := range []string{"Backup", "apim_default, apim_default_throttle", "left out: set APIMCTL_BACKUP_RECIPIENTS", "Back up now? y starts it"} {
+		if !strings.Contains(scr, want) {
+			t.Fatalf("backup plan lacks %q:\n%s", want, scr)
+		}
+	}
+	if fa.backups != 0 {
+		t.Fatal("backed up before y")
+	}
+	send(m, keyMsg("y"))
+	scr = frame(m)
+	for _, want := range []string{"mysql database metrics", "✓ 20261128T030000Z-apim written: 12 files, 4.0 KiB", "apimctl backup verify 20261128T030000Z-apim", "note: Kubernetes Secrets left out"} {
+		if !strings.Contains(scr, want) {
+			t.Fatalf("finished backup lacks %q:\n%s", want, scr)
+		}
+	}
+	requireFits(t, scr, 100, 30)
+	send(m, keyMsg("esc"))
+	if m.bk != nil {
+		t.Fatal("esc did not close the finished backup")
+	}
+	// n cancels with nothing written; read-only is not offered.
+	send(m, keyMsg("B"))
+	send(m, keyMsg("n"))
+	if m.bk != nil || fa.backups != 1 || !strings.Contains(frame(m), "backup cancelled: nothing written") {
+		t.Fatalf("cancel:\n%s", frame(m))
+	}
+	m = drive(t, 100, 30, &snap, Options{Actions: fa, ReadOnly: true})
+	send(m, keyMsg("B"))
+	if m.bk != nil || !strings.Contains(frame(m), "read-only: backups are not offered") {
+		t.Fatalf("read-only:\n%s", frame(m))
+	}
+}

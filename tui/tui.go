@@ -103,6 +103,7 @@ type Model struct {
 
 	actions   Actions
 	ro        *rolloutState // the console's rollout, nil when none
+	bk        *backupState  // the console's backup, nil when none
 	roGroup   string        // the group the rollout prompt is for
 	quitArmed bool          // q pressed once while a rollout runs
 
@@ -193,6 +194,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.updateRollout(msg)
 		m.buildChrome()
 		return m, cmd
+
+	case backupPlanMsg, backupLineMsg, backupDoneMsg:
+		cmd := m.updateBackup(msg)
+		m.buildChrome()
+		return m, cmd
 	}
 	if m.prompt != promptNone {
 		var cmd tea.Cmd
@@ -221,10 +227,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	quitArmed := m.quitArmed
 	m.quitArmed = false
-	if key.Matches(msg, k.Quit) && m.ro != nil && m.ro.phase == rolloutRunning && !quitArmed && msg.String() != "ctrl+c" {
-		m.quitArmed = true
-		m.message, m.messageErr = "a rollout is running: quitting stops watching it (no gate, no rollback) — q again to quit", true
-		return nil
+	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
+		switch {
+		case m.ro != nil && m.ro.phase == rolloutRunning:
+			m.quitArmed = true
+			m.message, m.messageErr = "a rollout is running: quitting stops watching it (no gate, no rollback) — q again to quit", true
+			return nil
+		case m.bk != nil && m.bk.phase == rolloutRunning:
+			m.quitArmed = true
+			m.message, m.messageErr = "a backup is being written: quitting leaves it unfinished — q again to quit", true
+			return nil
+		}
 	}
 	if key.Matches(msg, k.Quit) {
 		return tea.Quit
@@ -232,10 +245,21 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.ro != nil && m.ro.shown {
 		return m.handleRolloutKey(msg)
 	}
+	if m.bk != nil && m.bk.shown {
+		return m.handleBackupKey(msg)
+	}
 	cur := m.screens[m.active]
 	switch {
 	case key.Matches(msg, k.Rollout):
+		if m.bk != nil {
+			m.bk.shown = false
+		}
 		return m.startRollout()
+	case key.Matches(msg, k.Backup):
+		if m.ro != nil {
+			m.ro.shown = false
+		}
+		return m.startBackup()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
@@ -412,6 +436,9 @@ func (m *Model) helpKeys() help.KeyMap {
 	if m.ro != nil && m.ro.shown && m.prompt == promptNone {
 		return m.rolloutHelp()
 	}
+	if m.bk != nil && m.bk.shown && m.prompt == promptNone {
+		return m.backupHelp()
+	}
 	if m.prompt != promptNone {
 		k := m.c.keys
 		if m.prompt == promptCommand {
@@ -519,6 +546,9 @@ func (m *Model) buildChrome() {
 			}
 			parts = append(parts, st.status(toneBusy, "rollout "+ro.group)+st.Muted.Render(" "+last+" (R)"))
 		}
+		if bk := m.bk; bk != nil && !bk.shown && bk.phase == rolloutRunning {
+			parts = append(parts, st.status(toneBusy, "backup")+st.Muted.Render(" (B)"))
+		}
 		if m.feedClosed {
 			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
 		}
@@ -538,6 +568,8 @@ func (m *Model) View() tea.View {
 	switch {
 	case m.ro != nil && m.ro.shown:
 		b.WriteString(m.rolloutView(m.width, h))
+	case m.bk != nil && m.bk.shown:
+		b.WriteString(m.backupView(m.width, h))
 	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
 	default:
