@@ -174,7 +174,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 func TestQuitWhileRolloutRunsAsksTwice(t *testing.T) {
 	snap := healthySnapshot()
 	m := drive(t, 100, 30, &snap, Options{Actions: &fakeActions{}})
-	m.ro = &rolloutState{phase: rolloutRunning, group: "default", plan: testPlan(), shown: false}
+	m.ro = &rolloutState{job: job{kind: "rollout", subject: "default", key: "R", phase: jobRunning}, group: "default", plan: testPlan()}
 	_, cmd := m.Update(keyMsg("q"))
 	if cmd != nil || !strings.Contains(frame(m), "q again to quit") {
 		t.Fatalf("first q during a rollout:\n%s", frame(m))

@@ -190,13 +190,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 
-	case rolloutPlanMsg, rolloutStepMsg, rolloutDoneMsg:
-		cmd := m.updateRollout(msg)
+	case rolloutPlanMsg:
+		m.planned(msg)
 		m.buildChrome()
-		return m, cmd
+		return m, nil
 
-	case backupPlanMsg, backupLineMsg, backupDoneMsg:
-		cmd := m.updateBackup(msg)
+	case backupPlanMsg:
+		m.backupPlanned(msg)
+		m.buildChrome()
+		return m, nil
+
+	case jobLineMsg, jobDoneMsg:
+		cmd := m.updateJob(msg)
 		m.buildChrome()
 		return m, cmd
 	}
@@ -229,11 +234,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	m.quitArmed = false
 	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
 		switch {
-		case m.ro != nil && m.ro.phase == rolloutRunning:
+		case m.ro != nil && m.ro.phase == jobRunning:
 			m.quitArmed = true
 			m.message, m.messageErr = "a rollout is running: quitting stops watching it (no gate, no rollback) — q again to quit", true
 			return nil
-		case m.bk != nil && m.bk.phase == rolloutRunning:
+		case m.bk != nil && m.bk.phase == jobRunning:
 			m.quitArmed = true
 			m.message, m.messageErr = "a backup is being written: quitting leaves it unfinished — q again to quit", true
 			return nil
@@ -243,10 +248,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Quit
 	}
 	if m.ro != nil && m.ro.shown {
-		return m.handleRolloutKey(msg)
+		return m.handleJobKey(&m.ro.job, msg, m.runRollout, func() { m.ro = nil }, "nothing changed")
 	}
 	if m.bk != nil && m.bk.shown {
-		return m.handleBackupKey(msg)
+		return m.handleJobKey(&m.bk.job, msg, m.runBackup, func() { m.bk = nil }, "nothing written")
 	}
 	cur := m.screens[m.active]
 	switch {
@@ -434,10 +439,10 @@ const headerLines = 2
 
 func (m *Model) helpKeys() help.KeyMap {
 	if m.ro != nil && m.ro.shown && m.prompt == promptNone {
-		return m.rolloutHelp()
+		return m.jobHelp(&m.ro.job, "roll out")
 	}
 	if m.bk != nil && m.bk.shown && m.prompt == promptNone {
-		return m.backupHelp()
+		return m.jobHelp(&m.bk.job, "back up")
 	}
 	if m.prompt != promptNone {
 		k := m.c.keys
@@ -538,16 +543,10 @@ func (m *Model) buildChrome() {
 		m.status = ""
 	default:
 		parts := make([]string, 0, 6)
-		if ro := m.ro; ro != nil && !ro.shown && ro.phase == rolloutRunning {
-			last := "starting"
-			if n := len(ro.steps); n > 0 {
-				s := ro.steps[n-1]
-				last = fmt.Sprintf("%s %d/%d updated", s.Phase, s.Updated, ro.plan.Replicas)
+		for _, j := range []*job{m.roJob(), m.bkJob()} {
+			if j != nil && !j.shown && j.phase == jobRunning {
+				parts = append(parts, j.statusPart(st))
 			}
-			parts = append(parts, st.status(toneBusy, "rollout "+ro.group)+st.Muted.Render(" "+last+" (R)"))
-		}
-		if bk := m.bk; bk != nil && !bk.shown && bk.phase == rolloutRunning {
-			parts = append(parts, st.status(toneBusy, "backup")+st.Muted.Render(" (B)"))
 		}
 		if m.feedClosed {
 			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
@@ -602,4 +601,18 @@ func (m *Model) loadingView(h int) string {
 	lines := make([]string, h)
 	lines[min(h/2, h-1)] = "  " + msg
 	return padLines(lines, m.width, h)
+}
+
+func (m *Model) roJob() *job {
+	if m.ro == nil {
+		return nil
+	}
+	return &m.ro.job
+}
+
+func (m *Model) bkJob() *job {
+	if m.bk == nil {
+		return nil
+	}
+	return &m.bk.job
 }
