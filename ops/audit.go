@@ -66,3 +66,13 @@ func Audit(r AuditRecord) error {
 	_, err = f.Write(append(b, '\n'))
 	return err
 }
+
+// AuditOutcome writes r with its outcome: ok, or failed with err's text. It returns the
+// audit log's own error, if writing failed.
+func AuditOutcome(r AuditRecord, err error) error {
+	r.Outcome = "ok"
+	if err != nil {
+		r.Outcome, r.Error = "failed", err.Error()
+	}
+	return Audit(r)
+}

@@ -247,11 +247,8 @@ func (a *ConsoleActions) Backup(ctx context.Context, p *BackupPlan, progress fun
 	o := ConsoleBackupOptions(os.Getenv)
 	o.Progress = progress
 	m, dir, err := CreateBackup(ctx, a.conn, p, o)
-	rec := AuditRecord{Action: "backup.create", Target: p.Namespace, Outcome: "ok", Details: map[string]string{"dir": p.Dir, "via": "console"}}
-	if err != nil {
-		rec.Outcome, rec.Error = "failed", err.Error()
-	}
-	if aerr := Audit(rec); aerr != nil && err == nil {
+	rec := AuditRecord{Action: "backup.create", Target: p.Namespace, Details: map[string]string{"dir": p.Dir, "via": "console"}}
+	if aerr := AuditOutcome(rec, err); aerr != nil && err == nil {
 		err = aerr
 	}
 	if err != nil {

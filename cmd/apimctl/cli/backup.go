@@ -84,8 +84,7 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 			}
 			audit := ops.AuditRecord{Action: "backup.create", Target: plan.Namespace, DryRun: dryRun, Details: map[string]string{"dir": plan.Dir}}
 			if dryRun {
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				fmt.Fprintln(ios.ErrOut, "dry run: nothing was read or written")
 				if output != "table" {
 					return writeData(ios.Out, output, plan)
@@ -94,13 +93,10 @@ func newBackupCreateCmd(g *globalOptions, ios *IOStreams, dir *string) *cobra.Co
 			}
 			start := time.Now()
 			m, path, err := ops.CreateBackup(ctx, conn, plan, o)
-			audit.Outcome = "ok"
-			if err != nil {
-				audit.Outcome, audit.Error = "failed", err.Error()
-			} else {
+			if err == nil {
 				audit.Details["id"] = m.ID
 			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, err)
 			if err != nil {
 				return err
 			}
@@ -237,23 +233,20 @@ func newBackupPruneCmd(ios *IOStreams, dir *string) *cobra.Command {
 			}
 			audit := ops.AuditRecord{Action: "backup.prune", Target: root, DryRun: dryRun, Details: map[string]string{"keep": fmt.Sprint(keep), "delete": fmt.Sprint(len(drop))}}
 			if dryRun {
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				return nil
 			}
 			if err := confirm(ios, yes, fmt.Sprintf("Delete %d backups from %s?", len(drop), root)); err != nil {
 				return err
 			}
-			audit.Outcome = "ok"
 			for _, s := range drop {
 				if err := backup.Remove(root, s); err != nil {
-					audit.Outcome, audit.Error = "failed", err.Error()
-					_ = ops.Audit(audit)
+					_ = ops.AuditOutcome(audit, err)
 					return err
 				}
 				fmt.Fprintf(ios.ErrOut, "deleted %s\n", s.ID)
 			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, nil)
 			return nil
 		},
 	}
@@ -322,8 +315,7 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 5 cancelled.
 			audit := ops.AuditRecord{Action: "backup.restore", Target: conn.Targets.Context + "/" + plan.Namespace, DryRun: dryRun,
 				Details: map[string]string{"backup": plan.Backup, "database": plan.Database}}
 			if dryRun {
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				fmt.Fprintln(ios.ErrOut, "dry run: nothing restored")
 				if output != "table" {
 					return writeData(ios.Out, output, plan)
@@ -335,11 +327,7 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 5 cancelled.
 			}
 			start := time.Now()
 			report, err := ops.Restore(ctx, conn, plan, o)
-			audit.Outcome = "ok"
-			if err != nil {
-				audit.Outcome, audit.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, err)
 			if output != "table" {
 				if werr := writeData(ios.Out, output, struct {
 					Plan    *ops.RestorePlan  `json:"plan"`

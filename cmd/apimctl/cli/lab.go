@@ -60,11 +60,8 @@ func newLabUpCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 			}
 			start := time.Now()
 			env, err := l.Up(cmd.Context())
-			rec := ops.AuditRecord{Action: "lab.up", Target: opts.StateDir, Outcome: "ok"}
-			if err != nil {
-				rec.Outcome, rec.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(rec)
+			rec := ops.AuditRecord{Action: "lab.up", Target: opts.StateDir}
+			_ = ops.AuditOutcome(rec, err)
 			if err != nil {
 				var pe *lab.PortInUseError
 				if errors.As(err, &pe) {
@@ -306,11 +303,8 @@ func newLabStopCmd(ios *IOStreams, stateDir *string) *cobra.Command {
 				}
 			}
 			err = l.Stop(cmd.Context(), args[0])
-			rec := ops.AuditRecord{Action: "lab.stop", Target: args[0], Outcome: "ok"}
-			if err != nil {
-				rec.Outcome, rec.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(rec)
+			rec := ops.AuditRecord{Action: "lab.stop", Target: args[0]}
+			_ = ops.AuditOutcome(rec, err)
 			if err != nil {
 				return err
 			}

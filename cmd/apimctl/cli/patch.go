@@ -91,8 +91,7 @@ func newPatchMergeCmd(ios *IOStreams) *cobra.Command {
 					hint: "choose another tag, or --force to move it"}
 			}
 			if dryRun {
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				fmt.Fprintln(ios.ErrOut, "dry run: nothing pushed")
 				if output != "table" {
 					return writeData(ios.Out, output, plan)
@@ -103,11 +102,7 @@ func newPatchMergeCmd(ios *IOStreams) *cobra.Command {
 				return err
 			}
 			digest, err := ops.PushPatch(ctx, plan)
-			audit.Outcome = "ok"
-			if err != nil {
-				audit.Outcome, audit.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, err)
 			if err != nil {
 				return fmt.Errorf("push %s: %w", plan.Target, err)
 			}

@@ -212,8 +212,7 @@ func rolloutSetImage(ctx context.Context, g *globalOptions, ios *IOStreams, f *r
 		return withCode(ExitUsage, fmt.Errorf("the API server refuses the change: %w", err))
 	}
 	if f.dryRun {
-		audit.Outcome = "ok"
-		_ = ops.Audit(audit)
+		_ = ops.AuditOutcome(audit, nil)
 		fmt.Fprintln(ios.ErrOut, "dry run: the API server accepts the change; nothing changed")
 		if f.output != "table" {
 			return writeData(ios.Out, f.output, setImageDoc{Plan: plan, DryRun: true})
@@ -349,8 +348,7 @@ func newRolloutUndoCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 				if _, err := env.rollouts.Undo(ctx, plan, true); err != nil {
 					return withCode(ExitUsage, fmt.Errorf("the API server refuses the change: %w", err))
 				}
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				fmt.Fprintln(ios.ErrOut, "dry run: the API server accepts the change; nothing changed")
 				return nil
 			}
@@ -361,11 +359,7 @@ func newRolloutUndoCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
 			if err == nil {
 				err = env.rollouts.Wait(ctx, plan.Deployment, gen, ops.RolloutOptions{Timeout: f.timeout, Progress: progressPrinter(ios.ErrOut)})
 			}
-			audit.Outcome = "ok"
-			if err != nil {
-				audit.Outcome, audit.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, err)
 			if err != nil {
 				return err
 			}
@@ -416,8 +410,7 @@ func newRolloutSimpleCmd(g *globalOptions, ios *IOStreams, verb, short string) *
 				return withCode(ExitUsage, fmt.Errorf("the API server refuses the change: %w", err))
 			}
 			if f.dryRun {
-				audit.Outcome = "ok"
-				_ = ops.Audit(audit)
+				_ = ops.AuditOutcome(audit, nil)
 				fmt.Fprintf(ios.ErrOut, "dry run: would %s deployment/%s; the API server accepts it; nothing changed\n", verb, name)
 				return nil
 			}
@@ -428,11 +421,7 @@ func newRolloutSimpleCmd(g *globalOptions, ios *IOStreams, verb, short string) *
 			if err == nil && verb == "restart" {
 				err = env.rollouts.Wait(ctx, name, gen, ops.RolloutOptions{Timeout: f.timeout, Progress: progressPrinter(ios.ErrOut)})
 			}
-			audit.Outcome = "ok"
-			if err != nil {
-				audit.Outcome, audit.Error = "failed", err.Error()
-			}
-			_ = ops.Audit(audit)
+			_ = ops.AuditOutcome(audit, err)
 			if err != nil {
 				return err
 			}
