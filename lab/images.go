@@ -1,11 +1,8 @@
 package lab
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -13,7 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/apimctl/apimctl/cluster/registry"
 )
 
 // GatewayTags are the tags the lab's registry holds for each gateway repository: rollouts
@@ -48,28 +46,7 @@ func (l *Lab) pushGatewayImages(ctx context.Context) error {
 // gatewayImage is the lab's stand-in for a gateway image of a version: reproducible (fixed
 // timestamps), so every lab builds the same digests.
 func gatewayImage(version string) (v1.Image, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	mtime := time.Unix(0, 0).UTC()
-	content := []byte(version + "\n")
-	for _, h := range []*tar.Header{
-		{Name: "apigateway/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime},
-		{Name: "apigateway/VERSION", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content)), ModTime: mtime},
-	} {
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(content); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	b := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	layer, err := registry.Layer(map[string]registry.File{"apigateway/VERSION": {Data: []byte(version + "\n")}})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +60,7 @@ func gatewayImage(version string) (v1.Image, error) {
 	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Created = v1.Time{Time: mtime}
+	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
 	cf.Config.Entrypoint = []string{"/apigateway/apigw"}
 	cf.Config.Labels = map[string]string{"org.opencontainers.image.version": version, "org.opencontainers.image.title": "apigw (apimctl lab)"}
 	return mutate.ConfigFile(img, cf)

@@ -21,7 +21,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/apimctl/apimctl/cluster/registry"
 )
@@ -269,45 +268,13 @@ func (m *Merge) addCustom(dir string) error {
 	})
 }
 
-// layer is the merged tree as one image layer: a tar with sorted entries, fixed times and
-// owners, so the same merge always gives the same digest.
+// layer is the merged tree as one reproducible image layer.
 func (m *Merge) layer() (v1.Layer, error) {
-	paths := make([]string, 0, len(m.files))
-	for p := range m.files {
-		paths = append(paths, p)
+	files := make(map[string]registry.File, len(m.files))
+	for p, f := range m.files {
+		files[p] = registry.File{Data: f.data, Executable: f.mode&0o111 != 0}
 	}
-	sort.Strings(paths)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	epoch := time.Unix(0, 0).UTC()
-	dirs := map[string]bool{}
-	for _, p := range paths {
-		// Parent directories first, once.
-		for i := 0; i < len(p); i++ {
-			if p[i] == '/' && !dirs[p[:i+1]] {
-				dirs[p[:i+1]] = true
-				if err := tw.WriteHeader(&tar.Header{Name: p[:i+1], Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch}); err != nil {
-					return nil, err
-				}
-			}
-		}
-		f := m.files[p]
-		mode := int64(0o644)
-		if f.mode&0o111 != 0 {
-			mode = 0o755
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: p, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(f.data)), ModTime: epoch}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	b := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	return registry.Layer(files)
 }
 
 // PatchPlan is a merge ready to push, for the dry run and the confirmation.

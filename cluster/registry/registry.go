@@ -3,15 +3,21 @@
 package registry
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"sort"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Resolve returns the digest of an image reference (a HEAD of its manifest). Registries on
@@ -70,4 +76,51 @@ func Push(ctx context.Context, ref string, img v1.Image) (string, error) {
 		return "", err
 	}
 	return d.String(), nil
+}
+
+// File is one file of a layer.
+type File struct {
+	Data       []byte
+	Executable bool
+}
+
+// Layer builds an image layer from files (slash-separated paths): a tar with sorted entries,
+// each parent directory once, fixed times and modes (0644, 0755 for executables and
+// directories), so the same files always give the same digest.
+func Layer(files map[string]File) (v1.Layer, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	epoch := time.Unix(0, 0).UTC()
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		for i := 0; i < len(p); i++ {
+			if p[i] == '/' && !dirs[p[:i+1]] {
+				dirs[p[:i+1]] = true
+				if err := tw.WriteHeader(&tar.Header{Name: p[:i+1], Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		f := files[p]
+		mode := int64(0o644)
+		if f.Executable {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: p, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(f.Data)), ModTime: epoch}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
 }
