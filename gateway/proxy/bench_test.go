@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,72 +54,36 @@ func (s *nopSink) Log(eventlog.Event) bool { s.n++; return true }
 // alone (testing counts the allocations of the whole process).
 func benchBackend(b *testing.B) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	resp := func(n int) []byte {
 		return []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
 			strconv.Itoa(n) + "\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\n" + strings.Repeat("a", n))
 	}
 	small, large := resp(1024), resp(10240)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	b.Cleanup(func() {
-		// The gateway's transport keeps its connections idle: close them from this side.
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	url, _ := rawBackend(b, func(c net.Conn, br *bufio.Reader) {
 		for {
-			c, err := ln.Accept()
+			line, err := br.ReadSlice('\n') // request line
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 4096)
-				for {
-					line, err := br.ReadSlice('\n') // request line
-					if err != nil {
-						return
-					}
-					out := small
-					if bytes.Contains(line, []byte("/10k ")) {
-						out = large
-					}
-					for { // headers; the benchmark sends no body
-						h, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(h) <= 2 {
-							break
-						}
-					}
-					if _, err := c.Write(out); err != nil {
-						return
-					}
+			out := small
+			if bytes.Contains(line, []byte("/10k ")) {
+				out = large
+			}
+			for { // headers; the benchmark sends no body
+				h, err := br.ReadSlice('\n')
+				if err != nil {
+					return
 				}
-			}()
+				if len(h) <= 2 {
+					break
+				}
+			}
+			if _, err := c.Write(out); err != nil {
+				return
+			}
 		}
-	}()
-	return "http://" + ln.Addr().String()
+	})
+	return url
 }
 
 const benchKey = "bench-key-0123456789abcdefghijklmnopqrstuv"

@@ -222,8 +222,9 @@ func TestUpstreamResponses(t *testing.T) {
 	}
 }
 
-// rawBackend serves each connection with fn, counting connections.
-func rawBackend(t *testing.T, fn func(c net.Conn, br *bufio.Reader)) (string, *atomic.Int32) {
+// rawBackend serves each connection with fn, counting connections; the test's end closes
+// the listener and every connection (the gateway keeps its own idle ones open).
+func rawBackend(t testing.TB, fn func(c net.Conn, br *bufio.Reader)) (string, *atomic.Int32) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
