@@ -106,7 +106,7 @@ func loadRollout(ctx context.Context, g *globalOptions, role, group string) (*ro
 // permitted refuses a change the identity may not make, before anything is asked.
 func permitted(g *globalOptions, s ops.Snapshot, action, what string) error {
 	if g.readOnly {
-		return withCode(ExitDenied, fmt.Errorf("read-only (--read-only): %s is a change", what))
+		return withCode(ExitDenied, fmt.Errorf("read-only mode (--read-only): will not %s; nothing changed", what))
 	}
 	if !s.Access.Can(action) {
 		return &exitError{code: ExitDenied, err: fmt.Errorf("%s is not permitted to %s (%s)", orUnknown(s.Identity), what, action),
@@ -204,7 +204,7 @@ func rolloutSetImage(ctx context.Context, g *globalOptions, ios *IOStreams, f *r
 	if len(plan.Blockers) > 0 && !force {
 		audit.Outcome, audit.Error = "refused", fmt.Sprintf("%d preflight findings", len(plan.Blockers))
 		_ = ops.Audit(audit)
-		return &exitError{code: ExitDegraded, err: fmt.Errorf("preflight: %d error-level findings; nothing changed", len(plan.Blockers)),
+		return &exitError{code: ExitDegraded, err: fmt.Errorf("preflight: %s; nothing changed", counted(len(plan.Blockers), "error-level finding")),
 			hint: "fix them first (apimctl check), or --force to roll out regardless"}
 	}
 	cause := plan.ChangeCause()
