@@ -19,10 +19,14 @@ import (
 	"github.com/apimctl/apimctl/lab/traffic"
 )
 
-// PodCIDR is the loopback range the node agent gives the real gateways' pods. kwok's simulated
-// pods use podCIDR (127.64.0.0/16), Services serviceCIDR (127.96.0.0/20), Cassandra
-// 127.0.0.1-3: none overlaps.
-const PodCIDR = "127.1.0.0/16"
+// PodCIDR is the loopback range the node agent gives the real gateways' pods: 127.1.0.0/16 for
+// the default port base, another 127.N.0.0/16 (N in 1..63) for each other base, so that two
+// labs side by side never hand out the same pod address. kwok's simulated pods use podCIDR
+// (127.64.0.0/16), Services serviceCIDR (127.96.0.0/20), Cassandra 127.0.0.x: none overlaps.
+func (o *Options) PodCIDR() string {
+	n := 1 + ((o.PortBase/1000-16)%63+63)%63
+	return fmt.Sprintf("127.%d.0.0/16", n)
+}
 
 const (
 	agentName   = "lab-agent"
@@ -66,7 +70,7 @@ func (l *Lab) agentComponents(t *tools) []*component {
 				"--kubeconfig="+filepath.Join(dir, "kubeconfig", "lab-agent.kubeconfig"),
 				"--dir="+l.AgentDir(), "--nodes="+strings.Join(agentNodes(), ","),
 				"--apigw="+t.Apigw, "--image-repos="+strings.Join(l.GatewayImageRepos(), ","),
-				"--pod-cidr="+PodCIDR, "--faults="+l.faultsFile(), "--shared-volumes=events",
+				"--pod-cidr="+l.opts.PodCIDR(), "--faults="+l.faultsFile(), "--shared-volumes=events",
 				"--listen="+agentAddr, fmt.Sprintf("--kubelet-port-base=%d", l.ports.KubeletBase))
 		},
 		ready: httpReady("http://"+agentAddr+"/healthz", ""),

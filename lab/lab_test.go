@@ -88,3 +88,23 @@ func TestProcStateOfThisProcess(t *testing.T) {
 		t.Fatal("a PID with another start time counts as ours")
 	}
 }
+
+// Two labs side by side get pod ranges of their own, inside loopback and clear of the ranges
+// the lab gives kwok (127.64.0.0/16) and Services (127.96.0.0/20).
+func TestPodCIDRFollowsPortBase(t *testing.T) {
+	seen := map[string]int{}
+	for base := 1024; base <= 64000; base += 1000 {
+		o := Options{PortBase: base}
+		c := o.PodCIDR()
+		if base == 16000 && c != "127.1.0.0/16" {
+			t.Errorf("default lab: %s", c)
+		}
+		if c == "127.64.0.0/16" || c == "127.96.0.0/16" || c == "127.0.0.0/16" {
+			t.Errorf("port base %d: %s overlaps another lab range", base, c)
+		}
+		if prev, ok := seen[c]; ok && base-prev < 63000 {
+			t.Errorf("port bases %d and %d share %s", prev, base, c)
+		}
+		seen[c] = base
+	}
+}

@@ -47,12 +47,12 @@ echo "bench-backup: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$TMP/h.json" \
   --prepare "rm -rf $TMP/a $TMP/b.sql" \
   -n mysqldump "mysqldump --single-transaction -h 127.0.0.1 -P $PORT -u $METRICS_DB_USERNAME $DB > $TMP/b.sql" \
-  -n apimctl "$APIMCTL backup create --only mysql --dir $TMP/a > /dev/null 2>&1" >&2
+  -n apimctl "$APIMCTL backup create --only mysql --yes --dir $TMP/a > /dev/null 2>&1" >&2
 
 # One more of each, to compare what they wrote.
 rm -rf "$TMP/a" "$TMP/b.sql"
 mysqldump --single-transaction -h 127.0.0.1 -P "$PORT" -u "$METRICS_DB_USERNAME" "$DB" > "$TMP/b.sql"
-"$APIMCTL" backup create --only mysql --dir "$TMP/a" >/dev/null 2>&1
+"$APIMCTL" backup create --only mysql --yes --dir "$TMP/a" >/dev/null 2>&1
 python3 - "$TMP/h.json" "$TMP" <<'PY'
 import glob, json, os, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}

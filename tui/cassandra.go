@@ -5,16 +5,16 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // cassandraView shows the ring's nodes and each keyspace's replication and QUORUM.
 type cassandraView struct {
 	c      *common
-	snap   *ops.Snapshot
+	snap   *model.Snapshot
 	pager  pager
 	width  int
 	height int
@@ -22,20 +22,20 @@ type cassandraView struct {
 
 func newCassandraView(c *common) *cassandraView { return &cassandraView{c: c, pager: pager{c: c}} }
 
-func (v *cassandraView) Name() string                { return "cassandra" }
-func (v *cassandraView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *cassandraView) Refresh()                    {}
+func (v *cassandraView) Name() string                  { return "cassandra" }
+func (v *cassandraView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *cassandraView) Refresh()                      {}
 
 func (v *cassandraView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceCassandra), 0))
+	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceCassandra), 0))
 	v.rebuild()
 }
 
 func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
 
 // nodesUp counts the ring's nodes that are up.
-func nodesUp(cs *ops.CassandraState) int {
+func nodesUp(cs *model.CassandraState) int {
 	n := 0
 	for _, nd := range cs.Nodes {
 		if nd.Up {
@@ -46,7 +46,7 @@ func nodesUp(cs *ops.CassandraState) int {
 }
 
 // schemaStatus says whether the up nodes agree on the schema.
-func schemaStatus(cs *ops.CassandraState) (string, tone) {
+func schemaStatus(cs *model.CassandraState) (string, tone) {
 	switch {
 	case cs.SchemaVersions == 1:
 		return "schema agreed", toneOK
@@ -57,7 +57,7 @@ func schemaStatus(cs *ops.CassandraState) (string, tone) {
 }
 
 // quorumStatus is a keyspace's QUORUM verdict: "QUORUM ok" or "QUORUM LOST".
-func quorumStatus(ks *ops.KeyspaceState) (string, tone) {
+func quorumStatus(ks *model.KeyspaceState) (string, tone) {
 	if ks.QuorumReachable {
 		return "QUORUM ok", toneOK
 	}
@@ -65,8 +65,8 @@ func quorumStatus(ks *ops.KeyspaceState) (string, tone) {
 }
 
 // sortedKeyspaces puts keyspaces that lost QUORUM first, then by name.
-func sortedKeyspaces(kss []ops.KeyspaceState) []ops.KeyspaceState {
-	out := append([]ops.KeyspaceState(nil), kss...)
+func sortedKeyspaces(kss []model.KeyspaceState) []model.KeyspaceState {
+	out := append([]model.KeyspaceState(nil), kss...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].QuorumReachable != out[j].QuorumReachable {
 			return !out[i].QuorumReachable
@@ -137,7 +137,7 @@ func (v *cassandraView) rebuild() {
 }
 
 func (v *cassandraView) View() string {
-	return viewTitle(v.c, v.width, "Cassandra", "", v.snap, ops.SourceCassandra) + "\n" + v.pager.View()
+	return viewTitle(v.c, v.width, "Cassandra", "", v.snap, model.SourceCassandra) + "\n" + v.pager.View()
 }
 
 func (v *cassandraView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }

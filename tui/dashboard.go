@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // wideWidth is the width from which the dashboard lays panels out in two columns.
@@ -18,10 +18,10 @@ const wideWidth = 120
 // stack on a narrow terminal and stand side by side on a wide one.
 type dashboardView struct {
 	c    *common
-	snap *ops.Snapshot
+	snap *model.Snapshot
 	// worst maps a finding's subject ("deployment/traffic") to its most severe finding, so a
 	// workload line can point at what the checks say about it.
-	worst  map[string]ops.Finding
+	worst  map[string]model.Finding
 	body   string // the laid-out panels, built in Update
 	width  int
 	height int
@@ -30,9 +30,9 @@ type dashboardView struct {
 func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
 
 func (v *dashboardView) Name() string { return "dashboard" }
-func (v *dashboardView) SetSnapshot(s *ops.Snapshot) {
+func (v *dashboardView) SetSnapshot(s *model.Snapshot) {
 	v.snap = s
-	v.worst = map[string]ops.Finding{}
+	v.worst = map[string]model.Finding{}
 	for _, f := range s.Findings {
 		if cur, ok := v.worst[f.Subject]; !ok || f.Severity.Rank() > cur.Severity.Rank() {
 			v.worst[f.Subject] = f
@@ -42,8 +42,8 @@ func (v *dashboardView) SetSnapshot(s *ops.Snapshot) {
 }
 
 // findingMark is " ✗ APIM-GW-004" when a finding is about one of the workloads, else "".
-func (v *dashboardView) findingMark(wls ...*ops.Workload) string {
-	var worst *ops.Finding
+func (v *dashboardView) findingMark(wls ...*model.Workload) string {
+	var worst *model.Finding
 	for _, wl := range wls {
 		if wl == nil {
 			continue
@@ -52,7 +52,7 @@ func (v *dashboardView) findingMark(wls ...*ops.Workload) string {
 			worst = &f
 		}
 	}
-	if worst == nil || worst.Severity.Rank() < ops.SeverityWarning.Rank() {
+	if worst == nil || worst.Severity.Rank() < model.SeverityWarning.Rank() {
 		return ""
 	}
 	t := severityTone(worst.Severity)
@@ -86,7 +86,7 @@ type panel struct {
 	w     int
 	title string
 	extra string
-	src   *ops.SourceState
+	src   *model.SourceState
 	lines []string
 	more  string // where the rest is: "… 3 more — :findings"
 }
@@ -204,39 +204,41 @@ func (v *dashboardView) rebuild() {
 	v.body = padLines(lines, w, h)
 }
 
-func (v *dashboardView) source(name string) *ops.SourceState {
+func (v *dashboardView) source(name string) *model.SourceState {
 	s := v.snap.Source(name)
 	return &s
 }
 
-// workloadStatus sums a workload up: ready/desired and a word for its state.
-func workloadStatus(wl *ops.Workload) (string, tone) {
-	rd := fmt.Sprintf("%d/%d", wl.Ready, wl.Desired)
-	switch {
-	case wl.Paused:
-		return rd + " paused", toneWarn
-	case wl.RolloutInProgress:
-		return rd + " rolling", toneBusy
-	case wl.Desired == 0:
-		return rd + " scaled to 0", toneWarn
-	case wl.Ready == 0:
-		return rd + " down", toneBad
-	case wl.Ready < wl.Desired:
-		return rd + " degraded", toneWarn
+// workloadStatus sums a workload up: ready/desired and the word for its state (the same
+// words as apimctl status).
+func workloadStatus(wl *model.Workload) (string, tone) {
+	word, _, level := wl.State()
+	return fmt.Sprintf("%d/%d %s", wl.Ready, wl.Desired, word), levelTone(level)
+}
+
+// levelTone is the console's tone of a model level.
+func levelTone(l model.Level) tone {
+	switch l {
+	case model.LevelBusy:
+		return toneBusy
+	case model.LevelWarn:
+		return toneWarn
+	case model.LevelBad:
+		return toneBad
 	}
-	return rd + " ready", toneOK
+	return toneOK
 }
 
 // topoLine is one line of the topology panel: a workload with its group and role.
 type topoLine struct {
 	group, role string
-	wl          *ops.Workload
+	wl          *model.Workload
 }
 
 func (v *dashboardView) topology(w int) *panel {
 	st := &v.c.styles
 	t := &v.snap.Topology
-	p := &panel{c: v.c, w: w, title: "Topology", src: v.source(ops.SourceKube), more: ":pods"}
+	p := &panel{c: v.c, w: w, title: "Topology", src: v.source(model.SourceKube), more: ":pods"}
 	if len(t.ANM) == 0 {
 		p.lines = append(p.lines, st.status(toneBad, "no Admin Node Manager found"))
 	}
@@ -310,7 +312,7 @@ func (v *dashboardView) topology(w int) *panel {
 func (v *dashboardView) topologyNarrow(groupW int) []string {
 	st := &v.c.styles
 	t := &v.snap.Topology
-	summary := func(wls []ops.Workload) (string, tone, string) {
+	summary := func(wls []model.Workload) (string, tone, string) {
 		if len(wls) == 0 {
 			return "none", toneWarn, ""
 		}
@@ -395,13 +397,13 @@ func (v *dashboardView) hpa(w int) *panel {
 	if len(lines) == 0 {
 		lines = append(lines, st.Muted.Render("no gateway groups"))
 	}
-	return &panel{c: v.c, w: w, title: "HPA", src: v.source(ops.SourceKube), lines: lines, more: ":hpa"}
+	return &panel{c: v.c, w: w, title: "HPA", src: v.source(model.SourceKube), lines: lines, more: ":hpa"}
 }
 
 func (v *dashboardView) cassandra(w int) *panel {
 	st := &v.c.styles
 	cs := &v.snap.Cassandra
-	p := &panel{c: v.c, w: w, title: "Cassandra", src: v.source(ops.SourceCassandra), more: ":cassandra"}
+	p := &panel{c: v.c, w: w, title: "Cassandra", src: v.source(model.SourceCassandra), more: ":cassandra"}
 	if !p.src.Synced {
 		p.lines = []string{st.Muted.Render("no data yet")}
 		return p
@@ -446,7 +448,7 @@ func (v *dashboardView) cassandra(w int) *panel {
 func (v *dashboardView) mysql(w int) *panel {
 	st := &v.c.styles
 	m := &v.snap.MySQL
-	p := &panel{c: v.c, w: w, title: "MySQL", src: v.source(ops.SourceMySQL), more: ":mysql"}
+	p := &panel{c: v.c, w: w, title: "MySQL", src: v.source(model.SourceMySQL), more: ":mysql"}
 	if !p.src.Synced {
 		p.lines = []string{st.Muted.Render("no data yet")}
 		return p
@@ -471,7 +473,7 @@ func (v *dashboardView) mysql(w int) *panel {
 func (v *dashboardView) traffic(w int) *panel {
 	st := &v.c.styles
 	tr := &v.snap.Traffic
-	p := &panel{c: v.c, w: w, title: "Traffic", src: v.source(ops.SourcePrometheus), more: ":traffic"}
+	p := &panel{c: v.c, w: w, title: "Traffic", src: v.source(model.SourcePrometheus), more: ":traffic"}
 	switch {
 	case !p.src.Synced:
 		p.lines = []string{st.Muted.Render("no answer from Prometheus yet")}
@@ -493,7 +495,7 @@ func (v *dashboardView) traffic(w int) *panel {
 func (v *dashboardView) findings(w int) *panel {
 	st := &v.c.styles
 	fs := sortFindings(v.snap.Findings)
-	counts := map[ops.Severity]int{}
+	counts := map[model.Severity]int{}
 	for _, f := range fs {
 		counts[f.Severity]++
 	}
@@ -508,8 +510,8 @@ func (v *dashboardView) findings(w int) *panel {
 	return p
 }
 
-func ptrs(wls []ops.Workload) []*ops.Workload {
-	out := make([]*ops.Workload, len(wls))
+func ptrs(wls []model.Workload) []*model.Workload {
+	out := make([]*model.Workload, len(wls))
 	for i := range wls {
 		out[i] = &wls[i]
 	}

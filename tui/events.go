@@ -5,18 +5,18 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // eventsView lists the namespace's events, warnings first (or all by time, with "s").
 type eventsView struct {
 	c        *common
-	snap     *ops.Snapshot
+	snap     *model.Snapshot
 	tbl      *table
-	events   []ops.EventInfo // sorted, parallel to the table's rows
+	events   []model.EventInfo // sorted, parallel to the table's rows
 	byTime   bool
 	warnings int
 	width    int
@@ -40,7 +40,7 @@ func newEventsView(c *common) *eventsView {
 
 func (v *eventsView) Name() string { return "events" }
 
-func (v *eventsView) SetSnapshot(s *ops.Snapshot) {
+func (v *eventsView) SetSnapshot(s *model.Snapshot) {
 	v.snap = s
 	v.rebuild()
 	v.SetSize(v.width, v.height)
@@ -88,7 +88,7 @@ func (v *eventsView) Filter() string     { return v.tbl.Filter() }
 
 func (v *eventsView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.tbl.SetSize(w, max(h-titleLines(v.snap, ops.SourceKube)-eventDetailLines, 1))
+	v.tbl.SetSize(w, max(h-titleLines(v.snap, model.SourceKube)-eventDetailLines, 1))
 }
 
 func (v *eventsView) Update(msg tea.KeyPressMsg) tea.Cmd {
@@ -117,7 +117,7 @@ func (v *eventsView) View() string {
 	if f := v.tbl.Filter(); f != "" {
 		extra += " · " + st.Prompt.Render("/"+f) + st.Muted.Render(fmt.Sprintf(" %d of %d", shown, total))
 	}
-	out := viewTitle(v.c, v.width, "Events", extra, v.snap, ops.SourceKube) + "\n" + v.tbl.View()
+	out := viewTitle(v.c, v.width, "Events", extra, v.snap, model.SourceKube) + "\n" + v.tbl.View()
 	var detail []string
 	if i, ok := v.tbl.SelectedIndex(); ok {
 		e := v.events[i]

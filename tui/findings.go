@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // findingDetailLines is how many lines the selected finding's message and fix get.
@@ -17,10 +17,10 @@ const findingDetailLines = 4
 // findingsView lists the checks' findings, most severe first, with the fix of the selected one.
 type findingsView struct {
 	c        *common
-	snap     *ops.Snapshot
+	snap     *model.Snapshot
 	tbl      *table
-	findings []ops.Finding
-	counts   map[ops.Severity]int
+	findings []model.Finding
+	counts   map[model.Severity]int
 	width    int
 	height   int
 }
@@ -39,8 +39,8 @@ func (v *findingsView) Name() string { return "findings" }
 
 // sortFindings orders findings most severe first, then by id: the order every findings list
 // uses.
-func sortFindings(fs []ops.Finding) []ops.Finding {
-	out := append([]ops.Finding(nil), fs...)
+func sortFindings(fs []model.Finding) []model.Finding {
+	out := append([]model.Finding(nil), fs...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if ri, rj := out[i].Severity.Rank(), out[j].Severity.Rank(); ri != rj {
 			return ri > rj
@@ -50,10 +50,10 @@ func sortFindings(fs []ops.Finding) []ops.Finding {
 	return out
 }
 
-func (v *findingsView) SetSnapshot(s *ops.Snapshot) {
+func (v *findingsView) SetSnapshot(s *model.Snapshot) {
 	v.snap = s
 	v.findings = sortFindings(s.Findings)
-	v.counts = map[ops.Severity]int{}
+	v.counts = map[model.Severity]int{}
 	rows := make([]row, len(v.findings))
 	for i, f := range v.findings {
 		v.counts[f.Severity]++
@@ -83,11 +83,11 @@ func (v *findingsView) Update(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // severityCounts renders "✗ 2 error  ! 1 warning  · 0 info".
-func severityCounts(st *Styles, counts map[ops.Severity]int) string {
+func severityCounts(st *Styles, counts map[model.Severity]int) string {
 	parts := make([]string, 0, 3)
-	for _, s := range []ops.Severity{ops.SeverityError, ops.SeverityWarning, ops.SeverityInfo} {
+	for _, s := range []model.Severity{model.SeverityError, model.SeverityWarning, model.SeverityInfo} {
 		t := severityTone(s)
-		if counts[s] == 0 && s != ops.SeverityInfo {
+		if counts[s] == 0 && s != model.SeverityInfo {
 			t = toneOK // "✓ 0 error" reads as the all-clear it is
 		}
 		parts = append(parts, st.status(t, fmt.Sprintf("%d %s", counts[s], s)))

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/ops/model"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -91,7 +92,7 @@ func ago(t, now time.Time) string {
 // freshness is what a title bar says about its source: "✓ 12s ago", "! stale · 3m ago",
 // "✗ error · last ok 2m ago" or "syncing". A failing source keeps its last data; this only
 // marks it, and sourceBanner spells the error out.
-func freshness(src ops.SourceState, now time.Time) (string, tone) {
+func freshness(src model.SourceState, now time.Time) (string, tone) {
 	switch {
 	case src.Error != "" && !src.Synced:
 		return "error · no data yet", toneBad
@@ -106,7 +107,7 @@ func freshness(src ops.SourceState, now time.Time) (string, tone) {
 }
 
 // shortFreshness is the compact form for the status strip: "✓ 3s", "! stale", "✗ error".
-func shortFreshness(src ops.SourceState, now time.Time) (string, tone) {
+func shortFreshness(src model.SourceState, now time.Time) (string, tone) {
 	switch {
 	case src.Error != "":
 		return "error", toneBad
@@ -202,11 +203,11 @@ func fmtUptime(d time.Duration) string {
 }
 
 // severityTone maps a finding's severity to its tone and word.
-func severityTone(s ops.Severity) tone {
+func severityTone(s model.Severity) tone {
 	switch s {
-	case ops.SeverityError:
+	case model.SeverityError:
 		return toneBad
-	case ops.SeverityWarning:
+	case model.SeverityWarning:
 		return toneWarn
 	}
 	return toneMuted
@@ -236,7 +237,7 @@ func padLines(lines []string, w, h int) string {
 
 // desiredReplicas shows the HPA's desired count, or "?" when it could not compute one (no
 // metrics: the controller then reports 0 desired while keeping the current replicas).
-func desiredReplicas(h *ops.HPAState) string {
+func desiredReplicas(h *model.HPAState) string {
 	if h.Desired == 0 && h.CPUCurrentPercent == nil {
 		return "?"
 	}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/apimctl/apimctl/ops/model"
 
-	"github.com/apimctl/apimctl/ops"
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestHumanAge(t *testing.T) {
@@ -27,15 +27,15 @@ func TestHumanAge(t *testing.T) {
 func TestFreshness(t *testing.T) {
 	last := fixedNow.Add(-12 * time.Second)
 	cases := []struct {
-		src  ops.SourceState
+		src  model.SourceState
 		want string
 		tone tone
 	}{
-		{ops.SourceState{Synced: true, LastSuccess: last}, "12s ago", toneOK},
-		{ops.SourceState{Synced: true, LastSuccess: last, Stale: true}, "stale · 12s ago", toneWarn},
-		{ops.SourceState{Synced: true, LastSuccess: last, Error: "boom"}, "error · last ok 12s ago", toneBad},
-		{ops.SourceState{Error: "boom"}, "error · no data yet", toneBad},
-		{ops.SourceState{}, "syncing", toneMuted},
+		{model.SourceState{Synced: true, LastSuccess: last}, "12s ago", toneOK},
+		{model.SourceState{Synced: true, LastSuccess: last, Stale: true}, "stale · 12s ago", toneWarn},
+		{model.SourceState{Synced: true, LastSuccess: last, Error: "boom"}, "error · last ok 12s ago", toneBad},
+		{model.SourceState{Error: "boom"}, "error · no data yet", toneBad},
+		{model.SourceState{}, "syncing", toneMuted},
 	}
 	for _, c := range cases {
 		got, tn := freshness(c.src, fixedNow)
@@ -100,9 +100,9 @@ func TestTableDropsLowPriorityColumnsFirst(t *testing.T) {
 }
 
 func TestSortFindingsMostSevereFirst(t *testing.T) {
-	got := sortFindings([]ops.Finding{
-		{ID: "B", Severity: ops.SeverityInfo}, {ID: "C", Severity: ops.SeverityError},
-		{ID: "A", Severity: ops.SeverityWarning}, {ID: "A", Severity: ops.SeverityError},
+	got := sortFindings([]model.Finding{
+		{ID: "B", Severity: model.SeverityInfo}, {ID: "C", Severity: model.SeverityError},
+		{ID: "A", Severity: model.SeverityWarning}, {ID: "A", Severity: model.SeverityError},
 	})
 	var ids []string
 	for _, f := range got {
@@ -128,8 +128,8 @@ func TestHPAHealth(t *testing.T) {
 		text string
 		tn   tone
 	}{"TooFewReplicas": {"scaling ok, at min", toneOK}, "TooManyReplicas": {"limited: TooManyReplicas", toneWarn}} {
-		c := ops.Condition{Type: "ScalingLimited", Status: "True", Reason: reason}
-		hpa := ops.HPAState{Min: 3, Max: 12, Current: 3, CPUTargetPercent: 75, CPUCurrentPercent: &cpu, Conditions: []ops.Condition{c}}
+		c := model.Condition{Type: "ScalingLimited", Status: "True", Reason: reason}
+		hpa := model.HPAState{Min: 3, Max: 12, Current: 3, CPUTargetPercent: 75, CPUCurrentPercent: &cpu, Conditions: []model.Condition{c}}
 		if text, tn := hpaHealth(&hpa); text != want.text || tn != want.tn {
 			t.Errorf("%s: %q/%d, want %q/%d", reason, text, tn, want.text, want.tn)
 		}
@@ -137,7 +137,7 @@ func TestHPAHealth(t *testing.T) {
 			t.Errorf("%s condition tone %d, want %d", reason, tn, want.tn)
 		}
 	}
-	if tn := conditionTone(ops.Condition{Type: "ScaledToZero", Status: "False", Reason: "NotScaledToZero"}); tn != toneOK {
+	if tn := conditionTone(model.Condition{Type: "ScaledToZero", Status: "False", Reason: "NotScaledToZero"}); tn != toneOK {
 		t.Errorf("ScaledToZero False (the usual state) has tone %d", tn)
 	}
 }
@@ -145,12 +145,12 @@ func TestHPAHealth(t *testing.T) {
 func TestDesiredReplicasUnknownWithoutMetrics(t *testing.T) {
 	cpu := int32(40)
 	for _, c := range []struct {
-		h    ops.HPAState
+		h    model.HPAState
 		want string
 	}{
-		{ops.HPAState{Current: 3, Desired: 0}, "?"},
-		{ops.HPAState{Current: 3, Desired: 0, CPUCurrentPercent: &cpu}, "0"},
-		{ops.HPAState{Current: 3, Desired: 5}, "5"},
+		{model.HPAState{Current: 3, Desired: 0}, "?"},
+		{model.HPAState{Current: 3, Desired: 0, CPUCurrentPercent: &cpu}, "0"},
+		{model.HPAState{Current: 3, Desired: 5}, "5"},
 	} {
 		if got := desiredReplicas(&c.h); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.h, got, c.want)

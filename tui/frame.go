@@ -3,9 +3,9 @@ package tui
 import (
 	"time"
 
-	tea "charm.land/bubbletea/v2"
+	"github.com/apimctl/apimctl/ops/model"
 
-	"github.com/apimctl/apimctl/ops"
+	tea "charm.land/bubbletea/v2"
 )
 
 // Frame renders one view of a fixed snapshot outside a running program: for benchmarks and
@@ -14,7 +14,7 @@ type Frame struct{ m *Model }
 
 // NewFrame loads s into a model of the given size and shows view (a name as `:` takes;
 // the dashboard when unknown).
-func NewFrame(s ops.Snapshot, view string, width, height int) *Frame {
+func NewFrame(s model.Snapshot, view string, width, height int) *Frame {
 	m := New(nil, Options{Now: func() time.Time { return s.Taken }}).(*Model)
 	m.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	if i, ok := resolveView(view); ok {

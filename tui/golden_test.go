@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 var sizes = []struct {
@@ -24,7 +24,7 @@ var sizes = []struct {
 // startProgram runs the console in a teatest program at a size, with a fixed clock and an
 // ASCII colour profile (no colour in the output stream), feeding it snap if given, and waits
 // until the snapshot is on screen.
-func startProgram(t *testing.T, w, h int, snap *ops.Snapshot, opts Options) (*teatest.TestModel, chanFeed) {
+func startProgram(t *testing.T, w, h int, snap *model.Snapshot, opts Options) (*teatest.TestModel, chanFeed) {
 	t.Helper()
 	opts.Now = fixedClock
 	feed := make(chanFeed, 1)
@@ -74,7 +74,7 @@ func requireFits(t *testing.T, screen string, w, h int) {
 func TestGoldenScreens(t *testing.T) {
 	fixtures := []struct {
 		name  string
-		snap  ops.Snapshot
+		snap  model.Snapshot
 		views []string
 	}{
 		{"healthy", healthySnapshot(), viewNames},

@@ -4,20 +4,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // drive builds a model at a size with an optional snapshot, without a program: for tests that
 // step Update by hand.
-func drive(t testing.TB, w, h int, snap *ops.Snapshot, opts Options) *Model {
+func drive(t testing.TB, w, h int, snap *model.Snapshot, opts Options) *Model {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = fixedClock
 	}
-	m := New(chanFeed(make(chan ops.Snapshot)), opts).(*Model)
+	m := New(chanFeed(make(chan model.Snapshot)), opts).(*Model)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	if snap != nil {
 		m.Update(snapshotMsg{snap: *snap})

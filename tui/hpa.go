@@ -3,17 +3,17 @@ package tui
 import (
 	"fmt"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // hpaView shows each group's HorizontalPodAutoscaler: replicas, CPU against target,
 // conditions and recent scaling events.
 type hpaView struct {
 	c      *common
-	snap   *ops.Snapshot
+	snap   *model.Snapshot
 	pager  pager
 	width  int
 	height int
@@ -21,13 +21,13 @@ type hpaView struct {
 
 func newHPAView(c *common) *hpaView { return &hpaView{c: c, pager: pager{c: c}} }
 
-func (v *hpaView) Name() string                { return "hpa" }
-func (v *hpaView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *hpaView) Refresh()                    { v.rebuild() }
+func (v *hpaView) Name() string                  { return "hpa" }
+func (v *hpaView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *hpaView) Refresh()                      { v.rebuild() }
 
 func (v *hpaView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceKube), 0))
+	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceKube), 0))
 	v.rebuild()
 }
 
@@ -35,7 +35,7 @@ func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); ret
 
 // hpaHealth sums an HPA up in one status: a failing metric or inability to scale is an error,
 // being pinned at max a warning.
-func hpaHealth(h *ops.HPAState) (string, tone) {
+func hpaHealth(h *model.HPAState) (string, tone) {
 	for _, c := range h.Conditions {
 		if c.Status == "False" && (c.Type == "ScalingActive" || c.Type == "AbleToScale") {
 			reason := c.Reason
@@ -66,7 +66,7 @@ func hpaHealth(h *ops.HPAState) (string, tone) {
 
 // conditionTone judges a Kubernetes condition: most are good when True, the ones that
 // report trouble (ReplicaFailure, ScalingLimited) when False.
-func conditionTone(c ops.Condition) tone {
+func conditionTone(c model.Condition) tone {
 	good := "True"
 	switch c.Type {
 	case "ReplicaFailure", "ScalingLimited", "ScaledToZero":
@@ -178,7 +178,7 @@ func (v *hpaView) View() string {
 		}
 	}
 	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscaler%s", n, map[bool]string{true: "s"}[n != 1]))
-	return viewTitle(v.c, v.width, "HPA", extra, v.snap, ops.SourceKube) + "\n" + v.pager.View()
+	return viewTitle(v.c, v.width, "HPA", extra, v.snap, model.SourceKube) + "\n" + v.pager.View()
 }
 
 func (v *hpaView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }

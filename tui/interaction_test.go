@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // The key-driven tests run the console as a real Bubble Tea program (teatest) and check the
@@ -244,7 +244,7 @@ func TestPodGroupsAndScrolling(t *testing.T) {
 func TestEventsSortToggle(t *testing.T) {
 	snap := degradedSnapshot()
 	// An old warning: warnings-first puts it second, by-time puts it last.
-	snap.Events = append(snap.Events, ops.EventInfo{Time: fixedNow.Add(-5 * time.Hour), Type: "Warning", Reason: "OldWarning", Object: "Pod/x", Message: "old"})
+	snap.Events = append(snap.Events, model.EventInfo{Time: fixedNow.Add(-5 * time.Hour), Type: "Warning", Reason: "OldWarning", Object: "Pod/x", Message: "old"})
 	m := drive(t, 120, 30, &snap, Options{})
 	press(m, "7")
 	ev := m.screens[6].(*eventsView)
@@ -294,16 +294,16 @@ func TestFailingSourceKeepsData(t *testing.T) {
 func TestReadOnlyIndicator(t *testing.T) {
 	cases := []struct {
 		name   string
-		mut    func(*ops.Snapshot)
+		mut    func(*model.Snapshot)
 		opts   Options
 		want   string
 		absent string
 	}{
-		{"allowed", func(*ops.Snapshot) {}, Options{}, "read-write", "READ-ONLY"},
-		{"option", func(*ops.Snapshot) {}, Options{ReadOnly: true}, "! READ-ONLY", "read-write"},
-		{"snapshot", func(s *ops.Snapshot) { s.ReadOnly = true }, Options{}, "! READ-ONLY", "read-write"},
-		{"nothing allowed", func(s *ops.Snapshot) { s.Access.Allowed = map[string]bool{"pods/delete": false} }, Options{}, "! READ-ONLY (no RBAC rights)", "read-write"},
-		{"access unknown", func(s *ops.Snapshot) { s.Access = ops.Access{} }, Options{}, "! READ-ONLY (access unknown)", "read-write"},
+		{"allowed", func(*model.Snapshot) {}, Options{}, "read-write", "READ-ONLY"},
+		{"option", func(*model.Snapshot) {}, Options{ReadOnly: true}, "! READ-ONLY", "read-write"},
+		{"snapshot", func(s *model.Snapshot) { s.ReadOnly = true }, Options{}, "! READ-ONLY", "read-write"},
+		{"nothing allowed", func(s *model.Snapshot) { s.Access.Allowed = map[string]bool{"pods/delete": false} }, Options{}, "! READ-ONLY (no RBAC rights)", "read-write"},
+		{"access unknown", func(s *model.Snapshot) { s.Access = model.Access{} }, Options{}, "! READ-ONLY (access unknown)", "read-write"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,13 +337,13 @@ func TestFeedClosed(t *testing.T) {
 func TestWaitForSnapshotCoalesces(t *testing.T) {
 	feed := make(chanFeed, 3)
 	for _, ctx := range []string{"a", "b", "c"} {
-		feed <- ops.Snapshot{Context: ctx}
+		feed <- model.Snapshot{Context: ctx}
 	}
 	msg := waitForSnapshot(feed)().(snapshotMsg)
 	if msg.snap.Context != "c" || msg.closed {
 		t.Fatalf("got %q closed=%v, want the newest (c), open", msg.snap.Context, msg.closed)
 	}
-	feed <- ops.Snapshot{Context: "d"}
+	feed <- model.Snapshot{Context: "d"}
 	close(feed)
 	msg = waitForSnapshot(feed)().(snapshotMsg)
 	if msg.snap.Context != "d" || !msg.closed {
@@ -357,7 +357,7 @@ func TestWaitForSnapshotCoalesces(t *testing.T) {
 func TestTooManyPanelLinesAreCutWithAPointer(t *testing.T) {
 	snap := degradedSnapshot()
 	for i := 0; i < 20; i++ {
-		snap.Findings = append(snap.Findings, ops.Finding{ID: "APIM-X-" + string(rune('A'+i)), Severity: ops.SeverityWarning, Subject: "x", Message: "m"})
+		snap.Findings = append(snap.Findings, model.Finding{ID: "APIM-X-" + string(rune('A'+i)), Severity: model.SeverityWarning, Subject: "x", Message: "m"})
 	}
 	m := drive(t, 80, 24, &snap, Options{})
 	scr := frame(m)
@@ -380,7 +380,7 @@ func TestReadsWithoutColour(t *testing.T) {
 	tm := teatest.NewTestModel(t, New(feed, Options{Now: fixedClock}),
 		teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	words := []string{"✗ 2/3 nodes up", "✗ FailedGetResourceMetric", "! 2/3 degraded", "✗ QUORUM LOST"}
+	words := []string{"✗ 2/3 nodes up", "✗ FailedGetResourceMetric", "! 2/3 not ready", "✗ QUORUM LOST"}
 	var out []byte
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		out = append(out[:0], b...)

@@ -3,16 +3,17 @@ package tui
 import (
 	"fmt"
 
+	"github.com/apimctl/apimctl/internal/format"
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // mysqlView shows the metrics database: reachability, version, connections, TLS, replication.
 type mysqlView struct {
 	c      *common
-	snap   *ops.Snapshot
+	snap   *model.Snapshot
 	pager  pager
 	width  int
 	height int
@@ -20,20 +21,20 @@ type mysqlView struct {
 
 func newMySQLView(c *common) *mysqlView { return &mysqlView{c: c, pager: pager{c: c}} }
 
-func (v *mysqlView) Name() string                { return "mysql" }
-func (v *mysqlView) SetSnapshot(s *ops.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *mysqlView) Refresh()                    {}
+func (v *mysqlView) Name() string                  { return "mysql" }
+func (v *mysqlView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+func (v *mysqlView) Refresh()                      {}
 
 func (v *mysqlView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, ops.SourceMySQL), 0))
+	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceMySQL), 0))
 	v.rebuild()
 }
 
 func (v *mysqlView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
 
 // connTone judges connections against the server's maximum.
-func connTone(m *ops.MySQLState) tone {
+func connTone(m *model.MySQLState) tone {
 	if m.MaxConnections <= 0 {
 		return toneNone
 	}
@@ -48,7 +49,7 @@ func connTone(m *ops.MySQLState) tone {
 }
 
 // replicaStatus sums up a replica's state ("" for a primary).
-func replicaStatus(r *ops.ReplicaState) (string, tone) {
+func replicaStatus(r *model.ReplicaState) (string, tone) {
 	if r == nil {
 		return "", toneNone
 	}
@@ -65,7 +66,7 @@ func replicaStatus(r *ops.ReplicaState) (string, tone) {
 	return fmt.Sprintf("replica lag %ds", *r.LagSeconds), t
 }
 
-func tlsStatus(m *ops.MySQLState) (string, tone) {
+func tlsStatus(m *model.MySQLState) (string, tone) {
 	if !m.TLS {
 		return "no TLS", toneWarn
 	}
@@ -85,7 +86,7 @@ func (v *mysqlView) rebuild() {
 	}
 	st := &v.c.styles
 	m := &v.snap.MySQL
-	src := v.snap.Source(ops.SourceMySQL)
+	src := v.snap.Source(model.SourceMySQL)
 	if !src.Synced {
 		v.pager.SetLines([]string{"  " + st.Muted.Render("no data from the metrics database yet")})
 		return
@@ -121,12 +122,12 @@ func (v *mysqlView) rebuild() {
 	} else {
 		pairs = append(pairs, [2]string{"role", role})
 	}
-	pairs = append(pairs, [2]string{"database size", ops.HumanBytes(m.DatabaseSizeBytes)})
+	pairs = append(pairs, [2]string{"database size", format.Bytes(m.DatabaseSizeBytes)})
 	v.pager.SetLines(kv(st, 2, v.width, pairs))
 }
 
 func (v *mysqlView) View() string {
-	return viewTitle(v.c, v.width, "MySQL", "metrics database", v.snap, ops.SourceMySQL) + "\n" + v.pager.View()
+	return viewTitle(v.c, v.width, "MySQL", "metrics database", v.snap, model.SourceMySQL) + "\n" + v.pager.View()
 }
 
 func (v *mysqlView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }

@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // allGroups is the pods view's pseudo-group that lists every pod in the namespace.
@@ -17,11 +17,11 @@ const allGroups = "all"
 // podsView lists the pods of one gateway group (or all of them).
 type podsView struct {
 	c      *common
-	snap   *ops.Snapshot
+	snap   *model.Snapshot
 	groups []string // allGroups, then the gateway groups by name
 	group  string
 	tbl    *table
-	pods   []*ops.PodState // parallel to the table's rows
+	pods   []*model.PodState // parallel to the table's rows
 	ready  int
 	width  int
 	height int
@@ -44,7 +44,7 @@ func newPodsView(c *common) *podsView {
 
 func (v *podsView) Name() string { return "pods" }
 
-func (v *podsView) SetSnapshot(s *ops.Snapshot) {
+func (v *podsView) SetSnapshot(s *model.Snapshot) {
 	v.snap = s
 	v.groups = []string{allGroups}
 	for _, g := range s.Topology.Groups {
@@ -81,9 +81,9 @@ func (v *podsView) SelectGroup(name string) bool {
 func (v *podsView) Refresh() {} // ages are computed as rows are drawn
 
 // workloads returns the workloads of the selected group.
-func (v *podsView) workloads() []ops.Workload {
+func (v *podsView) workloads() []model.Workload {
 	t := v.snap.Topology
-	var out []ops.Workload
+	var out []model.Workload
 	for _, g := range t.Groups {
 		if v.group == allGroups || v.group == g.Name {
 			out = append(out, g.Traffic...)
@@ -109,7 +109,7 @@ func (v *podsView) rebuild() {
 	}
 	rows := make([]row, 0, n)
 	cells := make([]cell, 0, n*len(v.tbl.cols))
-	v.pods = make([]*ops.PodState, 0, n)
+	v.pods = make([]*model.PodState, 0, n)
 	v.ready = 0
 	for i := range wls {
 		wl := &wls[i]
@@ -153,7 +153,7 @@ func (v *podsView) rebuild() {
 }
 
 // podStatus is what the STATUS column says: the reason when there is one, else the phase.
-func podStatus(p *ops.PodState) (string, tone) {
+func podStatus(p *model.PodState) (string, tone) {
 	switch {
 	case p.Terminating:
 		return "↻ Terminating", toneBusy
@@ -186,7 +186,7 @@ func (v *podsView) Filter() string     { return v.tbl.Filter() }
 func (v *podsView) SetSize(w, h int) {
 	v.width, v.height = w, h
 	// Title (and error banner) and the selected-pod line around the table.
-	v.tbl.SetSize(w, max(h-1-titleLines(v.snap, ops.SourceKube), 1))
+	v.tbl.SetSize(w, max(h-1-titleLines(v.snap, model.SourceKube), 1))
 }
 
 func (v *podsView) Update(msg tea.KeyPressMsg) tea.Cmd {
@@ -230,7 +230,7 @@ func (v *podsView) View() string {
 	if f := v.tbl.Filter(); f != "" {
 		extra += " · " + st.Prompt.Render("/"+f) + st.Muted.Render(fmt.Sprintf(" %d of %d", shown, total))
 	}
-	out := viewTitle(v.c, v.width, "Pods", extra, v.snap, ops.SourceKube) + "\n" + v.tbl.View() + "\n"
+	out := viewTitle(v.c, v.width, "Pods", extra, v.snap, model.SourceKube) + "\n" + v.tbl.View() + "\n"
 	if i, ok := v.tbl.SelectedIndex(); ok {
 		p := v.pods[i]
 		detail := fmt.Sprintf("▸ %s · ip %s · node %s · zone %s · image %s", p.Name, orDash(p.IP), orDash(p.Node), orDash(p.Zone), orDash(p.Image))

@@ -7,34 +7,65 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/ops/dr"
+	"github.com/apimctl/apimctl/ops/model"
+	"github.com/apimctl/apimctl/ops/rollout"
+
+	tea "charm.land/bubbletea/v2"
 )
 
-// fakeActions stands in for ops.ConsoleActions: the TUI's part of a rollout is pure
-// presentation and key handling (the rollout itself is drilled against the lab).
+// fakeActions stands in for ops.Console: the TUI's part of an action is presentation and key
+// handling (the actions themselves are drilled against the lab). Its proposals carry the real
+// plan lines of ops (RolloutPlan.Fields, BackupPlan.Fields).
 type fakeActions struct {
-	plan     *ops.RolloutPlan
+	plan     *rollout.RolloutPlan
 	planErr  error
-	steps    []ops.RolloutStep
-	res      ops.RolloutResult
+	refusal  error
+	steps    []rollout.RolloutStep
+	res      rollout.RolloutResult
 	group    string
 	image    string
 	rolledTo string
+	declined int
+
+	backupPlan *dr.BackupPlan
+	lines      []string
+	backups    int
 }
 
-func (f *fakeActions) PlanRollout(_ context.Context, _ ops.Snapshot, group, image string) (*ops.RolloutPlan, error) {
+func (f *fakeActions) ProposeRollout(_ context.Context, _ model.Snapshot, group, image string, progress func(string)) (*ops.Proposal, error) {
 	f.group, f.image = group, image
-	return f.plan, f.planErr
+	if f.planErr != nil {
+		return nil, f.planErr
+	}
+	refusal := f.refusal
+	if len(f.plan.Blockers) > 0 && refusal == nil {
+		refusal = errors.New("preflight: 1 error-level finding; nothing changed")
+	}
+	return &ops.Proposal{Kind: "rollout", Subject: group, Title: "Rollout · group " + group, Plan: f.plan.Fields(),
+		Question: "Roll deployment/" + f.plan.Deployment + " from " + f.plan.FromImage + " to " + f.plan.ToImage + "?", Refusal: refusal,
+		Run: func(context.Context) ops.Outcome {
+			f.rolledTo = f.plan.ToImage
+			for _, s := range f.steps {
+				progress(s.Line())
+			}
+			return ops.Outcome{OK: f.res.Outcome == rollout.RolloutComplete, Line: f.res.Outcome, Details: []string{"now " + f.res.Image + " · gate " + f.res.Gate}}
+		},
+		Decline: func() { f.declined++ }}, nil
 }
 
-func (f *fakeActions) Rollout(_ context.Context, p *ops.RolloutPlan, progress func(ops.RolloutStep)) (ops.RolloutResult, error) {
-	f.rolledTo = p.ToImage
-	for _, s := range f.steps {
-		progress(s)
-	}
-	return f.res, nil
+func (f *fakeActions) ProposeBackup(_ context.Context, progress func(string)) (*ops.Proposal, error) {
+	return &ops.Proposal{Kind: "backup", Title: "Backup", Plan: f.backupPlan.Fields(), Question: "Back up namespace apim into /backups now?",
+		Run: func(context.Context) ops.Outcome {
+			f.backups++
+			for _, l := range f.lines {
+				progress(l)
+			}
+			return ops.Outcome{OK: true, Line: "20261128T030000Z-apim written: 12 files, 4.0 KiB",
+				Details: []string{"/backups/20261128T030000Z-apim · apimctl backup verify 20261128T030000Z-apim", "note: Kubernetes Secrets left out: no age recipient given (--recipient)"}}
+		},
+		Decline: func() { f.declined++ }}, nil
 }
 
 // send delivers a message and runs the commands it returns (batches too) until none are
@@ -70,8 +101,8 @@ func typeKeys(m *Model, s string) {
 	}
 }
 
-func testPlan(blockers ...ops.Finding) *ops.RolloutPlan {
-	return &ops.RolloutPlan{Namespace: "apim", Deployment: "traffic-payments", Role: ops.RoleTraffic, Group: "payments", Container: "traffic",
+func testPlan(blockers ...model.Finding) *rollout.RolloutPlan {
+	return &rollout.RolloutPlan{Namespace: "apim", Deployment: "traffic-payments", Role: model.RoleTraffic, Group: "payments", Container: "traffic",
 		FromImage: "reg/apim/gateway:7.7.1", ToImage: "reg/apim/gateway:7.7.2", Revision: "4", Replicas: 3, MaxSurge: "1", MaxUnavailable: "0",
 		ImageCheck: "found", ImageDigest: "sha256:0123abcd", Blockers: blockers}
 }
@@ -80,12 +111,12 @@ func TestRolloutFromTheConsole(t *testing.T) {
 	snap := healthySnapshot()
 	at := fixedNow
 	fa := &fakeActions{plan: testPlan(),
-		steps: []ops.RolloutStep{
+		steps: []rollout.RolloutStep{
 			{Time: at, Phase: "rolling", Replicas: 4, Updated: 1, Ready: 3, Available: 3},
 			{Time: at.Add(5 * time.Second), Phase: "rolling", Replicas: 3, Updated: 3, Ready: 3, Available: 3, ErrorRatio: ptr(0.0), Requests: 240},
 			{Time: at.Add(9 * time.Second), Phase: "done", Message: "rollout complete"},
 		},
-		res: ops.RolloutResult{Outcome: ops.RolloutComplete, Image: "reg/apim/gateway:7.7.2", Gate: "passed: 0.0% 5xx over 240 requests (gate 5.0%)"}}
+		res: rollout.RolloutResult{Outcome: rollout.RolloutComplete, Image: "reg/apim/gateway:7.7.2", Gate: "passed: 0.0% 5xx over 240 requests (gate 5.0%)"}}
 	m := drive(t, 100, 30, &snap, Options{Actions: fa})
 	press(m, "2", "]", "]") // pods view, group payments
 	send(m, keyMsg("R"))
@@ -98,7 +129,7 @@ func TestRolloutFromTheConsole(t *testing.T) {
 		t.Fatalf("planned group %q image %q", fa.group, fa.image)
 	}
 	scr := frame(m)
-	for _, want := range []string{"Rollout · group payments", "reg/apim/gateway:7.7.1 → reg/apim/gateway:7.7.2", "✓ found sha256:0123abcd", "preflight: no error-level finding", "y starts it", "nothing has changed yet"} {
+	for _, want := range []string{"Rollout · group payments", "reg/apim/gateway:7.7.1 → reg/apim/gateway:7.7.2", "✓ found sha256:0123abcd", "no error-level finding", "y starts it", "nothing has changed yet"} {
 		if !strings.Contains(scr, want) {
 			t.Fatalf("confirmation lacks %q:\n%s", want, scr)
 		}
@@ -120,7 +151,7 @@ func TestRolloutFromTheConsole(t *testing.T) {
 	requireFits(t, scr, 100, 30)
 	t.Log("\n" + scr)
 	send(m, keyMsg("esc"))
-	if m.ro != nil || !strings.Contains(frame(m), "NAME") {
+	if m.jobs["rollout"] != nil || !strings.Contains(frame(m), "NAME") {
 		t.Fatalf("esc did not close the finished rollout:\n%s", frame(m))
 	}
 }
@@ -129,12 +160,12 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 	snap := healthySnapshot()
 
 	// Blocked by the preflight: y does nothing, n cancels, nothing ran.
-	fa := &fakeActions{plan: testPlan(ops.Finding{ID: "CASS-001", Severity: ops.SeverityError, Subject: "cassandra", Message: "2 of 3 nodes up"})}
+	fa := &fakeActions{plan: testPlan(model.Finding{ID: "CASS-001", Severity: model.SeverityError, Subject: "cassandra", Message: "2 of 3 nodes up"})}
 	m := drive(t, 100, 30, &snap, Options{Actions: fa})
 	send(m, keyMsg("R"))
 	typeKeys(m, "7.7.2")
 	send(m, keyMsg("enter"))
-	if scr := frame(m); !strings.Contains(scr, "CASS-001 cassandra: 2 of 3 nodes up") || !strings.Contains(scr, "blocked by the preflight") {
+	if scr := frame(m); !strings.Contains(scr, "CASS-001 cassandra: 2 of 3 nodes up") || !strings.Contains(scr, "refused: preflight: 1 error-level finding") {
 		t.Fatalf("blockers not shown:\n%s", scr)
 	}
 	send(m, keyMsg("y"))
@@ -142,7 +173,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 		t.Fatal("a blocked rollout started")
 	}
 	send(m, keyMsg("n"))
-	if m.ro != nil || !strings.Contains(frame(m), "rollout cancelled: nothing changed") {
+	if m.jobs["rollout"] != nil || !strings.Contains(frame(m), "rollout cancelled: nothing changed") {
 		t.Fatalf("n did not cancel:\n%s", frame(m))
 	}
 
@@ -152,7 +183,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 	send(m, keyMsg("R"))
 	typeKeys(m, "x")
 	send(m, keyMsg("enter"))
-	if m.ro != nil || !strings.Contains(frame(m), `✗ rollout: the API server refuses the change`) {
+	if m.jobs["rollout"] != nil || !strings.Contains(frame(m), `✗ rollout: the API server refuses the change`) {
 		t.Fatalf("plan error:\n%s", frame(m))
 	}
 
@@ -163,7 +194,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 		t.Fatalf("read-only:\n%s", frame(m))
 	}
 	viewer := snap
-	viewer.Access = ops.Access{Known: true, Allowed: map[string]bool{"deployments/patch": false, "pods/delete": true}}
+	viewer.Access = model.Access{Known: true, Allowed: map[string]bool{"deployments/patch": false, "pods/delete": true}}
 	m = drive(t, 100, 30, &viewer, Options{Actions: fa})
 	send(m, keyMsg("R"))
 	if m.prompt != promptNone {
@@ -174,7 +205,9 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 func TestQuitWhileRolloutRunsAsksTwice(t *testing.T) {
 	snap := healthySnapshot()
 	m := drive(t, 100, 30, &snap, Options{Actions: &fakeActions{}})
-	m.ro = &rolloutState{job: job{kind: "rollout", subject: "default", key: "R", phase: jobRunning}, group: "default", plan: testPlan()}
+	j := newJob("rollout", "roll out", "default", "R", "Rollout · group default", "", "nothing changed")
+	j.phase, j.shown = jobRunning, false
+	m.jobs["rollout"] = j
 	_, cmd := m.Update(keyMsg("q"))
 	if cmd != nil || !strings.Contains(frame(m), "q again to quit") {
 		t.Fatalf("first q during a rollout:\n%s", frame(m))
@@ -193,32 +226,14 @@ func TestQuitWhileRolloutRunsAsksTwice(t *testing.T) {
 	}
 }
 
-// fakeBoth adds backups to fakeActions.
-type fakeBoth struct {
-	fakeActions
-	plan    *ops.BackupPlan
-	lines   []string
-	backups int
-}
-
-func (f *fakeBoth) PlanBackup(context.Context) (*ops.BackupPlan, error) { return f.plan, nil }
-func (f *fakeBoth) Backup(_ context.Context, _ *ops.BackupPlan, progress func(string)) (ops.BackupSummary, error) {
-	f.backups++
-	for _, l := range f.lines {
-		progress(l)
-	}
-	return ops.BackupSummary{ID: "20261128T030000Z-apim", Dir: "/backups/20261128T030000Z-apim", Files: 12, Bytes: 4096,
-		Notes: []string{"Kubernetes Secrets left out: no age recipient given (--recipient)"}}, nil
-}
-
 func TestBackupFromTheConsole(t *testing.T) {
 	snap := healthySnapshot()
-	fa := &fakeBoth{plan: &ops.BackupPlan{Dir: "/backups", Namespace: "apim", Keyspaces: []string{"apim_default", "apim_default_throttle"}, Database: "metrics"},
+	fa := &fakeActions{backupPlan: &dr.BackupPlan{Dir: "/backups", Namespace: "apim", Keyspaces: []string{"apim_default", "apim_default_throttle"}, Database: "metrics"},
 		lines: []string{"cassandra keyspace apim_default", "mysql database metrics"}}
 	m := drive(t, 100, 30, &snap, Options{Actions: fa})
 	send(m, keyMsg("B"))
 	scr := frame(m)
-	for _, want := range []string{"Backup", "apim_default, apim_default_throttle", "left out: set APIMCTL_BACKUP_RECIPIENTS", "Back up now? y starts it"} {
+	for _, want := range []string{"Backup", "apim_default, apim_default_throttle", "left out: no --recipient (or $APIMCTL_BACKUP_RECIPIENTS)", "Back up namespace apim into /backups now?", "y starts it"} {
 		if !strings.Contains(scr, want) {
 			t.Fatalf("backup plan lacks %q:\n%s", want, scr)
 		}
@@ -235,18 +250,18 @@ func TestBackupFromTheConsole(t *testing.T) {
 	}
 	requireFits(t, scr, 100, 30)
 	send(m, keyMsg("esc"))
-	if m.bk != nil {
+	if m.jobs["backup"] != nil {
 		t.Fatal("esc did not close the finished backup")
 	}
 	// n cancels with nothing written; read-only is not offered.
 	send(m, keyMsg("B"))
 	send(m, keyMsg("n"))
-	if m.bk != nil || fa.backups != 1 || !strings.Contains(frame(m), "backup cancelled: nothing written") {
+	if m.jobs["backup"] != nil || fa.backups != 1 || fa.declined != 1 || !strings.Contains(frame(m), "backup cancelled: nothing written") {
 		t.Fatalf("cancel:\n%s", frame(m))
 	}
 	m = drive(t, 100, 30, &snap, Options{Actions: fa, ReadOnly: true})
 	send(m, keyMsg("B"))
-	if m.bk != nil || !strings.Contains(frame(m), "read-only: backups are not offered") {
+	if m.jobs["backup"] != nil || !strings.Contains(frame(m), "read-only: backups are not offered") {
 		t.Fatalf("read-only:\n%s", frame(m))
 	}
 }

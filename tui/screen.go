@@ -3,11 +3,11 @@ package tui
 import (
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // screen is one view of the console. The root sends it the snapshot and size in Update; its
@@ -16,7 +16,7 @@ type screen interface {
 	// Name is the view's name, as typed after ":".
 	Name() string
 	// SetSnapshot rebuilds whatever the view precomputes from a snapshot.
-	SetSnapshot(s *ops.Snapshot)
+	SetSnapshot(s *model.Snapshot)
 	// Refresh rebuilds what depends on the clock (called each second on the visible view).
 	Refresh()
 	// SetSize sets the body area the view draws in.
@@ -38,7 +38,7 @@ type filterable interface {
 var viewNames = []string{"dashboard", "pods", "hpa", "cassandra", "mysql", "traffic", "events", "findings"}
 
 // titleBar draws a view's or panel's first line: "── Title · extra ─────── source ✓ 3s ago ─".
-func titleBar(c *common, w int, title, extra string, src *ops.SourceState) string {
+func titleBar(c *common, w int, title, extra string, src *model.SourceState) string {
 	st := &c.styles
 	left := st.PanelRule.Render("─ ") + st.PanelTitle.Render(title)
 	if extra != "" {
@@ -68,7 +68,7 @@ func titleBar(c *common, w int, title, extra string, src *ops.SourceState) strin
 
 // sourceBanner is the line under a title that spells out a failing source's error (nil when
 // the source is fine). The data below it is the last that was read, and it says so.
-func sourceBanner(c *common, w int, src *ops.SourceState) []string {
+func sourceBanner(c *common, w int, src *model.SourceState) []string {
 	if src == nil || src.Error == "" {
 		return nil
 	}
@@ -81,7 +81,7 @@ func sourceBanner(c *common, w int, src *ops.SourceState) []string {
 }
 
 // viewTitle is a view's title bar plus, when its source fails, the error banner.
-func viewTitle(c *common, w int, title, extra string, snap *ops.Snapshot, source string) string {
+func viewTitle(c *common, w int, title, extra string, snap *model.Snapshot, source string) string {
 	if snap == nil {
 		return titleBar(c, w, title, extra, nil)
 	}
@@ -90,7 +90,7 @@ func viewTitle(c *common, w int, title, extra string, snap *ops.Snapshot, source
 }
 
 // titleLines is how many lines viewTitle takes for this snapshot.
-func titleLines(snap *ops.Snapshot, source string) int {
+func titleLines(snap *model.Snapshot, source string) int {
 	if snap != nil && snap.Source(source).Error != "" {
 		return 2
 	}

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // trafficView shows the gateways' traffic per group, then per API in a filterable list.
 type trafficView struct {
 	c      *common
-	snap   *ops.Snapshot
+	snap   *model.Snapshot
 	groups []string // per-group lines, built with the width
 	tbl    *table
 	width  int
@@ -50,7 +50,7 @@ func errTone(r float64) tone {
 	return toneOK
 }
 
-func (v *trafficView) SetSnapshot(s *ops.Snapshot) {
+func (v *trafficView) SetSnapshot(s *model.Snapshot) {
 	v.snap = s
 	rows := make([]row, len(s.Traffic.APIs))
 	for i, a := range s.Traffic.APIs {
@@ -76,7 +76,7 @@ func (v *trafficView) SetSnapshot(s *ops.Snapshot) {
 func (v *trafficView) Refresh() {}
 
 // groupTrafficLine is one group's traffic summary with sparklines of n samples.
-func groupTrafficLine(st *Styles, g *ops.TrafficSeries, nameW, n int) string {
+func groupTrafficLine(st *Styles, g *model.TrafficSeries, nameW, n int) string {
 	et := errTone(g.ErrorRatio)
 	return fit(g.Group, nameW) + "  " +
 		fitRight(fmtRate(g.RPS), 7) + st.Muted.Render(" req/s ") + sparkline(g.RPSHistory, n) + "  " +
@@ -105,7 +105,7 @@ func (v *trafficView) rebuild() {
 	tr := &v.snap.Traffic
 	v.groups = v.groups[:0]
 	switch {
-	case !v.snap.Source(ops.SourcePrometheus).Synced:
+	case !v.snap.Source(model.SourcePrometheus).Synced:
 		v.groups = append(v.groups, "  "+st.Muted.Render("no answer from Prometheus yet"))
 	case tr.NoData || len(tr.Groups) == 0:
 		v.groups = append(v.groups, "  "+st.status(toneMuted, "no data yet")+st.Muted.Render(" — Prometheus answers but has no gateway series; is traffic flowing and are the gateways scraped?"))
@@ -124,7 +124,7 @@ func (v *trafficView) rebuild() {
 		v.groups[i] = truncate(v.groups[i], v.width)
 	}
 	// Title, group heading, group lines, API heading; the table gets the rest.
-	v.tbl.SetSize(v.width, max(v.height-2-titleLines(v.snap, ops.SourcePrometheus)-len(v.groups), 2))
+	v.tbl.SetSize(v.width, max(v.height-2-titleLines(v.snap, model.SourcePrometheus)-len(v.groups), 2))
 }
 
 func (v *trafficView) SetFilter(f string) { v.tbl.SetFilter(f) }
@@ -145,7 +145,7 @@ func (v *trafficView) View() string {
 		extra += " · " + st.Prompt.Render("/"+f) + st.Muted.Render(fmt.Sprintf(" %d of %d", shown, total))
 	}
 	lines := []string{
-		viewTitle(v.c, v.width, "Traffic", extra, v.snap, ops.SourcePrometheus),
+		viewTitle(v.c, v.width, "Traffic", extra, v.snap, model.SourcePrometheus),
 		st.PanelTitle.Render("per group"),
 	}
 	lines = append(lines, v.groups...)

@@ -10,22 +10,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/apimctl/apimctl/ops"
 )
 
 // Feed delivers live snapshots; the channel is closed when the feed stops.
-type Feed interface{ Updates() <-chan ops.Snapshot }
+type Feed interface{ Updates() <-chan model.Snapshot }
 
 // Options configure the console.
 type Options struct {
 	ReadOnly bool             // force read-only indicator
 	Now      func() time.Time // clock for "12s ago" (tests fix it); time.Now when nil
 	Actions  Actions          // the changes the console may drive; nil offers none
+	// AuditLog is the audit log's path, for the last actions on the dashboard ("" shows none).
+	AuditLog string
+	// Context ends the console's jobs when it ends (context.Background when nil).
+	Context context.Context
 }
 
 // Messages.
@@ -33,7 +37,7 @@ type (
 	// snapshotMsg carries the newest snapshot; closed is set when the feed closed right
 	// after it.
 	snapshotMsg struct {
-		snap   ops.Snapshot
+		snap   model.Snapshot
 		closed bool
 	}
 	// feedClosedMsg says the feed's channel was closed.
@@ -44,7 +48,7 @@ type (
 
 // waitForSnapshot is the re-arming command that drains the feed: it blocks for one snapshot,
 // then takes any that queued up behind it without blocking, so a burst becomes one update.
-func waitForSnapshot(ch <-chan ops.Snapshot) tea.Cmd {
+func waitForSnapshot(ch <-chan model.Snapshot) tea.Cmd {
 	return func() tea.Msg {
 		s, ok := <-ch
 		if !ok {
@@ -84,7 +88,7 @@ type Model struct {
 	feed Feed
 	opts Options
 
-	snap       *ops.Snapshot
+	snap       *model.Snapshot
 	gen        int   // bumped on each snapshot
 	seen       []int // the gen each screen last built from
 	feedClosed bool
@@ -102,10 +106,12 @@ type Model struct {
 	messageErr bool
 
 	actions   Actions
-	ro        *rolloutState // the console's rollout, nil when none
-	bk        *backupState  // the console's backup, nil when none
-	roGroup   string        // the group the rollout prompt is for
-	quitArmed bool          // q pressed once while a rollout runs
+	jobs      map[string]*job // the console's actions by kind: rollout, backup
+	roGroup   string          // the group the rollout prompt is for
+	quitArmed bool            // q pressed once while a job runs
+	// ctx ends the jobs when the console quits.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// Built in Update, drawn by View.
 	header string
@@ -115,7 +121,12 @@ type Model struct {
 // New returns the root model (tea.Model) fed by feed. Run runs it full-screen until quit.
 func New(feed Feed, opts Options) tea.Model {
 	c := newCommon(opts.Now)
-	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions}
+	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions, jobs: map[string]*job{}}
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	m.ctx, m.cancel = context.WithCancel(parent)
 	m.screens = []screen{
 		newDashboardView(c), newPodsView(c), newHPAView(c), newCassandraView(c),
 		newMySQLView(c), newTrafficView(c), newEventsView(c), newFindingsView(c),
@@ -134,9 +145,14 @@ func New(feed Feed, opts Options) tea.Model {
 	return m
 }
 
-// Run runs the console full-screen until the user quits or ctx is cancelled.
+// Run runs the console full-screen until the user quits or ctx is cancelled. Quitting
+// cancels the running jobs (a rollout stops being watched; its audit record says so).
 func Run(ctx context.Context, feed Feed, opts Options) error {
-	_, err := tea.NewProgram(New(feed, opts), tea.WithContext(ctx)).Run()
+	opts.Context = ctx
+	m := New(feed, opts).(*Model)
+	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	m.cancel()
+	m.awaitJobs(jobGrace)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // cancelled by the caller: a normal stop
 	}
@@ -190,13 +206,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 
-	case rolloutPlanMsg:
-		m.planned(msg)
-		m.buildChrome()
-		return m, nil
-
-	case backupPlanMsg:
-		m.backupPlanned(msg)
+	case proposalMsg:
+		m.proposed(msg)
 		m.buildChrome()
 		return m, nil
 
@@ -233,37 +244,24 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	quitArmed := m.quitArmed
 	m.quitArmed = false
 	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
-		switch {
-		case m.ro != nil && m.ro.phase == jobRunning:
+		if running := m.runningJobs(); len(running) > 0 {
 			m.quitArmed = true
-			m.message, m.messageErr = "a rollout is running: quitting stops watching it (no gate, no rollback) — q again to quit", true
-			return nil
-		case m.bk != nil && m.bk.phase == jobRunning:
-			m.quitArmed = true
-			m.message, m.messageErr = "a backup is being written: quitting leaves it unfinished — q again to quit", true
+			m.message, m.messageErr = quitWarning(running[0])+" — q again to quit", true
 			return nil
 		}
 	}
 	if key.Matches(msg, k.Quit) {
+		m.cancel()
 		return tea.Quit
 	}
-	if m.ro != nil && m.ro.shown {
-		return m.handleJobKey(&m.ro.job, msg, m.runRollout, func() { m.ro = nil }, "nothing changed")
-	}
-	if m.bk != nil && m.bk.shown {
-		return m.handleJobKey(&m.bk.job, msg, m.runBackup, func() { m.bk = nil }, "nothing written")
+	if j := m.shownJob(); j != nil {
+		return m.handleJobKey(j, msg)
 	}
 	cur := m.screens[m.active]
 	switch {
 	case key.Matches(msg, k.Rollout):
-		if m.bk != nil {
-			m.bk.shown = false
-		}
 		return m.startRollout()
 	case key.Matches(msg, k.Backup):
-		if m.ro != nil {
-			m.ro.shown = false
-		}
 		return m.startBackup()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
@@ -397,6 +395,12 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		return nil
 	}
 	if fields[0] == "q" || fields[0] == "quit" {
+		if running := m.runningJobs(); len(running) > 0 && !m.quitArmed {
+			m.quitArmed = true
+			m.message, m.messageErr = quitWarning(running[0])+" — :q again to quit", true
+			return nil
+		}
+		m.cancel()
 		return tea.Quit
 	}
 	i, ok := resolveView(fields[0])
@@ -438,11 +442,8 @@ func (m *Model) switchTo(i int) {
 const headerLines = 2
 
 func (m *Model) helpKeys() help.KeyMap {
-	if m.ro != nil && m.ro.shown && m.prompt == promptNone {
-		return m.jobHelp(&m.ro.job, "roll out")
-	}
-	if m.bk != nil && m.bk.shown && m.prompt == promptNone {
-		return m.jobHelp(&m.bk.job, "back up")
+	if j := m.shownJob(); j != nil && m.prompt == promptNone {
+		return m.jobHelp(j)
 	}
 	if m.prompt != promptNone {
 		k := m.c.keys
@@ -482,7 +483,7 @@ func (m *Model) layout() {
 
 // readOnlyReason reports whether the console is read-only and, when it is not simply the
 // read-only mode, why: the API server lets this identity do nothing, or could not be asked.
-func readOnlyReason(opts Options, s *ops.Snapshot) (reason string, readOnly bool) {
+func readOnlyReason(opts Options, s *model.Snapshot) (reason string, readOnly bool) {
 	switch {
 	case opts.ReadOnly || (s != nil && s.ReadOnly):
 		return "", true
@@ -543,8 +544,8 @@ func (m *Model) buildChrome() {
 		m.status = ""
 	default:
 		parts := make([]string, 0, 6)
-		for _, j := range []*job{m.roJob(), m.bkJob()} {
-			if j != nil && !j.shown && j.phase == jobRunning {
+		for _, j := range m.runningJobs() {
+			if !j.shown {
 				parts = append(parts, j.statusPart(st))
 			}
 		}
@@ -564,11 +565,9 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.header)
 	b.WriteByte('\n')
 	h := m.bodyHeight()
-	switch {
-	case m.ro != nil && m.ro.shown:
-		b.WriteString(m.rolloutView(m.width, h))
-	case m.bk != nil && m.bk.shown:
-		b.WriteString(m.backupView(m.width, h))
+	switch j := m.shownJob(); {
+	case j != nil:
+		b.WriteString(m.jobView(j, m.width, h))
 	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
 	default:
@@ -603,16 +602,29 @@ func (m *Model) loadingView(h int) string {
 	return padLines(lines, m.width, h)
 }
 
-func (m *Model) roJob() *job {
-	if m.ro == nil {
-		return nil
+// quitWarning says what quitting does to a running job.
+func quitWarning(j *job) string {
+	if j.kind == "rollout" {
+		return "a rollout is running: quitting rolls it back, as Ctrl-C does"
 	}
-	return &m.ro.job
+	return "a " + j.kind + " is running: quitting cancels it"
 }
 
-func (m *Model) bkJob() *job {
-	if m.bk == nil {
-		return nil
+// jobGrace is how long the console waits, after it quit, for cancelled jobs to record their
+// outcome (a rollback that takes longer goes on in the cluster without it).
+const jobGrace = 15 * time.Second
+
+// awaitJobs waits until every started job has returned, or grace passed.
+func (m *Model) awaitJobs(grace time.Duration) {
+	deadline := time.After(grace)
+	for _, j := range m.jobs {
+		if j.phase < jobRunning {
+			continue
+		}
+		select {
+		case <-j.finished:
+		case <-deadline:
+			return
+		}
 	}
-	return &m.bk.job
 }

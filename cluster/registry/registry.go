@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"time"
 
@@ -78,9 +80,11 @@ func Push(ctx context.Context, ref string, img v1.Image) (string, error) {
 	return d.String(), nil
 }
 
-// File is one file of a layer.
+// File is one file of a layer: its content in Data, or on disk at Path (read each time
+// the layer is, so a large tree is streamed, never held in memory).
 type File struct {
 	Data       []byte
+	Path       string
 	Executable bool
 }
 
@@ -93,8 +97,15 @@ func Layer(files map[string]File) (v1.Layer, error) {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(writeTar(pw, paths, files)) }()
+		return pr, nil
+	})
+}
+
+func writeTar(w io.Writer, paths []string, files map[string]File) error {
+	tw := tar.NewWriter(w)
 	epoch := time.Unix(0, 0).UTC()
 	dirs := map[string]bool{}
 	for _, p := range paths {
@@ -102,7 +113,7 @@ func Layer(files map[string]File) (v1.Layer, error) {
 			if p[i] == '/' && !dirs[p[:i+1]] {
 				dirs[p[:i+1]] = true
 				if err := tw.WriteHeader(&tar.Header{Name: p[:i+1], Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch}); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
@@ -111,16 +122,33 @@ func Layer(files map[string]File) (v1.Layer, error) {
 		if f.Executable {
 			mode = 0o755
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: p, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(f.Data)), ModTime: epoch}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(f.Data); err != nil {
-			return nil, err
+		if err := writeFile(tw, p, f, mode, epoch); err != nil {
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
+	return tw.Close()
+}
+
+func writeFile(tw *tar.Writer, p string, f File, mode int64, epoch time.Time) error {
+	var r io.Reader = bytes.NewReader(f.Data)
+	size := int64(len(f.Data))
+	if f.Path != "" {
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		info, err := fh.Stat()
+		if err != nil {
+			return err
+		}
+		r, size = fh, info.Size()
 	}
-	b := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err := tw.WriteHeader(&tar.Header{Name: p, Typeflag: tar.TypeReg, Mode: mode, Size: size, ModTime: epoch}); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(tw, r, size); err != nil {
+		return fmt.Errorf("layer file %s: %w", p, err)
+	}
+	return nil
 }

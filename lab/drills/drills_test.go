@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"github.com/gocql/gocql"
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
-	"github.com/apimctl/apimctl/ops"
 )
 
 func nodeUp(c *cassandra.Client, addr string) (known, up bool) {
@@ -133,7 +134,7 @@ func TestCassandraNodeDownKeepsQuorum(t *testing.T) {
 }
 
 // statusJSON runs `apimctl status -o json` against the lab and wants exit code want.
-func statusJSON(t *testing.T, env *lab.Env, want int) ops.StatusDocument {
+func statusJSON(t *testing.T, env *lab.Env, want int) model.StatusDocument {
 	t.Helper()
 	for k, v := range env.Vars() {
 		t.Setenv(k, v)
@@ -146,14 +147,14 @@ func statusJSON(t *testing.T, env *lab.Env, want int) ops.StatusDocument {
 	if code != want {
 		t.Errorf("status exit %d, want %d; stderr %s", code, want, errOut.String())
 	}
-	var doc ops.StatusDocument
+	var doc model.StatusDocument
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("status JSON: %v\n%s", err, out.String())
 	}
 	return doc
 }
 
-func hasFinding(doc ops.StatusDocument, id string) bool {
+func hasFinding(doc model.StatusDocument, id string) bool {
 	for _, f := range doc.Findings {
 		if f.ID == id {
 			return true
@@ -191,10 +192,10 @@ func TestMariaDBDownFailsAlone(t *testing.T) {
 	t.Cleanup(restart)
 
 	// status must come back (a hang would be a failure; its duration is logged, not judged).
-	type result struct{ doc ops.StatusDocument }
+	type result struct{ doc model.StatusDocument }
 	done := make(chan result, 1)
 	go func() { done <- result{statusJSON(t, env, 3)} }()
-	var doc ops.StatusDocument
+	var doc model.StatusDocument
 	select {
 	case r := <-done:
 		doc = r.doc
@@ -203,7 +204,7 @@ func TestMariaDBDownFailsAlone(t *testing.T) {
 	}
 	for _, s := range doc.Sources {
 		switch s.Name {
-		case ops.SourceMySQL:
+		case model.SourceMySQL:
 			if s.Error == "" {
 				t.Errorf("mysql source shows no error with MariaDB down: %+v", s)
 			}

@@ -66,7 +66,7 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "dr.key")
 	os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600)
 	dir := t.TempDir()
-	r := apimctl(t, env, audit, false, "", "backup", "create", "--dir", dir, "--keyspace", src, "--recipient", id.Recipient().String())
+	r := apimctl(t, env, audit, false, "", "backup", "create", "--dir", dir, "--keyspace", src, "--recipient", id.Recipient().String(), "--yes")
 	if r.code != 0 {
 		t.Fatalf("backup: exit %d", r.code)
 	}

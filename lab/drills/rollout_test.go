@@ -1,15 +1,16 @@
 package drills
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apimctl/apimctl/ops/model"
+	"github.com/apimctl/apimctl/ops/rollout"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +20,7 @@ import (
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/traffic"
-	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/ops/action"
 )
 
 // The rollout drills drive `apimctl rollout` in process against the lab: the traffic
@@ -45,22 +46,23 @@ func apimctl(t *testing.T, env *lab.Env, auditLog string, tty bool, stdin string
 	return cliRun{code, out.String(), errOut.String()}
 }
 
-func auditRecords(t *testing.T, path string) []ops.AuditRecord {
+func auditRecords(t *testing.T, path string) []action.Record {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	all, err := action.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []ops.AuditRecord
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r ops.AuditRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
+	// Every change has its intent recorded before its outcome, under one ID; the drills
+	// judge the outcomes (and refusals, dry runs, declines).
+	intents := map[string]bool{}
+	var out []action.Record
+	for _, r := range all {
+		if r.Phase == action.PhaseIntent {
+			intents[r.ID] = true
+			continue
+		}
+		if r.Phase == action.PhaseOutcome && !intents[r.ID] {
+			t.Errorf("audit: an outcome without its intent record: %+v", r)
 		}
 		out = append(out, r)
 	}
@@ -105,8 +107,8 @@ func TestRolloutRefusesWithoutChanging(t *testing.T) {
 
 	r := apimctl(t, env, audit, false, "", "rollout", "set-image", "default", next, "--dry-run", "-o", "json")
 	var doc struct {
-		Plan   ops.RolloutPlan `json:"plan"`
-		DryRun bool            `json:"dryRun"`
+		Plan   rollout.RolloutPlan `json:"plan"`
+		DryRun bool                `json:"dryRun"`
 	}
 	if err := json.Unmarshal([]byte(r.out), &doc); r.code != 0 || err != nil || !doc.DryRun || !strings.HasSuffix(doc.Plan.ToImage, ":"+next) || doc.Plan.FromImage != img ||
 		doc.Plan.ImageCheck != "found" || !strings.HasPrefix(doc.Plan.ImageDigest, "sha256:") {
@@ -144,15 +146,15 @@ func TestRolloutRefusesWithoutChanging(t *testing.T) {
 		t.Errorf("the dry run's audit record: %+v", recs)
 	}
 	for _, rec := range recs[1:] {
-		if !rec.DryRun && rec.Outcome != "refused" {
+		if !rec.DryRun && rec.Outcome != action.OutcomeRefused && rec.Outcome != action.OutcomeDeclined {
 			t.Errorf("a refused rollout left an audit record of a change: %+v", rec)
 		}
 	}
 }
 
 type setImageResult struct {
-	Plan   ops.RolloutPlan    `json:"plan"`
-	Result *ops.RolloutResult `json:"result"`
+	Plan   rollout.RolloutPlan    `json:"plan"`
+	Result *rollout.RolloutResult `json:"result"`
 }
 
 func setImage(t *testing.T, env *lab.Env, audit string, args ...string) (cliRun, setImageResult) {
@@ -193,7 +195,7 @@ func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
 	backgroundTraffic(t, l, 40)
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	img := trafficDeployment(t, cs, ns).Spec.Template.Spec.Containers[0].Image
-	tag := ops.TagOf(img)
+	tag := model.ImageTag(img)
 	for _, f := range []struct {
 		tag   string
 		fault lab.Fault
@@ -208,7 +210,7 @@ func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = l.SetFault(f.tag, lab.Fault{}) })
 		r, doc := setImage(t, env, audit, append([]string{f.tag}, f.args...)...)
-		if r.code != cli.ExitAborted || doc.Result.Outcome != ops.RolloutRolledBack || !strings.Contains(doc.Result.Reason, f.why) {
+		if r.code != cli.ExitAborted || doc.Result.Outcome != rollout.RolloutRolledBack || !strings.Contains(doc.Result.Reason, f.why) {
 			t.Errorf("faulty tag %s: exit %d, %+v", f.tag, r.code, doc.Result)
 		}
 		if doc.Result.Image != img {
@@ -220,7 +222,7 @@ func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
 		}
 	}
 	recs := auditRecords(t, audit)
-	if len(recs) != 2 || recs[0].Outcome != ops.RolloutRolledBack || !strings.HasPrefix(recs[0].Details["gate"], "failed") {
+	if len(recs) != 2 || recs[0].Outcome != rollout.RolloutRolledBack || !strings.HasPrefix(recs[0].Details["gate"], "failed") {
 		t.Errorf("audit: %+v", recs)
 	}
 }
@@ -236,18 +238,18 @@ func TestRolloutCompletesThenUndoRestartPause(t *testing.T) {
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	img := trafficDeployment(t, cs, ns).Spec.Template.Spec.Containers[0].Image
 	next := "1.0.1"
-	if ops.TagOf(img) == next {
+	if model.ImageTag(img) == next {
 		next = "1.0.0"
 	}
 	r, doc := setImage(t, env, audit, next, "--gate-hold", "15s")
-	if r.code != 0 || doc.Result.Outcome != ops.RolloutComplete || !strings.HasPrefix(doc.Result.Gate, "passed") {
+	if r.code != 0 || doc.Result.Outcome != rollout.RolloutComplete || !strings.HasPrefix(doc.Result.Gate, "passed") {
 		t.Fatalf("healthy rollout: exit %d, %+v", r.code, doc.Result)
 	}
 	if on, total := podsOnTag(t, cs, ns, next); on != 3 || total != 3 {
 		t.Errorf("after the rollout %d of %d pods run %s", on, total, next)
 	}
 	r = apimctl(t, env, audit, false, "", "rollout", "history", "default", "-o", "json")
-	var hist []ops.Revision
+	var hist []rollout.Revision
 	if err := json.Unmarshal([]byte(r.out), &hist); err != nil || len(hist) < 2 {
 		t.Fatalf("history: %v %q", err, r.out)
 	}

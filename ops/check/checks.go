@@ -1,4 +1,4 @@
-package ops
+package check
 
 import (
 	"fmt"
@@ -6,72 +6,74 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Rule is one check of the reference architecture: a stable ID, the severity of its findings
 // and what it verifies.
 type Rule struct {
-	ID       string   `json:"id"`
-	Severity Severity `json:"severity"`
-	Title    string   `json:"title"`
+	ID       string         `json:"id"`
+	Severity model.Severity `json:"severity"`
+	Title    string         `json:"title"`
 }
 
 // The rules. Each ID has one severity: where the reference asks for a different severity in
 // a different situation (anti-affinity for traffic vs. other roles, TLS unset vs. too old),
 // the situations are separate rules.
 var (
-	ruleKubeSource    = Rule{"SRC-001", SeverityError, "Kubernetes API answers"}
-	ruleDataSource    = Rule{"SRC-002", SeverityError, "Cassandra and the metrics database answer"}
-	rulePromSource    = Rule{"SRC-005", SeverityWarning, "Prometheus answers"}
-	ruleStaleSource   = Rule{"SRC-003", SeverityWarning, "Every source's data is fresh"}
-	ruleUnsynced      = Rule{"SRC-004", SeverityInfo, "Every source has delivered data"}
-	ruleCassNodes     = Rule{"CASS-001", SeverityError, "At least 3 Cassandra nodes are known"}
-	ruleCassDown      = Rule{"CASS-002", SeverityError, "Every Cassandra node is up"}
-	ruleCassRF        = Rule{"CASS-003", SeverityWarning, "Every keyspace has replication factor 3 or more"}
-	ruleCassStrategy  = Rule{"CASS-004", SeverityWarning, "Every keyspace uses SimpleStrategy or NetworkTopologyStrategy"}
-	ruleCassQuorum    = Rule{"CASS-005", SeverityError, "QUORUM is reachable for every keyspace"}
-	ruleCassSchema    = Rule{"CASS-006", SeverityWarning, "Cassandra nodes agree on the schema"}
-	ruleSQLReachable  = Rule{"SQL-001", SeverityError, "The metrics database is reachable"}
-	ruleSQLTLS        = Rule{"SQL-002", SeverityWarning, "Connections to the metrics database use TLS"}
-	ruleSQLConns      = Rule{"SQL-003", SeverityWarning, "Metrics database connections stay under 80 % of max_connections"}
-	ruleSQLReplStop   = Rule{"SQL-004", SeverityError, "Replication threads of a replica metrics database run"}
-	ruleSQLReplLag    = Rule{"SQL-005", SeverityWarning, "A replica metrics database lags less than 60 s"}
-	ruleANMMissing    = Rule{"ANM-001", SeverityError, "An Admin Node Manager workload exists"}
-	ruleANMReady      = Rule{"ANM-002", SeverityError, "At least one Admin Node Manager pod is ready"}
-	ruleTrafficNone   = Rule{"TRF-001", SeverityError, "Every gateway group has traffic gateways"}
-	ruleTrafficSpec   = Rule{"TRF-002", SeverityWarning, "Traffic gateways ask for 3 replicas or more"}
-	ruleTrafficReady  = Rule{"TRF-003", SeverityError, "At least 3 traffic gateway pods are ready"}
-	ruleHPAMissing    = Rule{"HPA-001", SeverityWarning, "An HPA scales every group's traffic gateways"}
-	ruleHPATarget     = Rule{"HPA-002", SeverityWarning, "The HPA targets 75 % average CPU utilisation"}
-	ruleHPAMin        = Rule{"HPA-003", SeverityWarning, "The HPA keeps at least 3 replicas"}
-	ruleHPAMetrics    = Rule{"HPA-004", SeverityWarning, "The HPA can read its metrics (ScalingActive)"}
-	ruleHPAAble       = Rule{"HPA-005", SeverityError, "The HPA is able to scale (AbleToScale)"}
-	ruleHPAAtMax      = Rule{"HPA-006", SeverityWarning, "The HPA has headroom below maxReplicas"}
-	ruleResources     = Rule{"WKL-001", SeverityWarning, "CPU and memory requests and limits are set"}
-	ruleReadiness     = Rule{"WKL-002", SeverityError, "A readiness probe is set"}
-	ruleLiveness      = Rule{"WKL-003", SeverityWarning, "A liveness probe is set"}
-	ruleAntiHostTraf  = Rule{"WKL-004", SeverityError, "Traffic gateways spread over nodes (pod anti-affinity on kubernetes.io/hostname)"}
-	ruleAntiHostOther = Rule{"WKL-005", SeverityWarning, "Replicated APIM workloads spread over nodes (pod anti-affinity on kubernetes.io/hostname)"}
-	ruleAntiZone      = Rule{"WKL-006", SeverityInfo, "Traffic gateways prefer spreading over zones"}
-	ruleSpreadNodes   = Rule{"WKL-007", SeverityWarning, "Pods of a replicated workload run on 2 nodes or more"}
-	ruleSpreadZones   = Rule{"WKL-008", SeverityWarning, "Pods of a replicated workload run in 2 zones or more"}
-	rulePoolPin       = Rule{"WKL-009", SeverityWarning, "APIM workloads are pinned to their node pool (agentpool)"}
-	rulePoolNone      = Rule{"WKL-010", SeverityInfo, "Nodes carry an agentpool label to pin APIM workloads to"}
-	ruleStrategy      = Rule{"WKL-011", SeverityWarning, "Rolling updates use maxSurge 1 and maxUnavailable 0"}
-	ruleSurgeRoom     = Rule{"WKL-012", SeverityWarning, "A node has room for the rolling update's extra traffic pod"}
-	rulePodsNotReady  = Rule{"WKL-013", SeverityWarning, "All pods are ready"}
-	ruleRestarts      = Rule{"WKL-014", SeverityWarning, "Pods restart fewer than 5 times"}
-	rulePodsFailing   = Rule{"WKL-015", SeverityError, "No pod is crash-looping or failing to pull its image"}
-	rulePaused        = Rule{"WKL-016", SeverityInfo, "No rollout is paused"}
-	ruleStuck         = Rule{"WKL-017", SeverityError, "No rollout exceeded its progress deadline"}
-	ruleNodeReady     = Rule{"NODE-001", SeverityWarning, "Nodes of the APIM pool are Ready"}
-	ruleIngTLS        = Rule{"ING-001", SeverityError, "Every Ingress host is covered by TLS"}
-	ruleIngTLSUnset   = Rule{"ING-002", SeverityWarning, "The Ingress states its minimum TLS version"}
-	ruleIngTLSOld     = Rule{"ING-003", SeverityError, "The Ingress allows no protocol below TLSv1.2"}
-	ruleIngHosts      = Rule{"ING-004", SeverityInfo, "The anm., api-manager. and api. hosts are exposed"}
-	ruleIngMissing    = Rule{"ING-005", SeverityWarning, "An Ingress exposes the deployment"}
-	ruleNoTraffic     = Rule{"PROM-001", SeverityInfo, "Prometheus has traffic data for the gateways"}
+	ruleKubeSource    = Rule{"SRC-001", model.SeverityError, "Kubernetes API answers"}
+	ruleDataSource    = Rule{"SRC-002", model.SeverityError, "Cassandra and the metrics database answer"}
+	rulePromSource    = Rule{"SRC-005", model.SeverityWarning, "Prometheus answers"}
+	ruleStaleSource   = Rule{"SRC-003", model.SeverityWarning, "Every source's data is fresh"}
+	ruleUnsynced      = Rule{"SRC-004", model.SeverityInfo, "Every source has delivered data"}
+	ruleCassNodes     = Rule{"CASS-001", model.SeverityError, "At least 3 Cassandra nodes are known"}
+	ruleCassDown      = Rule{"CASS-002", model.SeverityError, "Every Cassandra node is up"}
+	ruleCassRF        = Rule{"CASS-003", model.SeverityWarning, "Every keyspace has replication factor 3 or more"}
+	ruleCassStrategy  = Rule{"CASS-004", model.SeverityWarning, "Every keyspace uses SimpleStrategy or NetworkTopologyStrategy"}
+	ruleCassQuorum    = Rule{"CASS-005", model.SeverityError, "QUORUM is reachable for every keyspace"}
+	ruleCassSchema    = Rule{"CASS-006", model.SeverityWarning, "Cassandra nodes agree on the schema"}
+	ruleSQLReachable  = Rule{"SQL-001", model.SeverityError, "The metrics database is reachable"}
+	ruleSQLTLS        = Rule{"SQL-002", model.SeverityWarning, "Connections to the metrics database use TLS"}
+	ruleSQLConns      = Rule{"SQL-003", model.SeverityWarning, "Metrics database connections stay under 80 % of max_connections"}
+	ruleSQLReplStop   = Rule{"SQL-004", model.SeverityError, "Replication threads of a replica metrics database run"}
+	ruleSQLReplLag    = Rule{"SQL-005", model.SeverityWarning, "A replica metrics database lags less than 60 s"}
+	ruleANMMissing    = Rule{"ANM-001", model.SeverityError, "An Admin Node Manager workload exists"}
+	ruleANMReady      = Rule{"ANM-002", model.SeverityError, "At least one Admin Node Manager pod is ready"}
+	ruleTrafficNone   = Rule{"TRF-001", model.SeverityError, "Every gateway group has traffic gateways"}
+	ruleTrafficSpec   = Rule{"TRF-002", model.SeverityWarning, "Traffic gateways ask for 3 replicas or more"}
+	ruleTrafficReady  = Rule{"TRF-003", model.SeverityError, "At least 3 traffic gateway pods are ready"}
+	ruleHPAMissing    = Rule{"HPA-001", model.SeverityWarning, "An HPA scales every group's traffic gateways"}
+	ruleHPATarget     = Rule{"HPA-002", model.SeverityWarning, "The HPA targets 75 % average CPU utilisation"}
+	ruleHPAMin        = Rule{"HPA-003", model.SeverityWarning, "The HPA keeps at least 3 replicas"}
+	ruleHPAMetrics    = Rule{"HPA-004", model.SeverityWarning, "The HPA can read its metrics (ScalingActive)"}
+	ruleHPAAble       = Rule{"HPA-005", model.SeverityError, "The HPA is able to scale (AbleToScale)"}
+	ruleHPAAtMax      = Rule{"HPA-006", model.SeverityWarning, "The HPA has headroom below maxReplicas"}
+	ruleResources     = Rule{"WKL-001", model.SeverityWarning, "CPU and memory requests and limits are set"}
+	ruleReadiness     = Rule{"WKL-002", model.SeverityError, "A readiness probe is set"}
+	ruleLiveness      = Rule{"WKL-003", model.SeverityWarning, "A liveness probe is set"}
+	ruleAntiHostTraf  = Rule{"WKL-004", model.SeverityError, "Traffic gateways spread over nodes (pod anti-affinity on kubernetes.io/hostname)"}
+	ruleAntiHostOther = Rule{"WKL-005", model.SeverityWarning, "Replicated APIM workloads spread over nodes (pod anti-affinity on kubernetes.io/hostname)"}
+	ruleAntiZone      = Rule{"WKL-006", model.SeverityInfo, "Traffic gateways prefer spreading over zones"}
+	ruleSpreadNodes   = Rule{"WKL-007", model.SeverityWarning, "Pods of a replicated workload run on 2 nodes or more"}
+	ruleSpreadZones   = Rule{"WKL-008", model.SeverityWarning, "Pods of a replicated workload run in 2 zones or more"}
+	rulePoolPin       = Rule{"WKL-009", model.SeverityWarning, "APIM workloads are pinned to their node pool (agentpool)"}
+	rulePoolNone      = Rule{"WKL-010", model.SeverityInfo, "Nodes carry an agentpool label to pin APIM workloads to"}
+	ruleStrategy      = Rule{"WKL-011", model.SeverityWarning, "Rolling updates use maxSurge 1 and maxUnavailable 0"}
+	ruleSurgeRoom     = Rule{"WKL-012", model.SeverityWarning, "A node has room for the rolling update's extra traffic pod"}
+	rulePodsNotReady  = Rule{"WKL-013", model.SeverityWarning, "All pods are ready"}
+	ruleRestarts      = Rule{"WKL-014", model.SeverityWarning, "Pods restart fewer than 5 times"}
+	rulePodsFailing   = Rule{"WKL-015", model.SeverityError, "No pod is crash-looping or failing to pull its image"}
+	rulePaused        = Rule{"WKL-016", model.SeverityInfo, "No rollout is paused"}
+	ruleStuck         = Rule{"WKL-017", model.SeverityError, "No rollout exceeded its progress deadline"}
+	ruleNodeReady     = Rule{"NODE-001", model.SeverityWarning, "Nodes of the APIM pool are Ready"}
+	ruleIngTLS        = Rule{"ING-001", model.SeverityError, "Every Ingress host is covered by TLS"}
+	ruleIngTLSUnset   = Rule{"ING-002", model.SeverityWarning, "The Ingress states its minimum TLS version"}
+	ruleIngTLSOld     = Rule{"ING-003", model.SeverityError, "The Ingress allows no protocol below TLSv1.2"}
+	ruleIngHosts      = Rule{"ING-004", model.SeverityInfo, "The anm., api-manager. and api. hosts are exposed"}
+	ruleIngMissing    = Rule{"ING-005", model.SeverityWarning, "An Ingress exposes the deployment"}
+	ruleNoTraffic     = Rule{"PROM-001", model.SeverityInfo, "Prometheus has traffic data for the gateways"}
 )
 
 var allRules = []Rule{
@@ -114,13 +116,13 @@ func Rules() []Rule {
 // Check evaluates the reference architecture's rules against s, most severe first (then by
 // ID and subject). Data of a source that never synced is not judged: its absence is a
 // source finding, not "0 nodes".
-func Check(s Snapshot) []Finding {
+func Check(s model.Snapshot) []model.Finding {
 	c := &checker{s: s, ns: s.Namespace}
 	if c.ns == "" {
 		c.ns = "apim"
 	}
 	c.sources()
-	if c.synced(SourceKube) {
+	if c.synced(model.SourceKube) {
 		c.anm()
 		c.groups()
 		for _, w := range c.apimWorkloads() {
@@ -130,14 +132,14 @@ func Check(s Snapshot) []Finding {
 		c.nodes()
 		c.ingress()
 	}
-	if c.synced(SourceCassandra) {
+	if c.synced(model.SourceCassandra) {
 		c.cassandra()
 	}
 	// A database the console cannot reach at all is an outage even if it never answered.
-	if c.synced(SourceMySQL) || c.s.Source(SourceMySQL).Error != "" {
+	if c.synced(model.SourceMySQL) || c.s.Source(model.SourceMySQL).Error != "" {
 		c.mysql()
 	}
-	if c.synced(SourcePrometheus) && s.Traffic.NoData {
+	if c.synced(model.SourcePrometheus) && s.Traffic.NoData {
 		c.add(ruleNoTraffic, "prometheus", "Prometheus answers but has no gateway traffic series yet",
 			"send a request through api.<domain>, and check that Prometheus scrapes the gateway pods' "+
 				"prometheus.io/port 8085 /metrics (Prometheus UI → Status → Targets)")
@@ -146,7 +148,7 @@ func Check(s Snapshot) []Finding {
 	return c.out
 }
 
-func sortFindings(f []Finding) {
+func sortFindings(f []model.Finding) {
 	sort.SliceStable(f, func(a, b int) bool {
 		if ra, rb := f[a].Severity.Rank(), f[b].Severity.Rank(); ra != rb {
 			return ra > rb
@@ -162,15 +164,15 @@ func sortFindings(f []Finding) {
 }
 
 type checker struct {
-	s   Snapshot
+	s   model.Snapshot
 	ns  string
-	out []Finding
+	out []model.Finding
 	// suppressed sources are reported by a more specific finding (SQL-001).
 	suppressed map[string]bool
 }
 
 func (c *checker) add(r Rule, subject, message, fix string) {
-	c.out = append(c.out, Finding{ID: r.ID, Severity: r.Severity, Subject: subject, Message: message, Fix: fix})
+	c.out = append(c.out, model.Finding{ID: r.ID, Severity: r.Severity, Subject: subject, Message: message, Fix: fix})
 }
 
 func (c *checker) kubectl(format string, a ...any) string {
@@ -187,7 +189,7 @@ func (c *checker) sources() {
 		present[src.Name] = true
 	}
 	mysqlDown := !c.s.MySQL.Reachable
-	for _, name := range []string{SourceKube, SourceCassandra, SourceMySQL, SourcePrometheus} {
+	for _, name := range []string{model.SourceKube, model.SourceCassandra, model.SourceMySQL, model.SourcePrometheus} {
 		src := c.s.Source(name)
 		subject := "source " + name
 		where := name
@@ -199,12 +201,12 @@ func (c *checker) sources() {
 			last = c.s.Taken.Sub(src.LastSuccess).Round(time.Second).String() + " ago"
 		}
 		switch {
-		case src.Error != "" && name == SourceMySQL && mysqlDown:
+		case src.Error != "" && name == model.SourceMySQL && mysqlDown:
 			// SQL-001 says it, with the error.
-		case src.Error != "" && name == SourceKube:
+		case src.Error != "" && name == model.SourceKube:
 			c.add(ruleKubeSource, subject, fmt.Sprintf("%s fails: %s (last success %s); topology, pods and ingress "+
 				"shown are from then", where, src.Error, last), sourceFix(name, c.ns))
-		case src.Error != "" && name == SourcePrometheus:
+		case src.Error != "" && name == model.SourcePrometheus:
 			c.add(rulePromSource, subject, fmt.Sprintf("%s fails: %s (last success %s)", where, src.Error, last),
 				sourceFix(name, c.ns))
 		case src.Error != "":
@@ -225,12 +227,12 @@ func (c *checker) sources() {
 
 func sourceFix(name, ns string) string {
 	switch name {
-	case SourceKube:
+	case model.SourceKube:
 		return "check the kubeconfig and context: kubectl -n " + ns + " get deploy,pods; `apimctl status` shows what fails"
-	case SourceCassandra:
+	case model.SourceCassandra:
 		return "check CASS_HOST/CASS_PORT/CASS_USERNAME in Secret " + ns + "/cassandra-credentials and that port 9042 " +
 			"answers from the bastion: cqlsh <host> 9042 -u <user>"
-	case SourceMySQL:
+	case model.SourceMySQL:
 		return "check METRICS_DB_URL/METRICS_DB_USERNAME in Secret " + ns + "/metrics-db-credentials and that port " +
 			"3306 answers from the bastion: mysql -h <host> -u <user> -p"
 	default:
@@ -280,7 +282,7 @@ func (c *checker) cassandra() {
 			continue
 		}
 		subject := "keyspace " + ks.Name
-		strategy := shortStrategy(ks.Strategy)
+		strategy := model.ShortStrategy(ks.Strategy)
 		if strategy == "" {
 			c.add(ruleCassStrategy, subject, fmt.Sprintf("keyspace %s uses %q; the reference uses SimpleStrategy "+
 				"(or NetworkTopologyStrategy across DCs)", ks.Name, ks.Strategy),
@@ -289,7 +291,7 @@ func (c *checker) cassandra() {
 		}
 		if ks.ReplicationFactor < minReplication {
 			repl := fmt.Sprintf("{'class': 'SimpleStrategy', 'replication_factor': %d}", minReplication)
-			if strategy == StrategyNetworkTopology {
+			if strategy == model.StrategyNetworkTopology {
 				repl = fmt.Sprintf("{'class': 'NetworkTopologyStrategy', '%s': %d}", dc, minReplication)
 			}
 			c.add(ruleCassRF, subject, fmt.Sprintf("keyspace %s has replication factor %d (%s); %s, so one node "+
@@ -319,7 +321,7 @@ func (c *checker) cassandra() {
 
 func (c *checker) mysql() {
 	m := c.s.MySQL
-	src := c.s.Source(SourceMySQL)
+	src := c.s.Source(model.SourceMySQL)
 	if !m.Reachable {
 		msg := "the metrics database does not answer; ANM cannot store transaction events and new ANM and gateway " +
 			"pods' prechecks wait for it"
@@ -367,9 +369,9 @@ func (c *checker) anm() {
 	t := c.s.Topology
 	if len(t.ANM) == 0 {
 		c.add(ruleANMMissing, "namespace "+c.ns, "no Admin Node Manager workload found (no Deployment labelled "+
-			LabelRole+"=anm, app.kubernetes.io/component=anm, or named *-anm); gateways' prechecks wait for ANM",
+			model.LabelRole+"=anm, app.kubernetes.io/component=anm, or named *-anm); gateways' prechecks wait for ANM",
 			"deploy it: kubectl apply -k deploy/base (anm.yaml), or label the existing one: "+
-				c.kubectl("label deployment <name> %s=anm", LabelRole))
+				c.kubectl("label deployment <name> %s=anm", model.LabelRole))
 		return
 	}
 	var ready int32
@@ -392,17 +394,17 @@ func (c *checker) anm() {
 func (c *checker) groups() {
 	groups := c.s.Topology.Groups
 	if len(groups) == 0 {
-		c.add(ruleTrafficNone, "namespace "+c.ns, "no API gateway group found: no Deployment labelled "+LabelRole+
+		c.add(ruleTrafficNone, "namespace "+c.ns, "no API gateway group found: no Deployment labelled "+model.LabelRole+
 			"=traffic (or app.kubernetes.io/component=apitraffic, or named *traffic*)",
 			"deploy the traffic gateways: kubectl apply -k deploy/base (traffic.yaml), or label yours: "+
-				c.kubectl("label deployment <name> %s=traffic %s=<group>", LabelRole, LabelGroup))
+				c.kubectl("label deployment <name> %s=traffic %s=<group>", model.LabelRole, model.LabelGroup))
 		return
 	}
 	for _, g := range groups {
 		if len(g.Traffic) == 0 {
 			c.add(ruleTrafficNone, "group "+g.Name, fmt.Sprintf("group %s has an API Manager but no traffic gateways",
-				g.Name), "deploy the group's traffic Deployment from the group image, labelled "+LabelRole+"=traffic "+
-				LabelGroup+"="+g.Name)
+				g.Name), "deploy the group's traffic Deployment from the group image, labelled "+model.LabelRole+"=traffic "+
+				model.LabelGroup+"="+g.Name)
 			continue
 		}
 		for _, w := range g.Traffic {
@@ -412,7 +414,7 @@ func (c *checker) groups() {
 	}
 }
 
-func (c *checker) trafficReplicas(g GatewayGroup, w Workload) {
+func (c *checker) trafficReplicas(g model.GatewayGroup, w model.Workload) {
 	subject := kindName(w)
 	scaleFix := c.kubectl("scale %s --replicas=%d", subject, minTrafficReplicas)
 	switch h := g.HPA; {
@@ -441,7 +443,7 @@ func (c *checker) trafficReplicas(g GatewayGroup, w Workload) {
 	}
 }
 
-func (c *checker) hpa(g GatewayGroup) {
+func (c *checker) hpa(g model.GatewayGroup) {
 	target := g.Traffic[0]
 	h := g.HPA
 	if h == nil {
@@ -491,9 +493,9 @@ func (c *checker) hpa(g GatewayGroup) {
 
 // ---- workloads ----
 
-func (c *checker) apimWorkloads() []Workload {
+func (c *checker) apimWorkloads() []model.Workload {
 	t := c.s.Topology
-	out := append([]Workload(nil), t.ANM...)
+	out := append([]model.Workload(nil), t.ANM...)
 	for _, g := range t.Groups {
 		out = append(out, g.APIManager...)
 		out = append(out, g.Traffic...)
@@ -501,9 +503,9 @@ func (c *checker) apimWorkloads() []Workload {
 	return out
 }
 
-func kindName(w Workload) string { return strings.ToLower(w.Kind) + "/" + w.Name }
+func kindName(w model.Workload) string { return strings.ToLower(w.Kind) + "/" + w.Name }
 
-func (c *checker) workload(w Workload) {
+func (c *checker) workload(w model.Workload) {
 	subject := kindName(w)
 	container := "containers[0]"
 
@@ -536,7 +538,7 @@ func (c *checker) workload(w Workload) {
 	antiFix := "add spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution " +
 		"with topologyKey kubernetes.io/hostname and a labelSelector matching app=" + w.Name + " (see deploy/base/traffic.yaml)"
 	if !w.AntiAffinityHost {
-		if w.Role == RoleTraffic {
+		if w.Role == model.RoleTraffic {
 			c.add(ruleAntiHostTraf, subject, fmt.Sprintf("%s has no pod anti-affinity on kubernetes.io/hostname: "+
 				"replicas may all land on one node, which then takes the group down (reference: Required)", subject), antiFix)
 		} else if w.Desired >= 2 {
@@ -544,7 +546,7 @@ func (c *checker) workload(w Workload) {
 				"kubernetes.io/hostname: they may share a node", subject, w.Desired), antiFix)
 		}
 	}
-	if w.Role == RoleTraffic && !w.AntiAffinityZone {
+	if w.Role == model.RoleTraffic && !w.AntiAffinityZone {
 		c.add(ruleAntiZone, subject, fmt.Sprintf("%s does not prefer spreading over zones "+
 			"(topology.kubernetes.io/zone); the reference spreads over three availability zones", subject),
 			"add a preferred podAntiAffinity term (weight 50) with topologyKey topology.kubernetes.io/zone, as in "+
@@ -558,7 +560,7 @@ func (c *checker) workload(w Workload) {
 			w.Strategy, w.MaxSurge, w.MaxUnavailable), c.kubectl("patch %s -p '{\"spec\":{\"strategy\":{\"type\":"+
 			"\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":1,\"maxUnavailable\":0}}}}'", subject))
 	}
-	if w.Role == RoleTraffic {
+	if w.Role == model.RoleTraffic {
 		c.surgeRoom(w, subject)
 	}
 	c.pods(w, subject)
@@ -579,7 +581,7 @@ func (c *checker) workload(w Workload) {
 func isZero(v string) bool { return v == "0" || v == "0%" }
 
 // spread warns when the running pods of a replicated workload share one node or one zone.
-func (c *checker) spread(w Workload, subject string) {
+func (c *checker) spread(w model.Workload, subject string) {
 	nodes, zones := map[string]bool{}, map[string]bool{}
 	running, zoned := 0, 0
 	for _, p := range w.Pods {
@@ -624,7 +626,7 @@ func (c *checker) spread(w Workload, subject string) {
 	}
 }
 
-func (c *checker) pool(w Workload, subject string) {
+func (c *checker) pool(w model.Workload, subject string) {
 	if w.NodePool != "" || !c.poolsLabelled() {
 		return
 	}
@@ -668,7 +670,7 @@ func (c *checker) poolLabels() {
 
 // surgeRoom warns when no Ready node of the workload's pool can take one more pod of it:
 // with maxUnavailable 0 a rolling update then waits for a node.
-func (c *checker) surgeRoom(w Workload, subject string) {
+func (c *checker) surgeRoom(w model.Workload, subject string) {
 	if len(c.s.Nodes) == 0 {
 		return // nodes not visible (RBAC): nothing to judge
 	}
@@ -743,7 +745,7 @@ var failingReasons = map[string]bool{
 	"Init:CrashLoopBackOff": true, "Init:ImagePullBackOff": true, "Init:ErrImagePull": true,
 }
 
-func (c *checker) pods(w Workload, subject string) {
+func (c *checker) pods(w model.Workload, subject string) {
 	var failing, notReady, restarting []string
 	for _, p := range w.Pods {
 		if p.Terminating {
@@ -799,7 +801,7 @@ func podRef(desc string) string {
 }
 
 // podProblems lists pods that are not ready, with their reason.
-func podProblems(pods []PodState) []string {
+func podProblems(pods []model.PodState) []string {
 	var out []string
 	for _, p := range pods {
 		if !p.Ready && !p.Terminating {
@@ -898,10 +900,10 @@ func (c *checker) ingress() {
 		if len(ing.TLSHosts) == 0 {
 			continue
 		}
-		fix := c.kubectl("annotate ingress %s %s='TLSv1.2 TLSv1.3' --overwrite", ing.Name, nginxSSLProtocols)
+		fix := c.kubectl("annotate ingress %s %s='TLSv1.2 TLSv1.3' --overwrite", ing.Name, model.NginxSSLProtocolsAnnotation)
 		if strings.Contains(ing.Class, "azure") || strings.Contains(ing.Class, "appgw") ||
 			strings.Contains(ing.Class, "application-gateway") {
-			fix = c.kubectl("annotate ingress %s %s=AppGwSslPolicy20220101S --overwrite", ing.Name, appGwSSLPolicy)
+			fix = c.kubectl("annotate ingress %s %s=AppGwSslPolicy20220101S --overwrite", ing.Name, model.AppGwSSLPolicyAnnotation)
 		}
 		switch {
 		case ing.MinTLS == "":

@@ -1,4 +1,4 @@
-package ops
+package dr
 
 import (
 	"context"
@@ -10,20 +10,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/live"
+
 	"filippo.io/age"
 
 	"github.com/apimctl/apimctl/backup"
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/cluster/registry"
+	"github.com/apimctl/apimctl/internal/statedir"
 )
 
-// DefaultBackupDir is $APIMCTL_BACKUP_DIR, else ~/.local/state/apimctl/backups.
-func DefaultBackupDir() string {
-	if d := os.Getenv("APIMCTL_BACKUP_DIR"); d != "" {
+// DefaultBackupDir is $APIMCTL_BACKUP_DIR, else backups in apimctl's state directory.
+func DefaultBackupDir(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if d := getenv("APIMCTL_BACKUP_DIR"); d != "" {
 		return d
 	}
-	return filepath.Join(stateDir(), "backups")
+	return filepath.Join(statedir.Dir(getenv), "backups")
 }
 
 // BackupOptions say where a backup goes and what it holds.
@@ -51,7 +57,8 @@ type BackupPlan struct {
 // BackupParts are the parts --only chooses from.
 var BackupParts = []string{"cassandra", "mysql", "kube"}
 
-func (p *BackupPlan) includes(part string) bool {
+// Includes says whether the plan backs up part (cassandra, mysql, kube).
+func (p *BackupPlan) Includes(part string) bool {
 	if len(p.Only) == 0 {
 		return true
 	}
@@ -77,7 +84,7 @@ func ParseRecipients(rs []string) ([]age.Recipient, error) {
 }
 
 // PlanBackup resolves what a backup of the connection's deployment reads.
-func PlanBackup(ctx context.Context, conn *Connection, o BackupOptions) (*BackupPlan, error) {
+func PlanBackup(ctx context.Context, conn *live.Connection, o BackupOptions) (*BackupPlan, error) {
 	if _, err := ParseRecipients(o.Recipients); err != nil {
 		return nil, err
 	}
@@ -103,7 +110,7 @@ func PlanBackup(ctx context.Context, conn *Connection, o BackupOptions) (*Backup
 		p.Database = db
 	}
 	if p.Dir == "" {
-		p.Dir = DefaultBackupDir()
+		p.Dir = DefaultBackupDir(nil)
 	}
 	return p, nil
 }
@@ -111,7 +118,7 @@ func PlanBackup(ctx context.Context, conn *Connection, o BackupOptions) (*Backup
 // CreateBackup writes a backup of everything the plan names: the Cassandra keyspaces, the
 // metrics database, the namespace's resources and Secrets, the workloads' images. A failure
 // removes the unfinished backup and says which part failed.
-func CreateBackup(ctx context.Context, conn *Connection, p *BackupPlan, o BackupOptions) (*backup.Manifest, string, error) {
+func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o BackupOptions) (*backup.Manifest, string, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -138,7 +145,7 @@ func CreateBackup(ctx context.Context, conn *Connection, p *BackupPlan, o Backup
 	}
 
 	switch {
-	case !p.includes("cassandra"):
+	case !p.Includes("cassandra"):
 		w.Note("Cassandra left out (--only)")
 	case len(t.CassandraHosts) > 0:
 		cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
@@ -166,7 +173,7 @@ func CreateBackup(ctx context.Context, conn *Connection, p *BackupPlan, o Backup
 	}
 
 	switch {
-	case !p.includes("mysql"):
+	case !p.Includes("mysql"):
 		w.Note("MySQL left out (--only)")
 	case p.Database != "":
 		addr, _, _ := mysql.ParseJDBC(t.MetricsDBURL)
@@ -184,7 +191,7 @@ func CreateBackup(ctx context.Context, conn *Connection, p *BackupPlan, o Backup
 		w.Note("MySQL left out: no METRICS_DB_URL")
 	}
 
-	if p.includes("kube") {
+	if p.Includes("kube") {
 		say("kubernetes namespace " + p.Namespace)
 		images, err := backup.Kubernetes(ctx, conn.Kube.Clientset, p.Namespace, recipients, w)
 		if err != nil {
@@ -223,41 +230,18 @@ type BackupSummary struct {
 	Bytes int64    `json:"bytes"`
 	Items int64    `json:"items"`
 	Notes []string `json:"notes,omitempty"`
+	// Manifest is the backup's whole manifest.
+	Manifest *backup.Manifest `json:"manifest,omitempty"`
 }
 
 // ConsoleBackupOptions are the console's backups: the default directory, and the recipients
 // in $APIMCTL_BACKUP_RECIPIENTS (comma-separated age public keys).
 func ConsoleBackupOptions(getenv func(string) string) BackupOptions {
-	o := BackupOptions{Dir: DefaultBackupDir(), Tool: "apimctl console"}
+	o := BackupOptions{Dir: DefaultBackupDir(getenv), Tool: "apimctl console"}
 	for _, r := range strings.Split(getenv("APIMCTL_BACKUP_RECIPIENTS"), ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			o.Recipients = append(o.Recipients, r)
 		}
 	}
 	return o
-}
-
-// PlanBackup says what a backup from the console reads and where it goes.
-func (a *ConsoleActions) PlanBackup(ctx context.Context) (*BackupPlan, error) {
-	return PlanBackup(ctx, a.conn, ConsoleBackupOptions(os.Getenv))
-}
-
-// Backup writes the planned backup, audited.
-func (a *ConsoleActions) Backup(ctx context.Context, p *BackupPlan, progress func(string)) (BackupSummary, error) {
-	o := ConsoleBackupOptions(os.Getenv)
-	o.Progress = progress
-	m, dir, err := CreateBackup(ctx, a.conn, p, o)
-	rec := AuditRecord{Action: "backup.create", Target: p.Namespace, Details: map[string]string{"dir": p.Dir, "via": "console"}}
-	if aerr := AuditOutcome(rec, err); aerr != nil && err == nil {
-		err = aerr
-	}
-	if err != nil {
-		return BackupSummary{}, err
-	}
-	s := BackupSummary{ID: m.ID, Dir: dir, Files: len(m.Parts), Notes: m.Notes}
-	for _, part := range m.Parts {
-		s.Bytes += part.Bytes
-		s.Items += part.Items
-	}
-	return s, nil
 }

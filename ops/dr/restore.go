@@ -1,4 +1,4 @@
-package ops
+package dr
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/apimctl/apimctl/ops/live"
+	"github.com/apimctl/apimctl/ops/rollout"
 
 	"filippo.io/age"
 	appsv1 "k8s.io/api/apps/v1"
@@ -79,7 +82,7 @@ type RestoreStep struct {
 	Skipped  bool          `json:"skipped,omitempty"` // done by an earlier run
 }
 
-func (o RestoreOptions) includes(part string) bool {
+func (o RestoreOptions) Includes(part string) bool {
 	return len(o.Only) == 0 || slices.Contains(o.Only, part)
 }
 
@@ -90,7 +93,7 @@ func stateFile(dir, namespace string) string {
 }
 
 // PlanRestore reads the backup (verifying it first) and says what restoring it does.
-func PlanRestore(conn *Connection, o RestoreOptions) (*RestorePlan, error) {
+func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) {
 	for _, p := range o.Only {
 		if !slices.Contains(BackupParts, p) {
 			return nil, fmt.Errorf("--only %q: one of %s", p, strings.Join(BackupParts, ", "))
@@ -107,7 +110,7 @@ func PlanRestore(conn *Connection, o RestoreOptions) (*RestorePlan, error) {
 	if p.Namespace == "" {
 		p.Namespace = m.Source.Namespace
 	}
-	if o.includes("cassandra") {
+	if o.Includes("cassandra") {
 		for _, ks := range m.Keyspaces() {
 			to := ks
 			if t := o.KeyspaceMap[ks]; t != "" {
@@ -125,7 +128,7 @@ func PlanRestore(conn *Connection, o RestoreOptions) (*RestorePlan, error) {
 			}
 		}
 	}
-	if o.includes("mysql") && len(m.PartsOf("mysql")) > 0 {
+	if o.Includes("mysql") && len(m.PartsOf("mysql")) > 0 {
 		p.Database = o.Database
 		if p.Database == "" && conn.Targets.MetricsDBURL != "" {
 			_, p.Database, _ = mysql.ParseJDBC(conn.Targets.MetricsDBURL)
@@ -135,7 +138,7 @@ func PlanRestore(conn *Connection, o RestoreOptions) (*RestorePlan, error) {
 		}
 		p.Steps = append(p.Steps, "mysql "+m.PartsOf("mysql")[0].Name+" → "+p.Database)
 	}
-	if o.includes("kube") {
+	if o.Includes("kube") {
 		var ids []age.Identity
 		if o.IdentityFile != "" {
 			f, err := os.Open(o.IdentityFile)
@@ -194,7 +197,7 @@ func rewriteImage(image string, m map[string]string) string {
 }
 
 // Restore carries the plan out, skipping the steps an earlier run finished.
-func Restore(ctx context.Context, conn *Connection, p *RestorePlan, o RestoreOptions) ([]RestoreStep, error) {
+func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o RestoreOptions) ([]RestoreStep, error) {
 	say := o.Progress
 	if say == nil {
 		say = func(string) {}
@@ -281,7 +284,7 @@ func Restore(ctx context.Context, conn *Connection, p *RestorePlan, o RestoreOpt
 		err = step("workloads ready", func() (string, error) {
 			// The namespace's Deployments as they are now (the apply may have been an
 			// earlier run's), each waited for at its current generation.
-			r, err := RolloutsFor(conn, p.Namespace)
+			r, err := rollout.RolloutsFor(conn, p.Namespace)
 			if err != nil {
 				return "", err
 			}
@@ -296,7 +299,7 @@ func Restore(ctx context.Context, conn *Connection, p *RestorePlan, o RestoreOpt
 				if left <= 0 {
 					return "", fmt.Errorf("deployment/%s: not available within %s", d.Name, o.Timeout)
 				}
-				if err := r.Wait(ctx, d.Name, d.Generation, RolloutOptions{Timeout: left}); err != nil {
+				if err := r.Wait(ctx, d.Name, d.Generation, rollout.RolloutOptions{Timeout: left}); err != nil {
 					return "", fmt.Errorf("deployment/%s: %w", d.Name, err)
 				}
 			}
@@ -324,7 +327,7 @@ var gvrs = map[string]schema.GroupVersionResource{
 // applyObjects creates the namespace and applies every object into it (server-side apply,
 // field manager apimctl-restore): images rewritten to the target registry, and in the
 // Cassandra Secret the keyspace names mapped.
-func applyObjects(ctx context.Context, conn *Connection, p *RestorePlan, o RestoreOptions) error {
+func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o RestoreOptions) error {
 	cs := conn.Kube.Clientset
 	if _, err := cs.CoreV1().Namespaces().Get(ctx, p.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace}}, metav1.CreateOptions{}); err != nil {

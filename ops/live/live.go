@@ -1,9 +1,12 @@
-package ops
+package live
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/apimctl/apimctl/ops/check"
+	"github.com/apimctl/apimctl/ops/model"
 )
 
 // LiveOptions tune the live model.
@@ -18,7 +21,7 @@ type LiveOptions struct {
 	// Queries are the PromQL of the traffic panels (DefaultTrafficQueries when empty).
 	Queries TrafficQueries
 	// Selectors tell roles and groups from labels (DefaultSelectors when zero).
-	Selectors *Selectors
+	Selectors *model.Selectors
 	ReadOnly  bool
 	Now       func() time.Time
 }
@@ -37,7 +40,7 @@ func (o *LiveOptions) defaults() {
 		o.Queries = DefaultTrafficQueries()
 	}
 	if o.Selectors == nil {
-		s := DefaultSelectors()
+		s := model.DefaultSelectors()
 		o.Selectors = &s
 	}
 	if o.Now == nil {
@@ -59,16 +62,16 @@ type Live struct {
 	prom  *promSource
 
 	dirty chan struct{}
-	out   chan Snapshot
+	out   chan model.Snapshot
 
 	mu   sync.Mutex
-	last Snapshot
+	last model.Snapshot
 }
 
 // NewLive prepares the sources of conn. Nothing runs until Start.
 func NewLive(conn *Connection, opts LiveOptions) *Live {
 	opts.defaults()
-	l := &Live{opts: opts, conn: conn, dirty: make(chan struct{}, 1), out: make(chan Snapshot, 1)}
+	l := &Live{opts: opts, conn: conn, dirty: make(chan struct{}, 1), out: make(chan model.Snapshot, 1)}
 	l.kube = newKubeSource(conn, opts, l.markDirty)
 	l.cass = newCassandraSource(conn.Targets, opts, l.markDirty)
 	l.mysql = newMySQLSource(conn.Targets, opts, l.markDirty)
@@ -93,7 +96,7 @@ func (l *Live) Start(ctx context.Context) {
 }
 
 // Updates delivers snapshots; a slow reader only ever gets the newest one.
-func (l *Live) Updates() <-chan Snapshot { return l.out }
+func (l *Live) Updates() <-chan model.Snapshot { return l.out }
 
 const coalesce = 50 * time.Millisecond
 
@@ -125,14 +128,14 @@ func (l *Live) publish(ctx context.Context) {
 }
 
 // Snapshot builds a snapshot from every source's latest data now.
-func (l *Live) Snapshot() Snapshot {
+func (l *Live) Snapshot() model.Snapshot {
 	now := l.opts.Now()
-	s := Snapshot{Taken: now, Namespace: l.conn.Targets.Namespace, Context: l.conn.Targets.Context, ReadOnly: l.opts.ReadOnly}
+	s := model.Snapshot{Taken: now, Namespace: l.conn.Targets.Namespace, Context: l.conn.Targets.Context, ReadOnly: l.opts.ReadOnly}
 	l.kube.fill(&s, now)
 	l.cass.fill(&s, now)
 	l.mysql.fill(&s, now)
 	l.prom.fill(&s, now)
-	s.Findings = Check(s)
+	s.Findings = check.Check(s)
 	l.mu.Lock()
 	l.last = s
 	l.mu.Unlock()
@@ -158,7 +161,7 @@ func (l *Live) WaitAnswered(ctx context.Context) {
 // freshness is a source's success/error bookkeeping.
 type freshness struct {
 	mu    sync.Mutex
-	state SourceState
+	state model.SourceState
 	tried bool
 }
 
@@ -180,7 +183,7 @@ func (f *freshness) answered() bool {
 	return f.tried
 }
 
-func (f *freshness) get(now time.Time, staleAfter time.Duration) SourceState {
+func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.state

@@ -1,10 +1,13 @@
-package ops_test
+package live_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apimctl/apimctl/ops/live"
+	"github.com/apimctl/apimctl/ops/model"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,11 +16,10 @@ import (
 
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
-	"github.com/apimctl/apimctl/ops"
 )
 
-func labTargets(env *lab.Env, context string) ops.Targets {
-	return ops.Targets{Kubeconfig: env.Kubeconfig, Context: context, Namespace: env.Namespace,
+func labTargets(env *lab.Env, context string) live.Targets {
+	return live.Targets{Kubeconfig: env.Kubeconfig, Context: context, Namespace: env.Namespace,
 		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
 		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
 		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
@@ -27,24 +29,24 @@ func labTargets(env *lab.Env, context string) ops.Targets {
 func noEnv(string) string { return "" }
 
 // startLive runs the live model against the lab until the test ends.
-func startLive(t *testing.T, targets ops.Targets, opts ops.LiveOptions) (*ops.Live, *ops.Connection) {
+func startLive(t *testing.T, targets live.Targets, opts live.LiveOptions) (*live.Live, *live.Connection) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	conn := ops.Connect(ctx, targets, noEnv)
+	conn := live.Connect(ctx, targets, noEnv)
 	if conn.KubeErr != nil {
 		t.Fatal(conn.KubeErr)
 	}
-	l := ops.NewLive(conn, opts)
+	l := live.NewLive(conn, opts)
 	l.Start(ctx)
 	return l, conn
 }
 
 // waitFor returns the first published snapshot satisfying ok.
-func waitFor(t *testing.T, l *ops.Live, within time.Duration, what string, ok func(ops.Snapshot) bool) ops.Snapshot {
+func waitFor(t *testing.T, l *live.Live, within time.Duration, what string, ok func(model.Snapshot) bool) model.Snapshot {
 	t.Helper()
 	deadline := time.After(within)
-	var last ops.Snapshot
+	var last model.Snapshot
 	for {
 		select {
 		case s, open := <-l.Updates():
@@ -61,7 +63,7 @@ func waitFor(t *testing.T, l *ops.Live, within time.Duration, what string, ok fu
 	}
 }
 
-func allSynced(s ops.Snapshot) bool {
+func allSynced(s model.Snapshot) bool {
 	for _, src := range s.Sources {
 		if !src.Synced || src.Error != "" {
 			return false
@@ -73,8 +75,8 @@ func allSynced(s ops.Snapshot) bool {
 // TestLiveSeesTheLab: every source of the lab synced, fresh and correctly read.
 func TestLiveSeesTheLab(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ContextName), ops.LiveOptions{PollInterval: time.Second})
-	s := waitFor(t, l, 60*time.Second, "every source synced, topology, 3 Cassandra nodes and access", func(s ops.Snapshot) bool {
+	l, _ := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	s := waitFor(t, l, 60*time.Second, "every source synced, topology, 3 Cassandra nodes and access", func(s model.Snapshot) bool {
 		return allSynced(s) && len(s.Topology.Groups) > 0 && len(s.Cassandra.Nodes) == len(env.CassandraHosts) && s.Access.Known
 	})
 	if s.Identity != "apim-lab-admin" {
@@ -86,7 +88,7 @@ func TestLiveSeesTheLab(t *testing.T) {
 	if len(s.Topology.ANM) != 1 || s.Topology.ANM[0].Name != "anm" {
 		t.Errorf("ANM %+v", s.Topology.ANM)
 	}
-	var g *ops.GatewayGroup
+	var g *model.GatewayGroup
 	for i := range s.Topology.Groups {
 		if s.Topology.Groups[i].Name == "default" {
 			g = &s.Topology.Groups[i]
@@ -131,9 +133,9 @@ func TestLiveSeesTheLab(t *testing.T) {
 // TestViewerIsReadOnly: the lab's oncall-viewer may only read; the model says so.
 func TestViewerIsReadOnly(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ViewerContext), ops.LiveOptions{PollInterval: time.Second})
-	s := waitFor(t, l, 60*time.Second, "access known and kube synced", func(s ops.Snapshot) bool {
-		return s.Access.Known && s.Source(ops.SourceKube).Synced && len(s.Topology.Groups) > 0
+	l, _ := startLive(t, labTargets(env, lab.ViewerContext), live.LiveOptions{PollInterval: time.Second})
+	s := waitFor(t, l, 60*time.Second, "access known and kube synced", func(s model.Snapshot) bool {
+		return s.Access.Known && s.Source(model.SourceKube).Synced && len(s.Topology.Groups) > 0
 	})
 	if s.Identity != "oncall-viewer" {
 		t.Errorf("identity %q", s.Identity)
@@ -150,8 +152,8 @@ func TestViewerIsReadOnly(t *testing.T) {
 // (watches only) for a quiet period.
 func TestNoListWhileIdle(t *testing.T) {
 	env := labtest.Require(t)
-	l, conn := startLive(t, labTargets(env, lab.ContextName), ops.LiveOptions{PollInterval: time.Second})
-	waitFor(t, l, 60*time.Second, "kube synced", func(s ops.Snapshot) bool { return s.Source(ops.SourceKube).Synced })
+	l, conn := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	waitFor(t, l, 60*time.Second, "kube synced", func(s model.Snapshot) bool { return s.Source(model.SourceKube).Synced })
 	before := conn.Kube.Stats.List.Load()
 	watches := conn.Kube.Stats.Watch.Load()
 	t.Logf("at sync: LIST %d, WATCH %d, GET %d", before, watches, conn.Kube.Stats.Get.Load())
@@ -175,15 +177,15 @@ func TestBadTargetsFailAlone(t *testing.T) {
 	tg.CassandraHosts = []string{"127.0.0.1"}
 	tg.CassandraPort = 1
 	tg.MetricsDBURL = "jdbc:mysql://127.0.0.1:1/metrics"
-	l, _ := startLive(t, tg, ops.LiveOptions{PollInterval: time.Second, CallTimeout: 2 * time.Second})
-	s := waitFor(t, l, 30*time.Second, "kube synced and the two failures", func(s ops.Snapshot) bool {
-		return s.Source(ops.SourceKube).Synced && s.Source(ops.SourceCassandra).Error != "" && s.Source(ops.SourceMySQL).Error != ""
+	l, _ := startLive(t, tg, live.LiveOptions{PollInterval: time.Second, CallTimeout: 2 * time.Second})
+	s := waitFor(t, l, 30*time.Second, "kube synced and the two failures", func(s model.Snapshot) bool {
+		return s.Source(model.SourceKube).Synced && s.Source(model.SourceCassandra).Error != "" && s.Source(model.SourceMySQL).Error != ""
 	})
-	if s.Source(ops.SourceKube).Error != "" || s.Source(ops.SourcePrometheus).Error != "" {
+	if s.Source(model.SourceKube).Error != "" || s.Source(model.SourcePrometheus).Error != "" {
 		t.Errorf("healthy sources report errors: %+v", s.Sources)
 	}
-	if ops.Verdict(s) != ops.Degraded {
-		t.Errorf("verdict %s", ops.Verdict(s))
+	if model.Verdict(s) != model.Degraded {
+		t.Errorf("verdict %s", model.Verdict(s))
 	}
 }
 
@@ -213,8 +215,8 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 	}
 	tg := labTargets(env, lab.ContextName)
 	tg.Namespace = ns
-	live, _ := startLive(t, tg, ops.LiveOptions{PollInterval: time.Second})
-	has := func(s ops.Snapshot, id string) bool {
+	live, _ := startLive(t, tg, live.LiveOptions{PollInterval: time.Second})
+	has := func(s model.Snapshot, id string) bool {
 		for _, f := range s.Findings {
 			if f.ID == id && strings.Contains(f.Subject, "traffic") {
 				return true
@@ -222,7 +224,7 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 		}
 		return false
 	}
-	waitFor(t, live, 90*time.Second, "3 traffic pods ready and no TRF-003", func(s ops.Snapshot) bool {
+	waitFor(t, live, 90*time.Second, "3 traffic pods ready and no TRF-003", func(s model.Snapshot) bool {
 		for _, g := range s.Topology.Groups {
 			for _, w := range g.Traffic {
 				if w.Ready == 3 {
@@ -236,17 +238,17 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "traffic", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	s := waitFor(t, live, 90*time.Second, "the TRF-003 finding", func(s ops.Snapshot) bool { return has(s, "TRF-003") })
+	s := waitFor(t, live, 90*time.Second, "the TRF-003 finding", func(s model.Snapshot) bool { return has(s, "TRF-003") })
 	for _, f := range s.Findings {
 		if f.ID == "TRF-003" {
-			if f.Severity != ops.SeverityError || f.Fix == "" {
+			if f.Severity != model.SeverityError || f.Fix == "" {
 				t.Errorf("finding %+v", f)
 			}
 			t.Logf("%s %s: %s — fix: %s", f.ID, f.Subject, f.Message, f.Fix)
 		}
 	}
-	if ops.Verdict(s) != ops.Degraded {
-		t.Errorf("verdict %s with traffic at 1", ops.Verdict(s))
+	if model.Verdict(s) != model.Degraded {
+		t.Errorf("verdict %s with traffic at 1", model.Verdict(s))
 	}
 }
 
@@ -254,8 +256,8 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 // the HPA reads a current utilisation and HPA-004 (cannot read metrics) goes away.
 func TestHPAReadsRealUtilisation(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ContextName), ops.LiveOptions{PollInterval: time.Second})
-	s := waitFor(t, l, 4*time.Minute, "the HPA reading CPU utilisation", func(s ops.Snapshot) bool {
+	l, _ := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	s := waitFor(t, l, 4*time.Minute, "the HPA reading CPU utilisation", func(s model.Snapshot) bool {
 		for _, g := range s.Topology.Groups {
 			if g.Name == "default" && g.HPA != nil && g.HPA.CPUCurrentPercent != nil {
 				return true

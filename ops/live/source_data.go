@@ -1,4 +1,4 @@
-package ops
+package live
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/common/model"
+	"github.com/apimctl/apimctl/ops/model"
+
+	pmodel "github.com/prometheus/common/model"
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
@@ -28,7 +30,7 @@ type cassandraSource struct {
 
 	mu     sync.Mutex
 	client *cassandra.Client
-	state  CassandraState
+	state  model.CassandraState
 }
 
 func newCassandraSource(t Targets, opts LiveOptions, changed func()) *cassandraSource {
@@ -81,11 +83,11 @@ func (c *cassandraSource) poll(ctx context.Context) error {
 		c.client = cl
 		c.mu.Unlock()
 	}
-	st := CassandraState{}
-	var ring []RingNode
+	st := model.CassandraState{}
+	var ring []model.RingNode
 	for _, n := range cl.Nodes() {
-		st.Nodes = append(st.Nodes, CassandraNode{Address: n.Addr, DC: n.DC, Rack: n.Rack, Version: n.Version, HostID: n.HostID, Up: n.Up})
-		ring = append(ring, RingNode{Address: n.Addr, DC: n.DC, Rack: n.Rack, Up: n.Up, Tokens: n.Tokens})
+		st.Nodes = append(st.Nodes, model.CassandraNode{Address: n.Addr, DC: n.DC, Rack: n.Rack, Version: n.Version, HostID: n.HostID, Up: n.Up})
+		ring = append(ring, model.RingNode{Address: n.Addr, DC: n.DC, Rack: n.Rack, Up: n.Up, Tokens: n.Tokens})
 	}
 	var errs []error
 	if v, err := cl.SchemaVersions(cctx); err != nil {
@@ -103,8 +105,8 @@ func (c *cassandraSource) poll(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		ks := KeyspaceState{Name: k.Name, Strategy: k.Strategy, ReplicationFactor: k.ReplicationFactor}
-		st.Keyspaces = append(st.Keyspaces, KeyspaceQuorum(ring, ks, k.Options))
+		ks := model.KeyspaceState{Name: k.Name, Strategy: k.Strategy, ReplicationFactor: k.ReplicationFactor}
+		st.Keyspaces = append(st.Keyspaces, model.KeyspaceQuorum(ring, ks, k.Options))
 	}
 	c.mu.Lock()
 	if len(errs) > 0 && len(names) == 0 { // keep the last keyspaces when they could not be read
@@ -116,14 +118,14 @@ func (c *cassandraSource) poll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (c *cassandraSource) fill(s *Snapshot, now time.Time) {
+func (c *cassandraSource) fill(s *model.Snapshot, now time.Time) {
 	st := c.fresh.get(now, c.opts.StaleAfter)
 	st.Endpoint = strings.Join(c.t.CassandraHosts, ",")
-	s.Sources = append(s.Sources, withName(st, SourceCassandra))
+	s.Sources = append(s.Sources, withName(st, model.SourceCassandra))
 	c.mu.Lock()
 	s.Cassandra = c.state
-	s.Cassandra.Nodes = append([]CassandraNode(nil), c.state.Nodes...)
-	s.Cassandra.Keyspaces = append([]KeyspaceState(nil), c.state.Keyspaces...)
+	s.Cassandra.Nodes = append([]model.CassandraNode(nil), c.state.Nodes...)
+	s.Cassandra.Keyspaces = append([]model.KeyspaceState(nil), c.state.Keyspaces...)
 	c.mu.Unlock()
 }
 
@@ -138,7 +140,7 @@ type mysqlSource struct {
 	db    *sql.DB
 	dbErr error
 	name  string
-	state MySQLState
+	state model.MySQLState
 }
 
 func newMySQLSource(t Targets, opts LiveOptions, changed func()) *mysqlSource {
@@ -176,11 +178,11 @@ func (m *mysqlSource) run(ctx context.Context) {
 		if err != nil {
 			m.state.Reachable = false
 		} else {
-			m.state = MySQLState{Reachable: true, Version: st.Version, Uptime: st.Uptime,
+			m.state = model.MySQLState{Reachable: true, Version: st.Version, Uptime: st.Uptime,
 				ThreadsConnected: st.ThreadsConnected, MaxConnections: st.MaxConnections,
 				TLS: st.TLSVersion != "", TLSVersion: st.TLSVersion, DatabaseSizeBytes: st.DatabaseSize}
 			if r := st.Replica; r != nil {
-				m.state.Replica = &ReplicaState{IORunning: r.IORunning, SQLRunning: r.SQLRunning, LagSeconds: r.LagSeconds, LastError: r.LastError}
+				m.state.Replica = &model.ReplicaState{IORunning: r.IORunning, SQLRunning: r.SQLRunning, LagSeconds: r.LagSeconds, LastError: r.LastError}
 			}
 		}
 		m.mu.Unlock()
@@ -193,10 +195,10 @@ func (m *mysqlSource) run(ctx context.Context) {
 	})
 }
 
-func (m *mysqlSource) fill(s *Snapshot, now time.Time) {
+func (m *mysqlSource) fill(s *model.Snapshot, now time.Time) {
 	st := m.fresh.get(now, m.opts.StaleAfter)
 	st.Endpoint = m.t.MetricsDBURL
-	s.Sources = append(s.Sources, withName(st, SourceMySQL))
+	s.Sources = append(s.Sources, withName(st, model.SourceMySQL))
 	m.mu.Lock()
 	s.MySQL = m.state
 	m.mu.Unlock()
@@ -235,7 +237,7 @@ type promSource struct {
 	err     error
 
 	mu    sync.Mutex
-	state TrafficState
+	state model.TrafficState
 }
 
 func newPromSource(t Targets, opts LiveOptions, changed func()) *promSource {
@@ -270,21 +272,21 @@ func (p *promSource) run(ctx context.Context) {
 	})
 }
 
-func (p *promSource) poll(ctx context.Context) (TrafficState, error) {
+func (p *promSource) poll(ctx context.Context) (model.TrafficState, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
 	defer cancel()
 	q := p.opts.Queries
 	end := p.opts.Now()
 	start := end.Add(-q.Window)
 	type key struct{ group, api string }
-	collect := func(queries [3]string, withAPI bool) ([]TrafficSeries, error) {
-		series := map[key]*TrafficSeries{}
+	collect := func(queries [3]string, withAPI bool) ([]model.TrafficSeries, error) {
+		series := map[key]*model.TrafficSeries{}
 		for i, query := range queries {
 			v, err := p.client.QueryRange(cctx, query, start, end, q.Step)
 			if err != nil {
 				return nil, fmt.Errorf("query %q: %w", query, err)
 			}
-			m, ok := v.(model.Matrix)
+			m, ok := v.(pmodel.Matrix)
 			if !ok {
 				return nil, fmt.Errorf("query %q: not a range vector", query)
 			}
@@ -295,7 +297,7 @@ func (p *promSource) poll(ctx context.Context) (TrafficState, error) {
 				}
 				ts := series[k]
 				if ts == nil {
-					ts = &TrafficSeries{Group: k.group, API: k.api}
+					ts = &model.TrafficSeries{Group: k.group, API: k.api}
 					series[k] = ts
 				}
 				hist := make([]float64, 0, len(ss.Values))
@@ -320,7 +322,7 @@ func (p *promSource) poll(ctx context.Context) (TrafficState, error) {
 				}
 			}
 		}
-		out := make([]TrafficSeries, 0, len(series))
+		out := make([]model.TrafficSeries, 0, len(series))
 		for _, s := range series {
 			out = append(out, *s)
 		}
@@ -334,19 +336,19 @@ func (p *promSource) poll(ctx context.Context) (TrafficState, error) {
 	}
 	groups, err := collect([3]string{q.GroupRPS, q.GroupP90, q.GroupErrors}, false)
 	if err != nil {
-		return TrafficState{}, err
+		return model.TrafficState{}, err
 	}
 	apis, err := collect([3]string{q.APIRPS, q.APIP90, q.APIErrors}, true)
 	if err != nil {
-		return TrafficState{}, err
+		return model.TrafficState{}, err
 	}
-	return TrafficState{Groups: groups, APIs: apis, NoData: len(groups) == 0 && len(apis) == 0}, nil
+	return model.TrafficState{Groups: groups, APIs: apis, NoData: len(groups) == 0 && len(apis) == 0}, nil
 }
 
-func (p *promSource) fill(s *Snapshot, now time.Time) {
+func (p *promSource) fill(s *model.Snapshot, now time.Time) {
 	st := p.fresh.get(now, p.opts.StaleAfter)
 	st.Endpoint = p.t.PrometheusURL
-	s.Sources = append(s.Sources, withName(st, SourcePrometheus))
+	s.Sources = append(s.Sources, withName(st, model.SourcePrometheus))
 	p.mu.Lock()
 	s.Traffic = p.state
 	p.mu.Unlock()

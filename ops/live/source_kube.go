@@ -1,10 +1,12 @@
-package ops
+package live
 
 import (
 	"context"
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/apimctl/apimctl/ops/model"
 
 	"github.com/apimctl/apimctl/cluster/kube"
 )
@@ -32,12 +34,12 @@ type kubeSource struct {
 
 	mu       sync.Mutex
 	identity string
-	access   Access
+	access   model.Access
 	// The last discovery, reused while nothing changed.
 	gen, builtGen uint64
-	topo          Topology
-	nodes         []NodeState
-	events        []EventInfo
+	topo          model.Topology
+	nodes         []model.NodeState
+	events        []model.EventInfo
 }
 
 func newKubeSource(conn *Connection, opts LiveOptions, changed func()) *kubeSource {
@@ -97,7 +99,7 @@ func (k *kubeSource) run(ctx context.Context) {
 			k.identity = who
 		}
 		if err == nil {
-			k.access = Access{Known: true, Allowed: allowed}
+			k.access = model.Access{Known: true, Allowed: allowed}
 		}
 		k.mu.Unlock()
 		k.changed()
@@ -114,19 +116,19 @@ func (k *kubeSource) run(ctx context.Context) {
 
 func (k *kubeSource) answered() bool { return k.fresh.answered() }
 
-func (k *kubeSource) fill(s *Snapshot, now time.Time) {
+func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
 	st := k.fresh.get(now, k.opts.StaleAfter)
 	if k.conn.Kube != nil {
 		st.Endpoint = k.conn.Kube.Server
 	}
-	s.Sources = append(s.Sources, withName(st, SourceKube))
+	s.Sources = append(s.Sources, withName(st, model.SourceKube))
 	k.mu.Lock()
 	s.Identity, s.Access = k.identity, k.access
 	gen := k.gen
 	stale := k.builtGen != gen
 	k.mu.Unlock()
 	if k.cache != nil && stale && k.cache.Synced() {
-		topo, nodes, events := Discover(k.cache.Objects(), *k.opts.Selectors, now)
+		topo, nodes, events := model.Discover(k.cache.Objects(), *k.opts.Selectors, now)
 		k.mu.Lock()
 		k.topo, k.nodes, k.events, k.builtGen = topo, nodes, events, gen
 		k.mu.Unlock()
@@ -147,7 +149,7 @@ func (k *kubeSource) fill(s *Snapshot, now time.Time) {
 	}
 }
 
-func withName(st SourceState, name string) SourceState {
+func withName(st model.SourceState, name string) model.SourceState {
 	st.Name = name
 	return st
 }

@@ -1,6 +1,4 @@
-package ops
-
-import "fmt"
+package model
 
 // Health is the one-word verdict on a snapshot.
 type Health string
@@ -37,18 +35,4 @@ func Verdict(s Snapshot) Health {
 type StatusDocument struct {
 	Health Health `json:"health"`
 	*Snapshot
-}
-
-// HumanBytes formats a byte count in binary units ("1.5 MiB"), for both front ends.
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

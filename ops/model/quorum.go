@@ -1,4 +1,4 @@
-package ops
+package model
 
 import (
 	"math/big"
@@ -38,9 +38,9 @@ const (
 // capped by RF — per DC for NetworkTopologyStrategy. That is an upper bound: with several
 // nodes down it may call QUORUM reachable for a range that is not.
 func KeyspaceQuorum(ring []RingNode, ks KeyspaceState, options map[string]string) KeyspaceState {
-	strategy := shortStrategy(ks.Strategy)
+	strategy := ShortStrategy(ks.Strategy)
 	if strategy == "" {
-		strategy = shortStrategy(options["class"])
+		strategy = ShortStrategy(options["class"])
 	}
 	ks.ReplicasUp, ks.Quorum, ks.QuorumReachable = 0, 0, false
 
@@ -85,7 +85,8 @@ func KeyspaceQuorum(ring []RingNode, ks KeyspaceState, options map[string]string
 	return ks
 }
 
-func shortStrategy(class string) string {
+// ShortStrategy is a replication class without its Java package: SimpleStrategy.
+func ShortStrategy(class string) string {
 	if i := strings.LastIndexByte(class, '.'); i >= 0 {
 		class = class[i+1:]
 	}

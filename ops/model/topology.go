@@ -1,4 +1,4 @@
-package ops
+package model
 
 import (
 	"sort"
@@ -57,7 +57,7 @@ const (
 	LabelPool  = "agentpool"
 	LabelZone  = "topology.kubernetes.io/zone"
 
-	revisionAnnotation = "deployment.kubernetes.io/revision"
+	RevisionAnnotation = "deployment.kubernetes.io/revision"
 	hostnameTopology   = "kubernetes.io/hostname"
 )
 
@@ -195,7 +195,7 @@ func Discover(objs KubeObjects, sel Selectors, now time.Time) (Topology, []NodeS
 			owner = "StatefulSet/" + nsName(p.Namespace, ref)
 		}
 		if owner != "" {
-			podsOf[owner] = append(podsOf[owner], podState(p, nodeZone))
+			podsOf[owner] = append(podsOf[owner], PodStateOf(p, nodeZone))
 		}
 	}
 
@@ -313,7 +313,7 @@ func Discover(objs KubeObjects, sel Selectors, now time.Time) (Topology, []NodeS
 
 	for _, ing := range objs.Ingresses {
 		if ing != nil {
-			topo.Ingress = append(topo.Ingress, ingressState(ing))
+			topo.Ingress = append(topo.Ingress, IngressStateOf(ing))
 		}
 	}
 	sort.Slice(topo.Ingress, func(a, b int) bool { return topo.Ingress[a].Name < topo.Ingress[b].Name })
@@ -340,7 +340,9 @@ func controllerRef(refs []metav1.OwnerReference, kind string) string {
 	return ""
 }
 
-func podState(p *corev1.Pod, nodeZone map[string]string) PodState {
+// PodStateOf is a pod as the console shows it: phase, readiness, restarts, node and zone,
+// and the reason it is not running or not ready.
+func PodStateOf(p *corev1.Pod, nodeZone map[string]string) PodState {
 	ps := PodState{
 		Name:        p.Name,
 		Phase:       string(p.Status.Phase),
@@ -352,7 +354,7 @@ func podState(p *corev1.Pod, nodeZone map[string]string) PodState {
 	}
 	if len(p.Spec.Containers) > 0 {
 		ps.Image = p.Spec.Containers[0].Image
-		ps.Tag = imageTag(ps.Image)
+		ps.Tag = ImageTag(ps.Image)
 	}
 	var scheduledFalse string
 	for _, c := range p.Status.Conditions {
@@ -398,20 +400,6 @@ func podState(p *corev1.Pod, nodeZone map[string]string) PodState {
 	return ps
 }
 
-// imageTag returns the tag of an image reference: "" when there is none or it is pinned by
-// digest only. A registry port ("127.0.0.1:16500/apim/gateway") is not a tag.
-func imageTag(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	slash := strings.LastIndexByte(image, '/')
-	colon := strings.LastIndexByte(image, ':')
-	if colon > slash {
-		return image[colon+1:]
-	}
-	return ""
-}
-
 func deploymentWorkload(d *appsv1.Deployment) Workload {
 	w := Workload{
 		Kind:      "Deployment",
@@ -422,12 +410,11 @@ func deploymentWorkload(d *appsv1.Deployment) Workload {
 		Ready:     d.Status.ReadyReplicas,
 		Updated:   d.Status.UpdatedReplicas,
 		Available: d.Status.AvailableReplicas,
-		Revision:  d.Annotations[revisionAnnotation],
+		Revision:  d.Annotations[RevisionAnnotation],
 		Paused:    d.Spec.Paused,
 		Strategy:  string(d.Spec.Strategy.Type),
 	}
-	w.RolloutInProgress = d.Status.ObservedGeneration < d.Generation ||
-		w.Updated < w.Desired || w.Current > w.Updated || w.Available < w.Desired
+	w.RolloutInProgress = !DeploymentRolloutStatus(d, 0).Done
 	if w.Strategy == "" {
 		w.Strategy = string(appsv1.RollingUpdateDeploymentStrategyType)
 	}
@@ -501,7 +488,7 @@ func podTemplate(w *Workload, spec *corev1.PodSpec) {
 	if len(spec.Containers) > 0 {
 		c := &spec.Containers[0]
 		w.Image = c.Image
-		w.Tag = imageTag(c.Image)
+		w.Tag = ImageTag(c.Image)
 		w.CPURequest = quantity(c.Resources.Requests, corev1.ResourceCPU)
 		w.CPULimit = quantity(c.Resources.Limits, corev1.ResourceCPU)
 		w.MemoryRequest = quantity(c.Resources.Requests, corev1.ResourceMemory)
@@ -630,11 +617,12 @@ func sortEvents(ev []EventInfo) {
 
 // Ingress annotations that bound the TLS protocols.
 const (
-	nginxSSLProtocols = "nginx.ingress.kubernetes.io/ssl-protocols"
-	appGwSSLPolicy    = "appgw.ingress.kubernetes.io/ssl-policy"
+	NginxSSLProtocolsAnnotation = "nginx.ingress.kubernetes.io/ssl-protocols"
+	AppGwSSLPolicyAnnotation    = "appgw.ingress.kubernetes.io/ssl-policy"
 )
 
-func ingressState(ing *networkingv1.Ingress) IngressState {
+// IngressStateOf is an Ingress as the checks read it: hosts, TLS, backends, minimum protocol.
+func IngressStateOf(ing *networkingv1.Ingress) IngressState {
 	st := IngressState{Name: ing.Name, Backends: map[string]string{}}
 	if ing.Spec.IngressClassName != nil {
 		st.Class = *ing.Spec.IngressClassName
@@ -670,7 +658,7 @@ func ingressState(ing *networkingv1.Ingress) IngressState {
 			}
 		}
 	}
-	st.MinTLS = minTLS(ing.Annotations)
+	st.MinTLS = MinTLSOf(ing.Annotations)
 	return st
 }
 
@@ -690,9 +678,9 @@ var appGwPolicyMin = map[string]string{
 	"appgwsslpolicy20220101s": "TLSv1.2",
 }
 
-// minTLS returns the lowest protocol the annotations allow, "" when they do not say.
-func minTLS(ann map[string]string) string {
-	if v := ann[nginxSSLProtocols]; v != "" {
+// MinTLSOf returns the lowest protocol the annotations allow, "" when they do not say.
+func MinTLSOf(ann map[string]string) string {
+	if v := ann[NginxSSLProtocolsAnnotation]; v != "" {
 		low := 0
 		for _, p := range strings.Fields(v) {
 			if r, ok := tlsOrder[strings.ToLower(p)]; ok && (low == 0 || r < low) {
@@ -703,7 +691,7 @@ func minTLS(ann map[string]string) string {
 			return tlsCanonical[low]
 		}
 	}
-	if v := ann[appGwSSLPolicy]; v != "" {
+	if v := ann[AppGwSSLPolicyAnnotation]; v != "" {
 		return appGwPolicyMin[strings.ToLower(v)]
 	}
 	return ""

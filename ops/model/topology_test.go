@@ -1,4 +1,4 @@
-package ops
+package model_test
 
 import (
 	"fmt"
@@ -6,123 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apimctl/apimctl/deploy"
+	"github.com/apimctl/apimctl/ops/model"
+
+	"github.com/apimctl/apimctl/ops/model/modeltest"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-var testNow = time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
-
-// baseObjects renders deploy/base and turns it into what a healthy cluster's cache holds:
-// converged Deployments, one ReplicaSet each, Ready pods spread over three apimpool nodes in
-// three zones, a working HPA, and an infrastructure node.
-func baseObjects(t testing.TB) KubeObjects {
-	t.Helper()
-	rendered, err := deploy.Render(deploy.Values{Namespace: "apim"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs KubeObjects
-	for _, u := range rendered {
-		var into any
-		switch u.GetKind() {
-		case "Deployment":
-			d := &appsv1.Deployment{}
-			objs.Deployments, into = append(objs.Deployments, d), d
-		case "HorizontalPodAutoscaler":
-			h := &autoscalingv2.HorizontalPodAutoscaler{}
-			objs.HPAs, into = append(objs.HPAs, h), h
-		case "Ingress":
-			i := &networkingv1.Ingress{}
-			objs.Ingresses, into = append(objs.Ingresses, i), i
-		case "Service":
-			s := &corev1.Service{}
-			objs.Services, into = append(objs.Services, s), s
-		default:
-			continue
-		}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {
-			t.Fatalf("%s/%s: %v", u.GetKind(), u.GetName(), err)
-		}
-	}
-	for i := 1; i <= 3; i++ {
-		objs.Nodes = append(objs.Nodes, testNode(fmt.Sprintf("apim-%d", i), "apimpool", fmt.Sprintf("zone-%d", i), "8", "32Gi", true))
-	}
-	objs.Nodes = append(objs.Nodes, testNode("infra-1", "infrapool", "zone-1", "2", "8Gi", true))
-	created := metav1.NewTime(testNow.Add(-time.Hour))
-	node := 0
-	for _, d := range objs.Deployments {
-		d.Generation = 2
-		d.CreationTimestamp = created
-		d.Annotations = map[string]string{revisionAnnotation: "2"}
-		n := *d.Spec.Replicas
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n,
-			AvailableReplicas: n, Conditions: []appsv1.DeploymentCondition{
-				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"},
-				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable"},
-			}}
-		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-7d9f8", Namespace: d.Namespace,
-			OwnerReferences: []metav1.OwnerReference{ownerRef("Deployment", d.Name)}}}
-		objs.ReplicaSets = append(objs.ReplicaSets, rs)
-		for i := int32(0); i < n; i++ {
-			node++
-			p := &corev1.Pod{
-				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", rs.Name, i), Namespace: d.Namespace,
-					Labels: d.Spec.Template.Labels, CreationTimestamp: created,
-					OwnerReferences: []metav1.OwnerReference{ownerRef("ReplicaSet", rs.Name)}},
-				Spec: corev1.PodSpec{NodeName: fmt.Sprintf("apim-%d", (node-1)%3+1), Containers: d.Spec.Template.Spec.Containers},
-				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("127.0.1.%d", node),
-					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue},
-						{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}},
-					ContainerStatuses: []corev1.ContainerStatus{{Name: d.Name, Ready: true,
-						State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
-			}
-			objs.Pods = append(objs.Pods, p)
-		}
-	}
-	cpu := int32(40)
-	for _, h := range objs.HPAs {
-		h.Status = autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: 3, DesiredReplicas: 3,
-			CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
-				Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU,
-					Current: autoscalingv2.MetricValueStatus{AverageUtilization: &cpu}}}},
-			Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{
-				{Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: "ReadyForNewScale"},
-				{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionTrue, Reason: "ValidMetricFound"},
-				{Type: autoscalingv2.ScalingLimited, Status: corev1.ConditionFalse, Reason: "DesiredWithinRange"},
-			}}
-	}
-	return objs
-}
-
-func ownerRef(kind, name string) metav1.OwnerReference {
-	yes := true
-	return metav1.OwnerReference{Kind: kind, Name: name, Controller: &yes}
-}
-
-func testNode(name, pool, zone, cpu, mem string, ready bool) *corev1.Node {
-	status := corev1.ConditionTrue
-	if !ready {
-		status = corev1.ConditionFalse
-	}
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{LabelPool: pool, LabelZone: zone,
-			"kubernetes.io/hostname": name}},
-		Status: corev1.NodeStatus{
-			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)},
-			Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status}},
-		},
-	}
-}
-
 func TestDiscoverDeployBase(t *testing.T) {
-	topo, nodes, _ := Discover(baseObjects(t), DefaultSelectors(), testNow)
+	topo, nodes, _ := model.Discover(modeltest.BaseObjects(t), model.DefaultSelectors(), modeltest.Now)
 
 	if len(topo.ANM) != 1 || topo.ANM[0].Name != "anm" || topo.ANM[0].Group != "" {
 		t.Fatalf("ANM = %+v", topo.ANM)
@@ -138,7 +35,7 @@ func TestDiscoverDeployBase(t *testing.T) {
 		t.Errorf("unclassified = %+v", topo.Unclassified)
 	}
 	tr := g.Traffic[0]
-	want := Workload{Kind: "Deployment", Name: "traffic", Namespace: "apim", Role: RoleTraffic, Group: "default",
+	want := model.Workload{Kind: "Deployment", Name: "traffic", Namespace: "apim", Role: model.RoleTraffic, Group: "default",
 		Desired: 3, Current: 3, Ready: 3, Updated: 3, Available: 3, Image: "apim/gateway:1.0.0", Tag: "1.0.0",
 		Revision: "2", Strategy: "RollingUpdate", MaxSurge: "1", MaxUnavailable: "0",
 		CPURequest: "1", CPULimit: "2", MemoryRequest: "1Gi", MemoryLimit: "2Gi",
@@ -221,29 +118,29 @@ func TestRoleAndGroupDiscovery(t *testing.T) {
 		wantRole  string
 		wantGroup string
 	}{
-		{"apimctl label", "x", map[string]string{LabelRole: "traffic", LabelGroup: "payments"}, RoleTraffic, "payments"},
-		{"component of deploy/base", "x", map[string]string{"app.kubernetes.io/component": "admin-node-manager"}, RoleANM, ""},
-		{"component api-manager", "x", map[string]string{"app.kubernetes.io/component": "api-manager"}, RoleAPIManager, "default"},
+		{"apimctl label", "x", map[string]string{model.LabelRole: "traffic", model.LabelGroup: "payments"}, model.RoleTraffic, "payments"},
+		{"component of deploy/base", "x", map[string]string{"app.kubernetes.io/component": "admin-node-manager"}, model.RoleANM, ""},
+		{"component api-manager", "x", map[string]string{"app.kubernetes.io/component": "api-manager"}, model.RoleAPIManager, "default"},
 		{"axway chart component apitraffic", "axway-apim-traffic", map[string]string{"app.kubernetes.io/component": "apitraffic",
-			"app.kubernetes.io/name": "axway-apim-traffic", "app.kubernetes.io/instance": "axway-apim"}, RoleTraffic, "default"},
-		{"axway chart component anm", "axway-apim-anm", map[string]string{"app.kubernetes.io/component": "anm"}, RoleANM, ""},
-		{"axway chart component apimgr", "axway-apim-apimgr", map[string]string{"app.kubernetes.io/component": "apimgr"}, RoleAPIManager, "default"},
-		{"axway chart name only", "gw", map[string]string{"app.kubernetes.io/name": "axway-apim-traffic"}, RoleTraffic, "default"},
-		{"older chart app label", "apimgmt", map[string]string{"app": "apimgmt"}, RoleAPIManager, "default"},
-		{"app label", "y", map[string]string{"app": "anm"}, RoleANM, ""},
-		{"apimctl label wins over app", "y", map[string]string{"app": "anm", LabelRole: "traffic"}, RoleTraffic, "default"},
-		{"name fallback traffic", "emea-traffic-gw", nil, RoleTraffic, "default"},
-		{"name fallback apimgr", "my-apimgr", nil, RoleAPIManager, "default"},
-		{"name fallback anm token", "prod-anm", nil, RoleANM, ""},
+			"app.kubernetes.io/name": "axway-apim-traffic", "app.kubernetes.io/instance": "axway-apim"}, model.RoleTraffic, "default"},
+		{"axway chart component anm", "axway-apim-anm", map[string]string{"app.kubernetes.io/component": "anm"}, model.RoleANM, ""},
+		{"axway chart component apimgr", "axway-apim-apimgr", map[string]string{"app.kubernetes.io/component": "apimgr"}, model.RoleAPIManager, "default"},
+		{"axway chart name only", "gw", map[string]string{"app.kubernetes.io/name": "axway-apim-traffic"}, model.RoleTraffic, "default"},
+		{"older chart app label", "apimgmt", map[string]string{"app": "apimgmt"}, model.RoleAPIManager, "default"},
+		{"app label", "y", map[string]string{"app": "anm"}, model.RoleANM, ""},
+		{"apimctl label wins over app", "y", map[string]string{"app": "anm", model.LabelRole: "traffic"}, model.RoleTraffic, "default"},
+		{"name fallback traffic", "emea-traffic-gw", nil, model.RoleTraffic, "default"},
+		{"name fallback apimgr", "my-apimgr", nil, model.RoleAPIManager, "default"},
+		{"name fallback anm token", "prod-anm", nil, model.RoleANM, ""},
 		{"anm inside a word is not anm", "cleanmode", nil, "", ""},
 		{"unknown", "redis", map[string]string{"app": "redis"}, "", ""},
-		{"unknown component falls to name", "traffic", map[string]string{"app.kubernetes.io/component": "cache"}, RoleTraffic, "default"},
+		{"unknown component falls to name", "traffic", map[string]string{"app.kubernetes.io/component": "cache"}, model.RoleTraffic, "default"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			topo, _, _ := Discover(KubeObjects{Deployments: []*appsv1.Deployment{deployment(tt.deploy, tt.labels)}},
-				DefaultSelectors(), testNow)
-			var got Workload
+			topo, _, _ := model.Discover(model.KubeObjects{Deployments: []*appsv1.Deployment{deployment(tt.deploy, tt.labels)}},
+				model.DefaultSelectors(), modeltest.Now)
+			var got model.Workload
 			switch {
 			case len(topo.ANM) == 1:
 				got = topo.ANM[0]
@@ -259,7 +156,7 @@ func TestRoleAndGroupDiscovery(t *testing.T) {
 			if got.Role != tt.wantRole || got.Group != tt.wantGroup {
 				t.Errorf("role %q group %q, want %q %q", got.Role, got.Group, tt.wantRole, tt.wantGroup)
 			}
-			if tt.wantRole != RoleANM && tt.wantRole != "" && topo.Groups[0].Name != tt.wantGroup {
+			if tt.wantRole != model.RoleANM && tt.wantRole != "" && topo.Groups[0].Name != tt.wantGroup {
 				t.Errorf("group name %q", topo.Groups[0].Name)
 			}
 		})
@@ -267,18 +164,18 @@ func TestRoleAndGroupDiscovery(t *testing.T) {
 }
 
 func TestCustomSelectors(t *testing.T) {
-	sel := DefaultSelectors()
+	sel := model.DefaultSelectors()
 	sel.RoleLabels = []string{"tier"}
-	sel.RoleValues = map[string]string{"edge": RoleTraffic}
+	sel.RoleValues = map[string]string{"edge": model.RoleTraffic}
 	sel.GroupLabels = []string{"team"}
 	sel.NameHints = nil
 	sel.DefaultGroup = "main"
-	objs := KubeObjects{Deployments: []*appsv1.Deployment{
+	objs := model.KubeObjects{Deployments: []*appsv1.Deployment{
 		deployment("a", map[string]string{"tier": "edge", "team": "payments"}),
 		deployment("b", map[string]string{"tier": "edge"}),
 		deployment("traffic", nil), // no name hints: unclassified
 	}}
-	topo, _, _ := Discover(objs, sel, testNow)
+	topo, _, _ := model.Discover(objs, sel, modeltest.Now)
 	if len(topo.Groups) != 2 || topo.Groups[0].Name != "main" || topo.Groups[1].Name != "payments" {
 		t.Fatalf("groups = %+v", topo.Groups)
 	}
@@ -293,23 +190,23 @@ func TestSeveralGroupsAndHPAAttachment(t *testing.T) {
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 6,
 				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: target}}}
 	}
-	objs := KubeObjects{
+	objs := model.KubeObjects{
 		Deployments: []*appsv1.Deployment{
-			deployment("traffic-b", map[string]string{LabelRole: "traffic", LabelGroup: "b"}),
-			deployment("traffic-a", map[string]string{LabelRole: "traffic", LabelGroup: "a"}),
-			deployment("apimgr-a", map[string]string{LabelRole: "apimgr", LabelGroup: "a"}),
+			deployment("traffic-b", map[string]string{model.LabelRole: "traffic", model.LabelGroup: "b"}),
+			deployment("traffic-a", map[string]string{model.LabelRole: "traffic", model.LabelGroup: "a"}),
+			deployment("apimgr-a", map[string]string{model.LabelRole: "apimgr", model.LabelGroup: "a"}),
 		},
 		HPAs: []*autoscalingv2.HorizontalPodAutoscaler{hpa("hb", "traffic-b"), hpa("hx", "apimgr-a"), hpa("ha", "traffic-a")},
 		Events: []*corev1.Event{
 			{InvolvedObject: corev1.ObjectReference{Kind: "HorizontalPodAutoscaler", Name: "ha", Namespace: "apim"},
-				Reason: "FailedGetResourceMetric", Type: "Warning", LastTimestamp: metav1.NewTime(testNow.Add(-time.Minute)), Count: 4},
+				Reason: "FailedGetResourceMetric", Type: "Warning", LastTimestamp: metav1.NewTime(modeltest.Now.Add(-time.Minute)), Count: 4},
 			{InvolvedObject: corev1.ObjectReference{Kind: "HorizontalPodAutoscaler", Name: "ha", Namespace: "apim"},
-				Reason: "SuccessfulRescale", Type: "Normal", LastTimestamp: metav1.NewTime(testNow)},
+				Reason: "SuccessfulRescale", Type: "Normal", LastTimestamp: metav1.NewTime(modeltest.Now)},
 			{InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Name: "traffic-a", Namespace: "apim"},
-				Reason: "ScalingReplicaSet", Type: "Normal", LastTimestamp: metav1.NewTime(testNow.Add(-time.Hour))},
+				Reason: "ScalingReplicaSet", Type: "Normal", LastTimestamp: metav1.NewTime(modeltest.Now.Add(-time.Hour))},
 		},
 	}
-	topo, _, events := Discover(objs, DefaultSelectors(), testNow)
+	topo, _, events := model.Discover(objs, model.DefaultSelectors(), modeltest.Now)
 	if len(topo.Groups) != 2 || topo.Groups[0].Name != "a" || topo.Groups[1].Name != "b" {
 		t.Fatalf("groups = %+v", topo.Groups)
 	}
@@ -329,12 +226,12 @@ func TestSeveralGroupsAndHPAAttachment(t *testing.T) {
 }
 
 func TestEventsNewestFirstCapped(t *testing.T) {
-	var objs KubeObjects
+	var objs model.KubeObjects
 	for i := 0; i < 250; i++ {
 		objs.Events = append(objs.Events, &corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: fmt.Sprint(i)},
-			EventTime: metav1.NewMicroTime(testNow.Add(time.Duration(i) * time.Second))})
+			EventTime: metav1.NewMicroTime(modeltest.Now.Add(time.Duration(i) * time.Second))})
 	}
-	_, _, events := Discover(objs, DefaultSelectors(), testNow)
+	_, _, events := model.Discover(objs, model.DefaultSelectors(), modeltest.Now)
 	if len(events) != 200 || events[0].Object != "Pod/249" || events[199].Object != "Pod/50" {
 		t.Fatalf("got %d events, first %v last %v", len(events), events[0], events[len(events)-1])
 	}
@@ -352,8 +249,8 @@ func TestImageTag(t *testing.T) {
 		"": "",
 	}
 	for in, want := range tests {
-		if got := imageTag(in); got != want {
-			t.Errorf("imageTag(%q) = %q, want %q", in, got, want)
+		if got := model.ImageTag(in); got != want {
+			t.Errorf("model.ImageTag(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -364,9 +261,9 @@ func TestWorkloadSettings(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*appsv1.Deployment)
-		check  func(Workload) string
+		check  func(model.Workload) string
 	}{
-		{"defaults 25%", func(d *appsv1.Deployment) {}, func(w Workload) string {
+		{"defaults 25%", func(d *appsv1.Deployment) {}, func(w model.Workload) string {
 			if w.Strategy != "RollingUpdate" || w.MaxSurge != "25%" || w.MaxUnavailable != "25%" {
 				return fmt.Sprintf("%s %s %s", w.Strategy, w.MaxSurge, w.MaxUnavailable)
 			}
@@ -375,13 +272,13 @@ func TestWorkloadSettings(t *testing.T) {
 		{"explicit surge only", func(d *appsv1.Deployment) {
 			d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
 				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &pct}}
-		}, func(w Workload) string {
+		}, func(w model.Workload) string {
 			if w.MaxSurge != "30%" || w.MaxUnavailable != "25%" {
 				return w.MaxSurge + " " + w.MaxUnavailable
 			}
 			return ""
 		}},
-		{"recreate", func(d *appsv1.Deployment) { d.Spec.Strategy.Type = appsv1.RecreateDeploymentStrategyType }, func(w Workload) string {
+		{"recreate", func(d *appsv1.Deployment) { d.Spec.Strategy.Type = appsv1.RecreateDeploymentStrategyType }, func(w model.Workload) string {
 			if w.Strategy != "Recreate" || w.MaxSurge != "" {
 				return w.Strategy + " " + w.MaxSurge
 			}
@@ -389,7 +286,7 @@ func TestWorkloadSettings(t *testing.T) {
 		}},
 		{"ints", func(d *appsv1.Deployment) {
 			d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{MaxSurge: &two, MaxUnavailable: &two}
-		}, func(w Workload) string {
+		}, func(w model.Workload) string {
 			if w.MaxSurge != "2" || w.MaxUnavailable != "2" {
 				return w.MaxSurge + " " + w.MaxUnavailable
 			}
@@ -398,7 +295,7 @@ func TestWorkloadSettings(t *testing.T) {
 		{"rollout: observed generation behind", func(d *appsv1.Deployment) {
 			d.Generation = 3
 			d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 3, UpdatedReplicas: 3, AvailableReplicas: 3}
-		}, func(w Workload) string {
+		}, func(w model.Workload) string {
 			if !w.RolloutInProgress {
 				return "not in progress"
 			}
@@ -406,7 +303,7 @@ func TestWorkloadSettings(t *testing.T) {
 		}},
 		{"rollout: old pods remain", func(d *appsv1.Deployment) {
 			d.Status = appsv1.DeploymentStatus{Replicas: 4, UpdatedReplicas: 3, AvailableReplicas: 3}
-		}, func(w Workload) string {
+		}, func(w model.Workload) string {
 			if !w.RolloutInProgress {
 				return "not in progress"
 			}
@@ -414,7 +311,7 @@ func TestWorkloadSettings(t *testing.T) {
 		}},
 		{"converged", func(d *appsv1.Deployment) {
 			d.Status = appsv1.DeploymentStatus{Replicas: 3, UpdatedReplicas: 3, AvailableReplicas: 3, ReadyReplicas: 3}
-		}, func(w Workload) string {
+		}, func(w model.Workload) string {
 			if w.RolloutInProgress {
 				return "in progress"
 			}
@@ -423,28 +320,28 @@ func TestWorkloadSettings(t *testing.T) {
 		{"required anti-affinity and pool via nodeSelector", func(d *appsv1.Deployment) {
 			d.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 				RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: "kubernetes.io/hostname"}}}}
-			d.Spec.Template.Spec.NodeSelector = map[string]string{LabelPool: "gwpool"}
-		}, func(w Workload) string {
+			d.Spec.Template.Spec.NodeSelector = map[string]string{model.LabelPool: "gwpool"}
+		}, func(w model.Workload) string {
 			if !w.AntiAffinityHost || w.AntiAffinityZone || w.NodePool != "gwpool" {
 				return fmt.Sprintf("%v %v %q", w.AntiAffinityHost, w.AntiAffinityZone, w.NodePool)
 			}
 			return ""
 		}},
 		{"topology spread on zone", func(d *appsv1.Deployment) {
-			d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: LabelZone}}
-		}, func(w Workload) string {
+			d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: model.LabelZone}}
+		}, func(w model.Workload) string {
 			if w.AntiAffinityHost || !w.AntiAffinityZone {
 				return fmt.Sprintf("%v %v", w.AntiAffinityHost, w.AntiAffinityZone)
 			}
 			return ""
 		}},
-		{"no resources no probes", func(d *appsv1.Deployment) {}, func(w Workload) string {
+		{"no resources no probes", func(d *appsv1.Deployment) {}, func(w model.Workload) string {
 			if w.CPULimit != "" || w.MemoryRequest != "" || w.ReadinessProbe || w.LivenessProbe || w.NodePool != "" {
 				return fmt.Sprintf("%+v", w)
 			}
 			return ""
 		}},
-		{"paused", func(d *appsv1.Deployment) { d.Spec.Paused = true }, func(w Workload) string {
+		{"paused", func(d *appsv1.Deployment) { d.Spec.Paused = true }, func(w model.Workload) string {
 			if !w.Paused {
 				return "not paused"
 			}
@@ -453,8 +350,8 @@ func TestWorkloadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := deployment("traffic", map[string]string{LabelRole: "traffic"}, tt.mutate)
-			topo, _, _ := Discover(KubeObjects{Deployments: []*appsv1.Deployment{d}}, DefaultSelectors(), testNow)
+			d := deployment("traffic", map[string]string{model.LabelRole: "traffic"}, tt.mutate)
+			topo, _, _ := model.Discover(model.KubeObjects{Deployments: []*appsv1.Deployment{d}}, model.DefaultSelectors(), modeltest.Now)
 			if msg := tt.check(topo.Groups[0].Traffic[0]); msg != "" {
 				t.Error(msg)
 			}
@@ -463,40 +360,40 @@ func TestWorkloadSettings(t *testing.T) {
 }
 
 func TestPodStates(t *testing.T) {
-	deletion := metav1.NewTime(testNow)
+	deletion := metav1.NewTime(modeltest.Now)
 	waiting := func(reason string) corev1.ContainerStatus {
 		return corev1.ContainerStatus{RestartCount: 2, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}
 	}
 	tests := []struct {
 		name string
 		pod  corev1.Pod
-		want PodState
+		want model.PodState
 	}{
 		{"crashloop", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning,
 			ContainerStatuses: []corev1.ContainerStatus{waiting("CrashLoopBackOff"), {RestartCount: 5}}}},
-			PodState{Phase: "Running", Restarts: 7, Reason: "CrashLoopBackOff"}},
+			model.PodState{Phase: "Running", Restarts: 7, Reason: "CrashLoopBackOff"}},
 		{"image pull", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending,
 			ContainerStatuses: []corev1.ContainerStatus{waiting("ImagePullBackOff")}}},
-			PodState{Phase: "Pending", Restarts: 2, Reason: "ImagePullBackOff"}},
+			model.PodState{Phase: "Pending", Restarts: 2, Reason: "ImagePullBackOff"}},
 		{"unschedulable", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable"}}}},
-			PodState{Phase: "Pending", Reason: "Unschedulable"}},
+			model.PodState{Phase: "Pending", Reason: "Unschedulable"}},
 		{"init crash", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending,
 			InitContainerStatuses: []corev1.ContainerStatus{waiting("CrashLoopBackOff")},
 			ContainerStatuses:     []corev1.ContainerStatus{waiting("PodInitializing")}}},
-			PodState{Phase: "Pending", Restarts: 2, Reason: "Init:CrashLoopBackOff"}},
+			model.PodState{Phase: "Pending", Restarts: 2, Reason: "Init:CrashLoopBackOff"}},
 		{"ready has no reason", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}},
-			PodState{Phase: "Running", Ready: true}},
+			model.PodState{Phase: "Running", Ready: true}},
 		{"terminating", corev1.Pod{ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: &deletion},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning}},
-			PodState{Phase: "Running", Terminating: true}},
+			model.PodState{Phase: "Running", Terminating: true}},
 		{"evicted", corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted"}},
-			PodState{Phase: "Failed", Reason: "Evicted"}},
+			model.PodState{Phase: "Failed", Reason: "Evicted"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := podState(&tt.pod, nil)
+			got := model.PodStateOf(&tt.pod, nil)
 			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -505,22 +402,22 @@ func TestPodStates(t *testing.T) {
 }
 
 func TestPodsFollowOwnerChainAndNodeRequests(t *testing.T) {
-	d := deployment("traffic", map[string]string{LabelRole: "traffic"})
+	d := deployment("traffic", map[string]string{model.LabelRole: "traffic"})
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "cassandra", Namespace: "apim"}}
 	rsOld := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "traffic-old", Namespace: "apim",
-		OwnerReferences: []metav1.OwnerReference{ownerRef("Deployment", "traffic")}}}
+		OwnerReferences: []metav1.OwnerReference{modeltest.OwnerRef("Deployment", "traffic")}}}
 	rsNew := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "traffic-new", Namespace: "apim",
-		OwnerReferences: []metav1.OwnerReference{ownerRef("Deployment", "traffic")}}}
+		OwnerReferences: []metav1.OwnerReference{modeltest.OwnerRef("Deployment", "traffic")}}}
 	req := func(cpu, mem string) []corev1.Container {
 		return []corev1.Container{{Image: "apim/gateway:2", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 			corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}
 	}
 	pod := func(name, kind, owner, node string, phase corev1.PodPhase, c []corev1.Container) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "apim",
-			OwnerReferences: []metav1.OwnerReference{ownerRef(kind, owner)}},
+			OwnerReferences: []metav1.OwnerReference{modeltest.OwnerRef(kind, owner)}},
 			Spec: corev1.PodSpec{NodeName: node, Containers: c}, Status: corev1.PodStatus{Phase: phase}}
 	}
-	objs := KubeObjects{
+	objs := model.KubeObjects{
 		Deployments:  []*appsv1.Deployment{d},
 		StatefulSets: []*appsv1.StatefulSet{sts},
 		ReplicaSets:  []*appsv1.ReplicaSet{rsOld, rsNew},
@@ -531,9 +428,9 @@ func TestPodsFollowOwnerChainAndNodeRequests(t *testing.T) {
 			pod("job-x", "Job", "backup", "n1", corev1.PodSucceeded, req("4", "4Gi")), // finished: requests nothing
 			pod("orphan", "ReplicaSet", "gone", "n2", corev1.PodPending, req("250m", "256Mi")),
 		},
-		Nodes: []*corev1.Node{testNode("n1", "apimpool", "z1", "4", "8Gi", true), testNode("n2", "apimpool", "z2", "4", "8Gi", false)},
+		Nodes: []*corev1.Node{modeltest.Node("n1", "apimpool", "z1", "4", "8Gi", true), modeltest.Node("n2", "apimpool", "z2", "4", "8Gi", false)},
 	}
-	topo, nodes, _ := Discover(objs, DefaultSelectors(), testNow)
+	topo, nodes, _ := model.Discover(objs, model.DefaultSelectors(), modeltest.Now)
 	tr := topo.Groups[0].Traffic[0]
 	if len(tr.Pods) != 2 || tr.Pods[0].Name != "traffic-new-1" || tr.Pods[1].Name != "traffic-old-1" {
 		t.Errorf("traffic pods = %+v", tr.Pods)
@@ -557,20 +454,20 @@ func TestIngressMinTLS(t *testing.T) {
 		ann  map[string]string
 		want string
 	}{
-		{map[string]string{nginxSSLProtocols: "TLSv1.2 TLSv1.3"}, "TLSv1.2"},
-		{map[string]string{nginxSSLProtocols: "TLSv1.3"}, "TLSv1.3"},
-		{map[string]string{nginxSSLProtocols: "TLSv1.3 TLSv1 TLSv1.2"}, "TLSv1"},
-		{map[string]string{nginxSSLProtocols: "TLSv1.1  TLSv1.2"}, "TLSv1.1"},
-		{map[string]string{nginxSSLProtocols: "SSLv3 TLSv1.2"}, "SSLv3"},
-		{map[string]string{appGwSSLPolicy: "AppGwSslPolicy20170401S"}, "TLSv1.2"},
-		{map[string]string{appGwSSLPolicy: "AppGwSslPolicy20150501"}, "TLSv1"},
-		{map[string]string{appGwSSLPolicy: "AppGwSslPolicy20170401"}, "TLSv1.1"},
+		{map[string]string{model.NginxSSLProtocolsAnnotation: "TLSv1.2 TLSv1.3"}, "TLSv1.2"},
+		{map[string]string{model.NginxSSLProtocolsAnnotation: "TLSv1.3"}, "TLSv1.3"},
+		{map[string]string{model.NginxSSLProtocolsAnnotation: "TLSv1.3 TLSv1 TLSv1.2"}, "TLSv1"},
+		{map[string]string{model.NginxSSLProtocolsAnnotation: "TLSv1.1  TLSv1.2"}, "TLSv1.1"},
+		{map[string]string{model.NginxSSLProtocolsAnnotation: "SSLv3 TLSv1.2"}, "SSLv3"},
+		{map[string]string{model.AppGwSSLPolicyAnnotation: "AppGwSslPolicy20170401S"}, "TLSv1.2"},
+		{map[string]string{model.AppGwSSLPolicyAnnotation: "AppGwSslPolicy20150501"}, "TLSv1"},
+		{map[string]string{model.AppGwSSLPolicyAnnotation: "AppGwSslPolicy20170401"}, "TLSv1.1"},
 		{map[string]string{"nginx.ingress.kubernetes.io/ssl-redirect": "true"}, ""},
 		{nil, ""},
 	}
 	for _, tt := range tests {
-		if got := minTLS(tt.ann); got != tt.want {
-			t.Errorf("minTLS(%v) = %q, want %q", tt.ann, got, tt.want)
+		if got := model.MinTLSOf(tt.ann); got != tt.want {
+			t.Errorf("model.MinTLSOf(%v) = %q, want %q", tt.ann, got, tt.want)
 		}
 	}
 }
@@ -582,7 +479,7 @@ func TestIngressLegacyClassAndPortNumber(t *testing.T) {
 			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: "/", Backend: networkingv1.IngressBackend{
 				Service: &networkingv1.IngressServiceBackend{Name: "traffic", Port: networkingv1.ServiceBackendPort{Number: 8065}}}}}}}}}},
 	}
-	st := ingressState(ing)
+	st := model.IngressStateOf(ing)
 	if st.Class != "azure/application-gateway" || st.Backends["api.x.test"] != "traffic:8065" || len(st.TLSHosts) != 0 {
 		t.Errorf("%+v", st)
 	}
@@ -594,24 +491,24 @@ func BenchmarkDiscover10kPods(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		Discover(objs, DefaultSelectors(), testNow)
+		model.Discover(objs, model.DefaultSelectors(), modeltest.Now)
 	}
 }
 
-func bigObjects(pods int) KubeObjects {
-	var objs KubeObjects
+func bigObjects(pods int) model.KubeObjects {
+	var objs model.KubeObjects
 	for n := 0; n < 100; n++ {
-		objs.Nodes = append(objs.Nodes, testNode(fmt.Sprintf("node-%d", n), "apimpool", fmt.Sprintf("z%d", n%3), "64", "256Gi", true))
+		objs.Nodes = append(objs.Nodes, modeltest.Node(fmt.Sprintf("node-%d", n), "apimpool", fmt.Sprintf("z%d", n%3), "64", "256Gi", true))
 	}
 	const deployments = 50
 	for i := 0; i < deployments; i++ {
 		group := fmt.Sprintf("g%d", i%10)
 		role := []string{"traffic", "apimgr", "traffic", "traffic", "anm"}[i%5]
-		d := deployment(fmt.Sprintf("%s-%d", role, i), map[string]string{LabelRole: role, LabelGroup: group})
+		d := deployment(fmt.Sprintf("%s-%d", role, i), map[string]string{model.LabelRole: role, model.LabelGroup: group})
 		objs.Deployments = append(objs.Deployments, d)
 		for r := 0; r < 2; r++ {
 			objs.ReplicaSets = append(objs.ReplicaSets, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{
-				Name: fmt.Sprintf("%s-rs%d", d.Name, r), Namespace: "apim", OwnerReferences: []metav1.OwnerReference{ownerRef("Deployment", d.Name)}}})
+				Name: fmt.Sprintf("%s-rs%d", d.Name, r), Namespace: "apim", OwnerReferences: []metav1.OwnerReference{modeltest.OwnerRef("Deployment", d.Name)}}})
 		}
 	}
 	containers := []corev1.Container{{Image: "127.0.0.1:16500/apim/gateway:1.0.0", Resources: corev1.ResourceRequirements{
@@ -620,7 +517,7 @@ func bigObjects(pods int) KubeObjects {
 		rs := objs.ReplicaSets[i%len(objs.ReplicaSets)]
 		objs.Pods = append(objs.Pods, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", rs.Name, i), Namespace: "apim",
-				OwnerReferences: []metav1.OwnerReference{ownerRef("ReplicaSet", rs.Name)}},
+				OwnerReferences: []metav1.OwnerReference{modeltest.OwnerRef("ReplicaSet", rs.Name)}},
 			Spec: corev1.PodSpec{NodeName: fmt.Sprintf("node-%d", i%100), Containers: containers},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
 				ContainerStatuses: []corev1.ContainerStatus{{RestartCount: 1}}},
@@ -628,7 +525,7 @@ func bigObjects(pods int) KubeObjects {
 	}
 	for i := 0; i < 1000; i++ {
 		objs.Events = append(objs.Events, &corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: fmt.Sprint(i)},
-			LastTimestamp: metav1.NewTime(testNow.Add(-time.Duration(i) * time.Second))})
+			LastTimestamp: metav1.NewTime(modeltest.Now.Add(-time.Duration(i) * time.Second))})
 	}
 	return objs
 }
@@ -638,7 +535,7 @@ func bigObjects(pods int) KubeObjects {
 // BenchmarkDiscover10kPods, never asserted by a timer.
 func TestDiscover10kPodsPlacesEveryPod(t *testing.T) {
 	objs := bigObjects(10000)
-	topo, _, _ := Discover(objs, DefaultSelectors(), testNow)
+	topo, _, _ := model.Discover(objs, model.DefaultSelectors(), modeltest.Now)
 	total := 0
 	for _, g := range topo.Groups {
 		for _, w := range append(g.Traffic, g.APIManager...) {

@@ -1,4 +1,4 @@
-package ops
+package patch
 
 import (
 	"archive/tar"
@@ -55,7 +55,7 @@ func TestMergePatches(t *testing.T) {
 	custom := filepath.Join(dir, "custom")
 	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
 	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("X-site"), 0o644)
-	m, err := MergePatches([]string{a, b}, custom, filepath.Join(dir, "merge"))
+	m, err := MergePatches([]string{a, b}, custom, filepath.Join(dir, "merge"), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestMergePatches(t *testing.T) {
 
 	// Two patches, one path, different contents: a conflict naming both.
 	c := archive(t, dir, "p3.tgz", map[string]string{"apigateway/system/lib/a.jar": "A2"})
-	m, err = MergePatches([]string{a, c}, "", "")
+	m, err = MergePatches([]string{a, c}, "", "", Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,15 +95,73 @@ func TestMergePatches(t *testing.T) {
 		"link.tgz":    {"apigateway/l": "->/etc/passwd"},
 	} {
 		p := archive(t, dir, name, files)
-		if _, err := MergePatches([]string{p}, "", t.TempDir()); err == nil {
+		if _, err := MergePatches([]string{p}, "", t.TempDir(), Limits{}); err == nil {
 			t.Errorf("%s was accepted", name)
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "p.rar"), []byte("x"), 0o644)
-	if _, err := MergePatches([]string{filepath.Join(dir, "p.rar")}, "", t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a .tar") {
+	if _, err := MergePatches([]string{filepath.Join(dir, "p.rar")}, "", t.TempDir(), Limits{}); err == nil || !strings.Contains(err.Error(), "not a .tar") {
 		t.Errorf("unknown archive type: %v", err)
 	}
-	if _, err := MergePatches(nil, "", ""); err == nil {
+	if _, err := MergePatches(nil, "", "", Limits{}); err == nil {
 		t.Error("an empty merge was accepted")
+	}
+}
+
+// A customisation settles a conflict between patches: the merge goes on with the site's file.
+func TestCustomResolvesConflict(t *testing.T) {
+	dir := t.TempDir()
+	a := archive(t, dir, "p1.tgz", map[string]string{"apigateway/conf/x.xml": "one"})
+	b := archive(t, dir, "p2.tgz", map[string]string{"apigateway/conf/x.xml": "two"})
+	custom := filepath.Join(dir, "custom")
+	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
+	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("site"), 0o644)
+	m, err := MergePatches([]string{a, b}, custom, filepath.Join(dir, "merge"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Conflicts) != 0 || len(m.Resolved) != 1 || m.Resolved[0] != "apigateway/conf/x.xml" {
+		t.Fatalf("conflicts %v, resolved %v", m.Conflicts, m.Resolved)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "merge", "apigateway", "conf", "x.xml")); string(got) != "site" {
+		t.Errorf("merged x.xml = %q", got)
+	}
+}
+
+// Archives are bounded: a file, the total and the entry count each stop the merge with an
+// error naming the limit, and nothing is left in the merge directory.
+func TestMergeLimits(t *testing.T) {
+	dir := t.TempDir()
+	big := archive(t, dir, "big.tgz", map[string]string{"apigateway/a": strings.Repeat("x", 2000), "apigateway/b": strings.Repeat("y", 2000)})
+	many := archive(t, dir, "many.zip", map[string]string{"apigateway/1": "1", "apigateway/2": "2", "apigateway/3": "3"})
+	for _, c := range []struct {
+		file string
+		lim  Limits
+		want string
+	}{
+		{big, Limits{MaxTotalBytes: 1 << 20, MaxFileBytes: 1000, MaxEntries: 10}, "--max-file-size"},
+		{big, Limits{MaxTotalBytes: 3000, MaxFileBytes: 1 << 20, MaxEntries: 10}, "--max-size"},
+		{many, Limits{MaxTotalBytes: 1 << 20, MaxFileBytes: 1 << 20, MaxEntries: 2}, "--max-entries"},
+	} {
+		out := filepath.Join(t.TempDir(), "merge")
+		_, err := MergePatches([]string{c.file}, "", out, c.lim)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s with %+v: %v, want an error naming %s", filepath.Base(c.file), c.lim, err, c.want)
+		}
+		left, _ := os.ReadDir(out)
+		if len(left) != 0 {
+			t.Errorf("%s left %d entries in the merge directory", filepath.Base(c.file), len(left))
+		}
+	}
+	// A zip entry that claims a small size but inflates past the limit is cut off.
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("apigateway/bomb")
+	w.Write(bytes.Repeat([]byte{0}, 1<<20))
+	zw.Close()
+	bomb := filepath.Join(dir, "bomb.zip")
+	os.WriteFile(bomb, buf.Bytes(), 0o644)
+	if _, err := MergePatches([]string{bomb}, "", t.TempDir(), Limits{MaxTotalBytes: 1 << 30, MaxFileBytes: 64 << 10, MaxEntries: 10}); err == nil || !strings.Contains(err.Error(), "--max-file-size") {
+		t.Errorf("zip bomb: %v", err)
 	}
 }

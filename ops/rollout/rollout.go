@@ -1,18 +1,19 @@
-package ops
+package rollout
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/prometheus/common/model"
+	"github.com/apimctl/apimctl/ops/live"
+	"github.com/apimctl/apimctl/ops/model"
+
+	pmodel "github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,109 +33,20 @@ import (
 // ChangeCauseAnnotation records why a revision exists (kubectl shows it in its history too).
 const ChangeCauseAnnotation = "kubernetes.io/change-cause"
 
-// FindWorkload returns the Deployment of a role (traffic, apimgr, anm) and gateway group.
-func FindWorkload(t Topology, role, group string) (*Workload, error) {
-	var cands []Workload
-	switch role {
-	case RoleANM:
-		cands = t.ANM
-	case RoleTraffic, RoleAPIManager:
-		var groups []string
-		found := false
-		for _, g := range t.Groups {
-			groups = append(groups, g.Name)
-			if g.Name != group {
-				continue
-			}
-			found = true
-			if role == RoleTraffic {
-				cands = g.Traffic
-			} else {
-				cands = g.APIManager
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("no gateway group %q (groups: %s)", group, orNone(groups))
-		}
-	default:
-		return nil, fmt.Errorf("unknown role %q: traffic, apimgr or anm", role)
-	}
-	var deps []Workload
-	for _, w := range cands {
-		if w.Kind == "Deployment" {
-			deps = append(deps, w)
-		}
-	}
-	switch len(deps) {
-	case 0:
-		return nil, fmt.Errorf("no %s Deployment in group %q", role, group)
-	case 1:
-		return &deps[0], nil
-	}
-	var names []string
-	for _, d := range deps {
-		names = append(names, d.Name)
-	}
-	return nil, fmt.Errorf("%d %s Deployments in group %q (%s): label them apart", len(deps), role, group, strings.Join(names, ", "))
-}
-
-func orNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
-}
-
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
-// NewImage is the image a rollout sets: arg is a tag (the current repository is kept) or a
-// whole reference.
-func NewImage(current, arg string) (string, error) {
-	if arg == "" {
-		return "", errors.New("no image or tag given")
-	}
-	if !strings.ContainsAny(arg, ":/@") {
-		if !tagPattern.MatchString(arg) {
-			return "", fmt.Errorf("invalid tag %q", arg)
-		}
-		if _, err := name.ParseReference(current, name.WeakValidation); err != nil {
-			return "", fmt.Errorf("the current image %q cannot be parsed: %w", current, err)
-		}
-		// The repository as the Deployment spells it (no registry or library/ added).
-		return repoOf(current) + ":" + arg, nil
-	}
-	if _, err := name.ParseReference(arg, name.WeakValidation); err != nil {
-		return "", fmt.Errorf("invalid image %q: %w", arg, err)
-	}
-	return arg, nil
-}
-
-// TagOf is the tag of an image reference ("" when by digest or without a tag).
-func TagOf(image string) string {
-	ref, err := name.ParseReference(image, name.WeakValidation)
-	if err != nil {
-		return ""
-	}
-	if t, ok := ref.(name.Tag); ok && strings.HasSuffix(image, ":"+t.TagStr()) {
-		return t.TagStr()
-	}
-	return ""
-}
-
 // RolloutPlan is what a rollout is about to do; it is also the dry run's output.
 type RolloutPlan struct {
-	Namespace      string    `json:"namespace"`
-	Deployment     string    `json:"deployment"`
-	Role           string    `json:"role"`
-	Group          string    `json:"group,omitempty"`
-	Container      string    `json:"container"`
-	FromImage      string    `json:"fromImage"`
-	ToImage        string    `json:"toImage"`
-	Revision       string    `json:"revision"`
-	Replicas       int32     `json:"replicas"`
-	MaxSurge       string    `json:"maxSurge"`
-	MaxUnavailable string    `json:"maxUnavailable"`
-	Blockers       []Finding `json:"blockers,omitempty"` // error-level findings: it does not start
+	Namespace      string          `json:"namespace"`
+	Deployment     string          `json:"deployment"`
+	Role           string          `json:"role"`
+	Group          string          `json:"group,omitempty"`
+	Container      string          `json:"container"`
+	FromImage      string          `json:"fromImage"`
+	ToImage        string          `json:"toImage"`
+	Revision       string          `json:"revision"`
+	Replicas       int32           `json:"replicas"`
+	MaxSurge       string          `json:"maxSurge"`
+	MaxUnavailable string          `json:"maxUnavailable"`
+	Blockers       []model.Finding `json:"blockers,omitempty"` // error-level findings: it does not start
 	// ImageDigest is the new image's digest in its registry; ImageCheck says what the
 	// registry answered ("found", "not found", or why it could not be asked).
 	ImageDigest string `json:"imageDigest,omitempty"`
@@ -143,30 +55,30 @@ type RolloutPlan struct {
 
 // PlanRollout builds the plan from the live snapshot: the workload, its current image, and the
 // error-level findings that block a rollout (the preflight).
-func PlanRollout(s Snapshot, role, group, imageArg string) (*RolloutPlan, error) {
-	w, err := FindWorkload(s.Topology, role, group)
+func PlanRollout(s model.Snapshot, role, group, imageArg string) (*RolloutPlan, error) {
+	w, err := model.FindWorkload(s.Topology, role, group)
 	if err != nil {
 		return nil, err
 	}
-	to, err := NewImage(w.Image, imageArg)
+	to, err := model.NewImage(w.Image, imageArg)
 	if err != nil {
 		return nil, err
 	}
 	p := &RolloutPlan{Namespace: w.Namespace, Deployment: w.Name, Role: role, Group: w.Group, FromImage: w.Image, ToImage: to,
 		Revision: w.Revision, Replicas: w.Desired, MaxSurge: w.MaxSurge, MaxUnavailable: w.MaxUnavailable}
 	for _, f := range s.Findings {
-		if f.Severity == SeverityError {
+		if f.Severity == model.SeverityError {
 			p.Blockers = append(p.Blockers, f)
 		}
 	}
 	// An unfinished rollout: pods of an older template still run. (A scale-up in progress,
 	// which RolloutInProgress also counts, is no reason to wait.)
 	if w.Current > w.Updated {
-		p.Blockers = append(p.Blockers, Finding{ID: "ROLLOUT", Severity: SeverityError, Subject: "deployment/" + w.Name,
+		p.Blockers = append(p.Blockers, model.Finding{ID: "ROLLOUT", Severity: model.SeverityError, Subject: "deployment/" + w.Name,
 			Message: "a rollout of this Deployment is still in progress", Fix: "wait for it: apimctl rollout status, or undo it"})
 	}
 	if w.Paused {
-		p.Blockers = append(p.Blockers, Finding{ID: "ROLLOUT", Severity: SeverityError, Subject: "deployment/" + w.Name,
+		p.Blockers = append(p.Blockers, model.Finding{ID: "ROLLOUT", Severity: model.SeverityError, Subject: "deployment/" + w.Name,
 			Message: "the Deployment is paused", Fix: "apimctl rollout resume"})
 	}
 	return p, nil
@@ -239,6 +151,10 @@ type Rollouts struct {
 	Client    kubernetes.Interface
 	Prom      *prom.Client // nil: no gate possible
 	Namespace string
+	// Context names the cluster in audit records.
+	Context string
+	// Resolve asks a registry for an image's digest (registry.Resolve when nil).
+	Resolve func(ctx context.Context, image string) (string, error)
 }
 
 func (r *Rollouts) deployments() typedappsv1.DeploymentInterface {
@@ -384,16 +300,16 @@ func (r *Rollouts) revision(ctx context.Context, deployment string) string {
 	if err != nil {
 		return ""
 	}
-	return d.Annotations[revisionAnnotation]
+	return d.Annotations[model.RevisionAnnotation]
 }
 
 // errorRatio is the gate's reading for the pods of the new image.
 func (r *Rollouts) errorRatio(ctx context.Context, p *RolloutPlan, g Gate) (ratio, requests float64, err error) {
-	sel := fmt.Sprintf(`namespace=%q,role=%q,image_tag=%q`, p.Namespace, p.Role, TagOf(p.ToImage))
+	sel := fmt.Sprintf(`namespace=%q,role=%q,image_tag=%q`, p.Namespace, p.Role, model.ImageTag(p.ToImage))
 	if p.Group != "" {
 		sel += fmt.Sprintf(`,group=%q`, p.Group)
 	}
-	w := model.Duration(g.Window).String()
+	w := pmodel.Duration(g.Window).String()
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	n, err := scalar(qctx, r.Prom, fmt.Sprintf(g.Requests, sel, w))
@@ -410,7 +326,7 @@ func scalar(ctx context.Context, c *prom.Client, q string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prometheus: %w", err)
 	}
-	if vec, ok := v.(model.Vector); ok && len(vec) > 0 {
+	if vec, ok := v.(pmodel.Vector); ok && len(vec) > 0 {
 		f := float64(vec[0].Value)
 		if f != f { // NaN: no requests in the window
 			return 0, nil
@@ -436,18 +352,14 @@ func (r *Rollouts) wait(ctx context.Context, deployment string, gen int64, phase
 			}
 			return err
 		}
-		s := d.Status
-		want := int32(1)
-		if d.Spec.Replicas != nil {
-			want = *d.Spec.Replicas
-		}
-		step := RolloutStep{Time: time.Now(), Phase: phase, Replicas: s.Replicas, Updated: s.UpdatedReplicas, Ready: s.ReadyReplicas, Available: s.AvailableReplicas}
+		pr := model.DeploymentRolloutStatus(d, gen)
+		step := RolloutStep{Time: time.Now(), Phase: phase, Replicas: pr.Replicas, Updated: pr.Updated, Ready: pr.Ready, Available: pr.Available}
 		ok := true
 		if judge != nil {
 			ok = judge(&step)
 		}
-		if s.ObservedGeneration < gen {
-			step.Message = "waiting for the controller to see the change"
+		if !pr.Observed {
+			step.Message = pr.Waiting
 		}
 		if step.Updated != last.Updated || step.Ready != last.Ready || step.Available != last.Available || step.Replicas != last.Replicas ||
 			step.ErrorRatio != nil || step.Message != "" {
@@ -457,16 +369,14 @@ func (r *Rollouts) wait(ctx context.Context, deployment string, gen int64, phase
 		if !ok {
 			return errors.New("gate failed")
 		}
-		for _, c := range s.Conditions {
-			if c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded" && s.ObservedGeneration >= gen {
-				return fmt.Errorf("the rollout stalled: %s", c.Message)
-			}
+		if pr.Stalled != "" {
+			return fmt.Errorf("the rollout stalled: %s", pr.Stalled)
 		}
-		if s.ObservedGeneration >= gen && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want {
+		if pr.Done {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not complete within %s (%d of %d updated, %d available)", timeout, s.UpdatedReplicas, want, s.AvailableReplicas)
+			return fmt.Errorf("not complete within %s (%d of %d updated, %d available)", timeout, pr.Updated, pr.Desired, pr.Available)
 		}
 		select {
 		case <-ctx.Done():
@@ -496,16 +406,16 @@ func (r *Rollouts) History(ctx context.Context, deployment string) ([]Revision, 
 	if err != nil {
 		return nil, err
 	}
-	cur := d.Annotations[revisionAnnotation]
+	cur := d.Annotations[model.RevisionAnnotation]
 	var out []Revision
 	for _, rs := range rss {
-		rev, _ := strconv.ParseInt(rs.Annotations[revisionAnnotation], 10, 64)
+		rev, _ := strconv.ParseInt(rs.Annotations[model.RevisionAnnotation], 10, 64)
 		img := ""
 		if cs := rs.Spec.Template.Spec.Containers; len(cs) > 0 {
 			img = cs[0].Image
 		}
 		out = append(out, Revision{Revision: rev, Image: img, Created: rs.CreationTimestamp.Time, Replicas: rs.Status.Replicas,
-			ChangeCause: rs.Annotations[ChangeCauseAnnotation], Current: rs.Annotations[revisionAnnotation] == cur})
+			ChangeCause: rs.Annotations[ChangeCauseAnnotation], Current: rs.Annotations[model.RevisionAnnotation] == cur})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Revision < out[j].Revision })
 	return out, nil
@@ -593,7 +503,7 @@ func (r *Rollouts) Undo(ctx context.Context, plan *UndoPlan, dryRun bool) (int64
 		return 0, err
 	}
 	for _, rs := range rss {
-		if rs.Annotations[revisionAnnotation] != strconv.FormatInt(plan.ToRevision, 10) {
+		if rs.Annotations[model.RevisionAnnotation] != strconv.FormatInt(plan.ToRevision, 10) {
 			continue
 		}
 		tmpl := rs.Spec.Template.DeepCopy()
@@ -655,11 +565,11 @@ func (r *Rollouts) patch(ctx context.Context, deployment, patch string, dryRun b
 }
 
 // RolloutsFor returns the Rollouts of a connection's namespace, with its Prometheus for the gate.
-func RolloutsFor(c *Connection, namespace string) (*Rollouts, error) {
+func RolloutsFor(c *live.Connection, namespace string) (*Rollouts, error) {
 	if c == nil || c.Kube == nil {
 		return nil, errors.New("no Kubernetes connection")
 	}
-	r := &Rollouts{Client: c.Kube.Clientset, Namespace: namespace}
+	r := &Rollouts{Client: c.Kube.Clientset, Namespace: namespace, Context: c.Targets.Context}
 	if u := c.Targets.PrometheusURL; u != "" {
 		r.Prom, _ = prom.New(u)
 	}
@@ -668,7 +578,7 @@ func RolloutsFor(c *Connection, namespace string) (*Rollouts, error) {
 
 // PrepareRollout is the plan of a rollout with everything the cluster must say first: the
 // container, that the image changes, and (unless blocked) the API server's validation.
-func (r *Rollouts) PrepareRollout(ctx context.Context, s Snapshot, role, group, imageArg string) (*RolloutPlan, error) {
+func (r *Rollouts) PrepareRollout(ctx context.Context, s model.Snapshot, role, group, imageArg string) (*RolloutPlan, error) {
 	p, err := PlanRollout(s, role, group, imageArg)
 	if err != nil {
 		return nil, err
@@ -679,35 +589,30 @@ func (r *Rollouts) PrepareRollout(ctx context.Context, s Snapshot, role, group, 
 	if p.FromImage == p.ToImage {
 		return nil, fmt.Errorf("deployment/%s already runs %s", p.Deployment, p.ToImage)
 	}
-	p.checkImage(ctx)
+	p.checkImage(ctx, r.Resolve)
 	return p, nil
 }
 
 // checkImage asks the registry for the new image: a tag it does not have blocks the rollout
 // (it would only stall on ImagePullBackOff until the timeout rolled it back); a registry that
 // cannot be asked from here is said, not a blocker — the nodes may reach it when we cannot.
-func (p *RolloutPlan) checkImage(ctx context.Context) {
+func (p *RolloutPlan) checkImage(ctx context.Context, resolve func(context.Context, string) (string, error)) {
+	if resolve == nil {
+		resolve = registry.Resolve
+	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	d, err := registry.Resolve(rctx, p.ToImage)
+	d, err := resolve(rctx, p.ToImage)
 	switch {
 	case err == nil:
 		p.ImageDigest, p.ImageCheck = d, "found"
 	case registry.NotFound(err):
 		p.ImageCheck = "not found"
-		p.Blockers = append(p.Blockers, Finding{ID: "IMAGE", Severity: SeverityError, Subject: p.ToImage,
-			Message: "the registry has no such image", Fix: "check the tag (the registry's tags: crane ls " + repoOf(p.ToImage) + ")"})
+		p.Blockers = append(p.Blockers, model.Finding{ID: "IMAGE", Severity: model.SeverityError, Subject: p.ToImage,
+			Message: "the registry has no such image", Fix: "check the tag (the registry's tags: crane ls " + model.ImageRepo(p.ToImage) + ")"})
 	default:
 		p.ImageCheck = "not checked: " + err.Error()
 	}
-}
-
-func repoOf(image string) string {
-	repo, _, _ := strings.Cut(image, "@")
-	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
-		repo = repo[:i]
-	}
-	return repo
 }
 
 // ChangeCause is the change-cause a rollout records.
@@ -720,65 +625,6 @@ func orDashGroup(g string) string {
 		return "-"
 	}
 	return g
-}
-
-// AuditedSetImage is SetImage with its audit record (the outcome, the gate, the reason).
-func (r *Rollouts) AuditedSetImage(ctx context.Context, p *RolloutPlan, o RolloutOptions, via string) (RolloutResult, error) {
-	if o.ChangeCause == "" {
-		o.ChangeCause = p.ChangeCause()
-	}
-	res, err := r.SetImage(ctx, p, o)
-	rec := AuditRecord{Action: "rollout.set-image", Target: p.Namespace + "/deployment/" + p.Deployment, Outcome: res.Outcome,
-		Details: map[string]string{"from": p.FromImage, "to": p.ToImage, "gate": res.Gate, "reason": res.Reason, "via": via}}
-	if err != nil {
-		rec.Error = err.Error()
-	}
-	if aerr := Audit(rec); aerr != nil && err == nil {
-		err = aerr
-	}
-	return res, err
-}
-
-// ConsoleActions are the changes the console (TUI) drives; it reaches the cluster only
-// through them.
-type ConsoleActions struct {
-	conn    *Connection
-	Gate    Gate
-	Timeout time.Duration
-}
-
-// NewConsoleActions acts through conn with the default gate and a 10-minute rollout timeout.
-func NewConsoleActions(conn *Connection) *ConsoleActions {
-	return &ConsoleActions{conn: conn, Gate: DefaultGate(), Timeout: 10 * time.Minute}
-}
-
-// PlanRollout prepares the rollout of a group's traffic gateways to image (a tag or a
-// reference) and, when nothing blocks it, has the API server validate it.
-func (a *ConsoleActions) PlanRollout(ctx context.Context, s Snapshot, group, image string) (*RolloutPlan, error) {
-	r, err := RolloutsFor(a.conn, s.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.PrepareRollout(ctx, s, RoleTraffic, group, image)
-	if err != nil {
-		return nil, err
-	}
-	if len(p.Blockers) == 0 {
-		if err := r.ValidateSetImage(ctx, p, p.ChangeCause()); err != nil {
-			return nil, fmt.Errorf("the API server refuses the change: %w", err)
-		}
-	}
-	return p, nil
-}
-
-// Rollout runs a planned rollout with the gate and automatic rollback, audited.
-func (a *ConsoleActions) Rollout(ctx context.Context, p *RolloutPlan, progress func(RolloutStep)) (RolloutResult, error) {
-	r, err := RolloutsFor(a.conn, p.Namespace)
-	if err != nil {
-		return RolloutResult{Outcome: RolloutFailed}, err
-	}
-	return r.AuditedSetImage(ctx, p, RolloutOptions{Gate: a.Gate, GateEnabled: true, Timeout: a.Timeout, AutoRollback: true,
-		Progress: progress}, "console")
 }
 
 // Line is the step as a progress line: "15:04:05  rolling      updated 1  ready 3 …".

@@ -1,89 +1,53 @@
-package ops
+package rollout
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/apimctl/apimctl/ops/model"
 )
 
-func TestNewImage(t *testing.T) {
-	cur := "registry.example:5000/apim/gateway:7.7.1"
-	for _, c := range []struct{ arg, want, err string }{
-		{"7.7.2", "registry.example:5000/apim/gateway:7.7.2", ""},
-		{"other.example/apim/gateway:8.0", "other.example/apim/gateway:8.0", ""},
-		{"registry.example:5000/apim/gateway@sha256:" + strings.Repeat("a", 64), "registry.example:5000/apim/gateway@sha256:" + strings.Repeat("a", 64), ""},
-		{"", "", "no image"},
-		{"bad tag!", "", "invalid tag"},
-		{"-x", "", "invalid tag"},
-		{"UPPER/case:1", "", "invalid image"},
-	} {
-		got, err := NewImage(cur, c.arg)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: %q, %v; want error %q", c.arg, got, err, c.err)
-			}
-			continue
-		}
-		if err != nil || got != c.want {
-			t.Errorf("%q: %q, %v; want %q", c.arg, got, err, c.want)
-		}
-	}
-	for current, want := range map[string]string{
-		"apim/gateway:1": "apim/gateway:2", // spelled as the Deployment spells it
-		"r:5000/a/b":     "r:5000/a/b:2",
-		"r:5000/a/b@sha256:" + strings.Repeat("c", 64): "r:5000/a/b:2",
-	} {
-		if got, err := NewImage(current, "2"); err != nil || got != want {
-			t.Errorf("%s + tag 2: %q %v, want %q", current, got, err, want)
-		}
-	}
-	for img, tag := range map[string]string{"r:5000/a/b:1.2": "1.2", "r:5000/a/b": "", "a/b@sha256:" + strings.Repeat("b", 64): ""} {
-		if got := TagOf(img); got != tag {
-			t.Errorf("TagOf(%s) = %q, want %q", img, got, tag)
-		}
-	}
-}
-
 func TestFindWorkloadAndPlan(t *testing.T) {
-	traffic := Workload{Kind: "Deployment", Name: "traffic", Namespace: "apim", Role: RoleTraffic, Group: "default", Image: "r/apim/gateway:1", Desired: 3, Revision: "4"}
-	s := Snapshot{Topology: Topology{
-		ANM:    []Workload{{Kind: "Deployment", Name: "anm", Role: RoleANM, Image: "r/apim/anm:1"}},
-		Groups: []GatewayGroup{{Name: "default", Traffic: []Workload{traffic}}, {Name: "two", Traffic: []Workload{traffic, traffic}}},
+	traffic := model.Workload{Kind: "Deployment", Name: "traffic", Namespace: "apim", Role: model.RoleTraffic, Group: "default", Image: "r/apim/gateway:1", Desired: 3, Revision: "4"}
+	s := model.Snapshot{Topology: model.Topology{
+		ANM:    []model.Workload{{Kind: "Deployment", Name: "anm", Role: model.RoleANM, Image: "r/apim/anm:1"}},
+		Groups: []model.GatewayGroup{{Name: "default", Traffic: []model.Workload{traffic}}, {Name: "two", Traffic: []model.Workload{traffic, traffic}}},
 	}}
-	if w, err := FindWorkload(s.Topology, RoleTraffic, "default"); err != nil || w.Name != "traffic" {
+	if w, err := model.FindWorkload(s.Topology, model.RoleTraffic, "default"); err != nil || w.Name != "traffic" {
 		t.Errorf("traffic/default: %v %v", w, err)
 	}
-	if w, err := FindWorkload(s.Topology, RoleANM, "-"); err != nil || w.Name != "anm" {
+	if w, err := model.FindWorkload(s.Topology, model.RoleANM, "-"); err != nil || w.Name != "anm" {
 		t.Errorf("anm: %v %v", w, err)
 	}
 	for _, c := range []struct{ role, group, err string }{
-		{RoleTraffic, "nope", `no gateway group "nope" (groups: default, two)`},
-		{RoleAPIManager, "default", "no apimgr Deployment"},
-		{RoleTraffic, "two", "2 traffic Deployments"},
+		{model.RoleTraffic, "nope", `no gateway group "nope" (groups: default, two)`},
+		{model.RoleAPIManager, "default", "no apimgr Deployment"},
+		{model.RoleTraffic, "two", "2 traffic Deployments"},
 		{"db", "default", "unknown role"},
 	} {
-		if _, err := FindWorkload(s.Topology, c.role, c.group); err == nil || !strings.Contains(err.Error(), c.err) {
+		if _, err := model.FindWorkload(s.Topology, c.role, c.group); err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%s/%s: %v, want %q", c.role, c.group, err, c.err)
 		}
 	}
 
-	p, err := PlanRollout(s, RoleTraffic, "default", "2")
+	p, err := PlanRollout(s, model.RoleTraffic, "default", "2")
 	if err != nil || p.FromImage != "r/apim/gateway:1" || p.ToImage != "r/apim/gateway:2" || len(p.Blockers) != 0 {
 		t.Fatalf("plan: %+v %v", p, err)
 	}
 	// The HPA scaling up (new pods of the current template, not yet available) is no blocker.
 	up := s
-	up.Topology.Groups = []GatewayGroup{{Name: "default", Traffic: []Workload{traffic}}}
+	up.Topology.Groups = []model.GatewayGroup{{Name: "default", Traffic: []model.Workload{traffic}}}
 	w := &up.Topology.Groups[0].Traffic[0]
 	w.Desired, w.Current, w.Updated, w.Available, w.RolloutInProgress = 6, 6, 6, 4, true
-	if p, _ := PlanRollout(up, RoleTraffic, "default", "2"); len(p.Blockers) != 0 {
+	if p, _ := PlanRollout(up, model.RoleTraffic, "default", "2"); len(p.Blockers) != 0 {
 		t.Errorf("a scale-up blocks a rollout: %+v", p.Blockers)
 	}
 	// Error-level findings, a rollout in progress and a paused Deployment block; warnings not.
-	s.Findings = []Finding{{ID: "CASS-001", Severity: SeverityError}, {ID: "HPA-004", Severity: SeverityWarning}}
+	s.Findings = []model.Finding{{ID: "CASS-001", Severity: model.SeverityError}, {ID: "HPA-004", Severity: model.SeverityWarning}}
 	s.Topology.Groups[0].Traffic[0].RolloutInProgress = true
 	s.Topology.Groups[0].Traffic[0].Current, s.Topology.Groups[0].Traffic[0].Updated = 4, 1
 	s.Topology.Groups[0].Traffic[0].Paused = true
-	p, _ = PlanRollout(s, RoleTraffic, "default", "2")
+	p, _ = PlanRollout(s, model.RoleTraffic, "default", "2")
 	var ids []string
 	for _, b := range p.Blockers {
 		ids = append(ids, b.ID+":"+b.Message)

@@ -92,7 +92,7 @@ func TestBackupOfTheLab(t *testing.T) {
 		t.Errorf("bad recipient: exit %d %s", code, errOut)
 	}
 
-	code, out, errOut := run(t, false, "backup", "create", "--dir", dir, "--recipient", id.Recipient().String(), "-o", "json")
+	code, out, errOut := run(t, false, "backup", "create", "--dir", dir, "--recipient", id.Recipient().String(), "--yes", "-o", "json")
 	if code != 0 {
 		t.Fatalf("backup create: exit %d\n%s", code, errOut)
 	}

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apimctl/apimctl/ops/model"
+
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
-	"github.com/apimctl/apimctl/ops"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -207,7 +208,7 @@ func TestStatusJSONFieldsAreFrozen(t *testing.T) {
 			walk(p, f.Type)
 		}
 	}
-	walk("", reflect.TypeOf(ops.StatusDocument{}))
+	walk("", reflect.TypeOf(model.StatusDocument{}))
 	sort.Strings(paths)
 	got := strings.Join(paths, "\n") + "\n"
 	golden := filepath.Join("testdata", "status-fields.golden")
@@ -236,7 +237,7 @@ func TestStatusReadsTheSecrets(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	code, out, _ := run(t, false, "--kubeconfig", env.Kubeconfig, "-n", env.Namespace, "status", "-o", "json")
-	var doc ops.StatusDocument
+	var doc model.StatusDocument
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/patch"
+
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/lab/labtest"
-	"github.com/apimctl/apimctl/ops"
 )
 
 func writeTgz(t *testing.T, p string, files map[string]string) {
@@ -124,7 +125,7 @@ func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
 	bd, _ := baseImg.Digest()
 	sum := func(p string) string { b, _ := os.ReadFile(p); s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	labels := cf.Config.Labels
-	if labels[ops.LabelBaseDigest] != bd.String() || labels[ops.LabelPatches] != "SP1.tgz@sha256:"+sum(p1)+",hotfix-42.zip@sha256:"+sum(p2) {
+	if labels[patch.LabelBaseDigest] != bd.String() || labels[patch.LabelPatches] != "SP1.tgz@sha256:"+sum(p1)+",hotfix-42.zip@sha256:"+sum(p2) {
 		t.Errorf("provenance labels %v", labels)
 	}
 	if labels["org.opencontainers.image.version"] != "1.0.0" {

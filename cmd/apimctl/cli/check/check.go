@@ -1,18 +1,35 @@
-package cli
+// Package check is `apimctl check`: the reference architecture's rules against the live
+// deployment, each finding with its fix.
+package check
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/iostreams"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/status"
+	opscheck "github.com/apimctl/apimctl/ops/check"
+	"github.com/apimctl/apimctl/ops/model"
 )
 
-func newCheckCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
-	var output string
-	var list bool
-	timeout := defaultProbeTimeout
+// CheckOptions are check's dependencies and flags.
+type CheckOptions struct {
+	IO      *iostreams.IOStreams
+	Observe func(ctx context.Context, timeout time.Duration) (cmdutil.Observation, error)
+
+	Output  string
+	List    bool
+	Timeout time.Duration
+}
+
+// NewCmdCheck is `apimctl check`; runF replaces the run in tests of the flags.
+func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	o := &CheckOptions{IO: f.IOStreams, Observe: f.Observe}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Evaluate the reference architecture's rules against the live deployment",
@@ -26,58 +43,72 @@ Exit codes: 0 no error-level finding, 3 an error-level finding exists, 1 could n
 		Example: `  apimctl check
   apimctl check --list
   apimctl check -o json | jq -r '.[] | select(.severity=="error") | .id'`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validateOutput(output); err != nil {
+			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
 			}
-			if list {
-				rules := ops.Rules()
-				if output != "table" {
-					return writeData(ios.Out, output, rules)
-				}
-				tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tRULE")
-				for _, r := range rules {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
-				}
-				return tw.Flush()
+			if o.Timeout <= 0 {
+				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
 			}
-			live, cancel := observe(cmd.Context(), g, timeout)
-			defer cancel()
-			s := live.Snapshot()
-			if !s.Source(ops.SourceKube).Synced {
-				return &exitError{code: ExitError, err: fmt.Errorf("could not read the deployment from Kubernetes: %s", s.Source(ops.SourceKube).Error),
-					hint: "check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\")"}
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			findings := s.Findings
-			if findings == nil {
-				findings = []ops.Finding{}
-			}
-			if output != "table" {
-				if err := writeData(ios.Out, output, findings); err != nil {
-					return err
-				}
-			} else {
-				st := newStyles(ios.ColorEnabled())
-				if len(findings) == 0 {
-					fmt.Fprintln(ios.Out, st.ok("✓ no findings: the deployment follows the reference architecture"))
-				}
-				for _, f := range findings {
-					mark := map[ops.Severity]string{ops.SeverityError: st.bad("✗ error"), ops.SeverityWarning: st.warn("! warning"), ops.SeverityInfo: "· note"}[f.Severity]
-					fmt.Fprintf(ios.Out, "%s %s  %s\n    %s\n    fix: %s\n", mark, f.ID, f.Subject, f.Message, f.Fix)
-				}
-			}
-			for _, f := range findings {
-				if f.Severity == ops.SeverityError {
-					return silentExit(ExitDegraded)
-				}
-			}
-			return nil
+			return checkRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
-	cmd.Flags().BoolVar(&list, "list", false, "list the rules instead of evaluating them")
-	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "how long to wait for every source to answer")
+	cmdutil.AddOutputFlag(cmd, &o.Output)
+	cmd.Flags().BoolVar(&o.List, "list", false, "list the rules instead of evaluating them")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", status.DefaultTimeout, "how long to wait for every source to answer")
 	return cmd
+}
+
+func checkRun(ctx context.Context, o *CheckOptions) error {
+	ios := o.IO
+	if o.List {
+		rules := opscheck.Rules()
+		if o.Output != "table" {
+			return cmdutil.WriteData(ios.Out, o.Output, rules)
+		}
+		tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSEVERITY\tRULE")
+		for _, r := range rules {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Title)
+		}
+		return tw.Flush()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obs, err := o.Observe(ctx, o.Timeout)
+	if err != nil {
+		return err
+	}
+	s := obs.Snapshot()
+	if !s.Source(model.SourceKube).Synced {
+		return status.NotReadable(s)
+	}
+	findings := s.Findings
+	if findings == nil {
+		findings = []model.Finding{}
+	}
+	if o.Output != "table" {
+		if err := cmdutil.WriteData(ios.Out, o.Output, findings); err != nil {
+			return err
+		}
+	} else {
+		st := cmdutil.NewStyles(ios.ColorEnabled())
+		if len(findings) == 0 {
+			fmt.Fprintln(ios.Out, st.OK("✓ no findings: the deployment follows the reference architecture"))
+		}
+		for _, f := range findings {
+			mark := map[model.Severity]string{model.SeverityError: st.Bad("✗ error"), model.SeverityWarning: st.Warn("! warning"), model.SeverityInfo: "· note"}[f.Severity]
+			fmt.Fprintf(ios.Out, "%s %s  %s\n    %s\n    fix: %s\n", mark, f.ID, f.Subject, f.Message, f.Fix)
+		}
+	}
+	for _, f := range findings {
+		if f.Severity == model.SeverityError {
+			return cmdutil.Silent(cmdutil.ExitDegraded)
+		}
+	}
+	return nil
 }

@@ -1,25 +1,36 @@
-package cli
+package cmdutil
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
+	"text/tabwriter"
+	"time"
 
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
+
+	"github.com/apimctl/apimctl/ops/action"
 )
 
 var outputFormats = []string{"table", "json", "yaml"}
 
-func validateOutput(o string) error {
+// AddOutputFlag adds -o table|json|yaml to cmd, into *o.
+func AddOutputFlag(cmd *cobra.Command, o *string) {
+	cmd.Flags().StringVarP(o, "output", "o", "table", "output format: table, json or yaml")
+}
+
+// ValidateOutput refuses an unknown -o value (usage error).
+func ValidateOutput(o string) error {
 	if !slices.Contains(outputFormats, o) {
-		return usageError("-o %q: use one of table, json, yaml", o)
+		return Usagef("-o %q: use one of table, json, yaml", o)
 	}
 	return nil
 }
 
-// writeData prints v as JSON or YAML; table output is each command's own.
-func writeData(w io.Writer, format string, v any) error {
+// WriteData prints v as JSON or YAML; table output is each command's own.
+func WriteData(w io.Writer, format string, v any) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -36,17 +47,37 @@ func writeData(w io.Writer, format string, v any) error {
 	return fmt.Errorf("unsupported output %q", format)
 }
 
-// styles colour words on a terminal; the words and symbols carry the meaning without colour.
-type styles struct{ color bool }
+// PrintPlan prints an action's plan as aligned "key  value" lines.
+func PrintPlan(w io.Writer, plan []action.Field) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range plan {
+		fmt.Fprintf(tw, "%s\t%s%s\n", f.Key, f.Mark.Symbol(), f.Value)
+	}
+	tw.Flush()
+}
 
-func newStyles(color bool) styles { return styles{color} }
+// Progress is a progress printer for long actions: "15:04:05  line" on w.
+func Progress(w io.Writer, now func() time.Time) func(string) {
+	if now == nil {
+		now = time.Now
+	}
+	return func(s string) { fmt.Fprintf(w, "%s  %s\n", now().Format("15:04:05"), s) }
+}
 
-func (s styles) wrap(code, t string) string {
+// Styles colour words on a terminal; the words and symbols carry the meaning without colour.
+type Styles struct{ color bool }
+
+// NewStyles colours only when color is true (a terminal without NO_COLOR).
+func NewStyles(color bool) Styles { return Styles{color} }
+
+func (s Styles) wrap(code, t string) string {
 	if !s.color {
 		return t
 	}
 	return "\x1b[" + code + "m" + t + "\x1b[0m"
 }
-func (s styles) ok(t string) string   { return s.wrap("32", t) }
-func (s styles) bad(t string) string  { return s.wrap("31", t) }
-func (s styles) warn(t string) string { return s.wrap("33", t) }
+
+// OK, Bad and Warn colour t green, red and yellow.
+func (s Styles) OK(t string) string   { return s.wrap("32", t) }
+func (s Styles) Bad(t string) string  { return s.wrap("31", t) }
+func (s Styles) Warn(t string) string { return s.wrap("33", t) }

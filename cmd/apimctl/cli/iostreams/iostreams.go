@@ -1,4 +1,7 @@
-package cli
+// Package iostreams is a command's terminal: where data, progress and prompts go, and
+// whether each end is a terminal (no prompts and no colour without one). It may import
+// nothing of the project.
+package iostreams
 
 import (
 	"bufio"
@@ -12,21 +15,24 @@ import (
 	"golang.org/x/term"
 )
 
-// IOStreams are the command's terminal: data to Out, progress and prompts to ErrOut, and
-// whether each end is a terminal (no prompts and no colour without one).
+// IOStreams are the command's terminal: data to Out, progress and prompts to ErrOut.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
 
 	InTTY, OutTTY, ErrTTY bool
+	// NoColor is set when $NO_COLOR is (https://no-color.org).
+	NoColor bool
+
+	in *bufio.Reader
 }
 
 // System returns the process's streams.
 func System() *IOStreams {
 	isTTY := func(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		InTTY: isTTY(os.Stdin), OutTTY: isTTY(os.Stdout), ErrTTY: isTTY(os.Stderr)}
+		InTTY: isTTY(os.Stdin), OutTTY: isTTY(os.Stdout), ErrTTY: isTTY(os.Stderr), NoColor: os.Getenv("NO_COLOR") != ""}
 }
 
 // Test returns streams backed by buffers; set the TTY flags to test terminal behaviour.
@@ -39,18 +45,22 @@ func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 func (s *IOStreams) CanPrompt() bool { return s.InTTY && s.ErrTTY }
 
 // ColorEnabled is true on a terminal unless NO_COLOR is set.
-func (s *IOStreams) ColorEnabled() bool { return s.OutTTY && os.Getenv("NO_COLOR") == "" }
+func (s *IOStreams) ColorEnabled() bool { return s.OutTTY && !s.NoColor }
 
-var errNeedYes = errors.New("needs confirmation: not on a terminal, so pass --yes to go ahead (or --dry-run to see the plan)")
+// ErrNoTerminal is Confirm's refusal without a terminal.
+var ErrNoTerminal = errors.New("needs confirmation: not on a terminal, so pass --yes to go ahead (or --dry-run to see the plan)")
 
 // Confirm asks a yes/no question on a terminal. Without one it refuses, so scripts must say
 // --yes explicitly.
 func (s *IOStreams) Confirm(question string) (bool, error) {
 	if !s.CanPrompt() {
-		return false, errNeedYes
+		return false, ErrNoTerminal
 	}
 	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
-	line, err := bufio.NewReader(s.In).ReadString('\n')
+	if s.in == nil {
+		s.in = bufio.NewReader(s.In)
+	}
+	line, err := s.in.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
 	}

@@ -1,33 +1,40 @@
-package cli
+// Package status is `apimctl status`: the whole deployment in one screenful, or as JSON.
+package status
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/apimctl/apimctl/ops"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/iostreams"
+	"github.com/apimctl/apimctl/internal/format"
+	"github.com/apimctl/apimctl/ops/model"
 )
 
-const defaultProbeTimeout = 10 * time.Second
+// DefaultTimeout is how long the read commands wait for every source to answer.
+const DefaultTimeout = 10 * time.Second
 
-type statusOptions struct {
-	g        *globalOptions
-	ios      *IOStreams
-	output   string
-	timeout  time.Duration
-	watch    bool
-	interval time.Duration
+// StatusOptions are status's dependencies and flags.
+type StatusOptions struct {
+	IO      *iostreams.IOStreams
+	Observe func(ctx context.Context, timeout time.Duration) (cmdutil.Observation, error)
+
+	Output   string
+	Timeout  time.Duration
+	Watch    bool
+	Interval time.Duration
 }
 
-func newStatusCmd(g *globalOptions, ios *IOStreams) *cobra.Command {
-	o := &statusOptions{g: g, ios: ios}
+// NewCmdStatus is `apimctl status`; runF replaces the run in tests of the flags.
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{IO: f.IOStreams, Observe: f.Observe}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "One screenful: topology, pods, HPA, Cassandra, MySQL, traffic and the worst findings",
@@ -41,121 +48,106 @@ Exit codes: 0 healthy, 3 degraded (a source fails or an error-level finding exis
 		Example: `  apimctl status
   apimctl status --watch
   apimctl status -o json | jq '.findings[] | select(.severity=="error")'`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validateOutput(o.output); err != nil {
+			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
+			}
+			if o.Timeout <= 0 {
+				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
+			}
+			if o.Watch && o.Interval <= 0 {
+				return cmdutil.Usagef("--interval %s: must be positive", o.Interval)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
 			return statusRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
-	cmd.Flags().DurationVar(&o.timeout, "timeout", defaultProbeTimeout, "how long to wait for every source to answer")
-	cmd.Flags().BoolVarP(&o.watch, "watch", "w", false, "keep watching: redraw (table) or print one JSON document per line")
-	cmd.Flags().DurationVar(&o.interval, "interval", 2*time.Second, "with --watch, how often to print")
+	cmdutil.AddOutputFlag(cmd, &o.Output)
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", DefaultTimeout, "how long to wait for every source to answer")
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "keep watching: redraw (table) or print one JSON document per line")
+	cmd.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "with --watch, how often to print")
 	return cmd
 }
 
-// observe connects, starts the live model and waits (within timeout) until every source has
-// answered once.
-func observe(ctx context.Context, g *globalOptions, timeout time.Duration) (*ops.Live, context.CancelFunc) {
-	live, _, cancel := observeConn(ctx, g, timeout)
-	return live, cancel
+// NotReadable is the error of a read command when the Kubernetes API could not be read.
+func NotReadable(s model.Snapshot) error {
+	return cmdutil.Failed(fmt.Errorf("could not read the deployment from Kubernetes: %s", s.Source(model.SourceKube).Error),
+		"check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\")")
 }
 
-// observeConn is observe that also returns the connection (the clients behind the sources).
-func observeConn(ctx context.Context, g *globalOptions, timeout time.Duration) (*ops.Live, *ops.Connection, context.CancelFunc) {
-	lctx, cancel := context.WithCancel(ctx)
-	cctx, ccancel := context.WithTimeout(ctx, timeout)
-	defer ccancel()
-	conn := ops.Connect(cctx, g.targets, os.Getenv)
-	live := ops.NewLive(conn, ops.LiveOptions{ReadOnly: g.readOnly, CallTimeout: min(4*time.Second, timeout)})
-	live.Start(lctx)
-	live.WaitAnswered(cctx)
-	return live, conn, cancel
-}
-
-func statusRun(ctx context.Context, o *statusOptions) error {
-	live, cancel := observe(ctx, o.g, o.timeout)
+func statusRun(ctx context.Context, o *StatusOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	print := func(s ops.Snapshot) error {
-		doc := ops.StatusDocument{Health: ops.Verdict(s), Snapshot: &s}
+	obs, err := o.Observe(ctx, o.Timeout)
+	if err != nil {
+		return err
+	}
+	ios := o.IO
+	print := func(s model.Snapshot) error {
+		doc := model.StatusDocument{Health: model.Verdict(s), Snapshot: &s}
 		switch {
-		case o.output == "json" && o.watch:
-			return json.NewEncoder(o.ios.Out).Encode(doc) // one document per line
-		case o.output != "table":
-			return writeData(o.ios.Out, o.output, doc)
+		case o.Output == "json" && o.Watch:
+			return json.NewEncoder(ios.Out).Encode(doc) // one document per line
+		case o.Output != "table":
+			return cmdutil.WriteData(ios.Out, o.Output, doc)
 		}
-		if o.watch && o.ios.OutTTY {
-			fmt.Fprint(o.ios.Out, "\x1b[H\x1b[2J")
+		if o.Watch && ios.OutTTY {
+			fmt.Fprint(ios.Out, "\x1b[H\x1b[2J")
 		}
-		renderStatus(o.ios.Out, newStyles(o.ios.ColorEnabled()), s, doc.Health)
+		Render(ios.Out, cmdutil.NewStyles(ios.ColorEnabled()), s, doc.Health)
 		return nil
 	}
-	s := live.Snapshot()
+	s := obs.Snapshot()
 	if err := print(s); err != nil {
 		return err
 	}
-	if o.watch {
-		t := time.NewTicker(o.interval)
+	if o.Watch {
+		t := time.NewTicker(o.Interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-t.C:
-				if o.output == "table" && !o.ios.OutTTY {
-					fmt.Fprintln(o.ios.Out)
+				if o.Output == "table" && !ios.OutTTY {
+					fmt.Fprintln(ios.Out)
 				}
-				s = live.Snapshot()
+				s = obs.Snapshot()
 				if err := print(s); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	switch ops.Verdict(s) {
-	case ops.Unknown:
-		return &exitError{code: ExitError, err: fmt.Errorf("could not read the deployment from Kubernetes: %s", s.Source(ops.SourceKube).Error),
-			hint: "check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\")"}
-	case ops.Degraded:
-		return silentExit(ExitDegraded)
+	switch model.Verdict(s) {
+	case model.Unknown:
+		return NotReadable(s)
+	case model.Degraded:
+		return cmdutil.Silent(cmdutil.ExitDegraded)
 	}
 	return nil
 }
 
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	}
-	return fmt.Sprintf("%dh ago", int(d.Hours()))
-}
-
-func sourceLine(st styles, now time.Time, s ops.SourceState) string {
+func sourceLine(st cmdutil.Styles, now time.Time, s model.SourceState) string {
 	switch {
 	case s.Error != "" && !s.Synced:
-		return st.bad("✗ "+s.Name) + " " + s.Error
+		return st.Bad("✗ "+s.Name) + " " + s.Error
 	case s.Error != "":
-		return st.bad("✗ "+s.Name) + " " + s.Error + " (data from " + ago(now, s.LastSuccess) + ")"
+		return st.Bad("✗ "+s.Name) + " " + s.Error + " (data from " + format.Ago(s.LastSuccess, now) + ")"
 	case s.Stale:
-		return st.warn("! "+s.Name) + " stale, " + ago(now, s.LastSuccess)
+		return st.Warn("! "+s.Name) + " stale, " + format.Ago(s.LastSuccess, now)
 	case !s.Synced:
-		return st.warn("… "+s.Name) + " no answer yet"
+		return st.Warn("… "+s.Name) + " no answer yet"
 	}
-	return st.ok("✓ "+s.Name) + " " + ago(now, s.LastSuccess)
+	return st.OK("✓ "+s.Name) + " " + format.Ago(s.LastSuccess, now)
 }
 
-func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
-	verdict := map[ops.Health]string{ops.Healthy: st.ok("✓ HEALTHY"), ops.Degraded: st.bad("✗ DEGRADED"), ops.Unknown: st.bad("? UNKNOWN")}[h]
+// Render prints the snapshot as status's table output.
+func Render(w io.Writer, st cmdutil.Styles, s model.Snapshot, h model.Health) {
+	verdict := map[model.Health]string{model.Healthy: st.OK("✓ HEALTHY"), model.Degraded: st.Bad("✗ DEGRADED"), model.Unknown: st.Bad("? UNKNOWN")}[h]
 	who := s.Identity
 	if who == "" {
 		who = "unknown identity"
@@ -173,21 +165,8 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROLE\tGROUP\tWORKLOAD\tREADY\tIMAGE TAG\tSTATE")
-	row := func(wl ops.Workload) {
-		state := st.ok("✓ ready")
-		switch {
-		case wl.Ready < wl.Desired && wl.RolloutInProgress:
-			state = st.warn(fmt.Sprintf("… rolling out %d/%d updated", wl.Updated, wl.Desired))
-		case wl.Ready < wl.Desired:
-			state = st.bad(fmt.Sprintf("✗ %d not ready", wl.Desired-wl.Ready))
-		case wl.RolloutInProgress:
-			state = st.warn(fmt.Sprintf("… rolling out %d/%d updated", wl.Updated, wl.Desired))
-		}
-		group := wl.Group
-		if group == "" {
-			group = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", wl.Role, group, wl.Name, wl.Ready, wl.Desired, wl.Tag, state)
+	row := func(wl model.Workload) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", wl.Role, format.OrDash(wl.Group), wl.Name, wl.Ready, wl.Desired, wl.Tag, WorkloadState(st, wl))
 	}
 	for _, wl := range s.Topology.ANM {
 		row(wl)
@@ -221,7 +200,7 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 		line := fmt.Sprintf("hpa       %s → deployment/%s: %d replicas, desired %s (min %d, max %d), cpu %s of %d%% target", hp.Name, hp.Target, hp.Current, desired, hp.Min, hp.Max, cpu, hp.CPUTargetPercent)
 		for _, c := range hp.Conditions {
 			if c.Status == "False" && (c.Type == "ScalingActive" || c.Type == "AbleToScale") {
-				line += " " + st.warn("! "+c.Reason)
+				line += " " + st.Warn("! "+c.Reason)
 			}
 		}
 		fmt.Fprintln(w, line)
@@ -235,34 +214,34 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 	}
 	var nodes []string
 	for _, n := range s.Cassandra.Nodes {
-		mark := st.ok("✓")
+		mark := st.OK("✓")
 		if !n.Up {
-			mark = st.bad("✗ down")
+			mark = st.Bad("✗ down")
 		}
 		nodes = append(nodes, fmt.Sprintf("%s %s/%s %s", n.Address, n.DC, n.Rack, mark))
 	}
 	schema := "schema agreed"
 	if s.Cassandra.SchemaVersions > 1 {
-		schema = st.warn(fmt.Sprintf("! %d schema versions", s.Cassandra.SchemaVersions))
+		schema = st.Warn(fmt.Sprintf("! %d schema versions", s.Cassandra.SchemaVersions))
 	}
 	fmt.Fprintf(w, "cassandra %d/%d nodes up · %s\n", up, len(s.Cassandra.Nodes), schema)
 	if len(nodes) > 0 {
 		fmt.Fprintf(w, "          %s\n", strings.Join(nodes, " · "))
 	}
 	for _, k := range s.Cassandra.Keyspaces {
-		q := st.ok("QUORUM ✓ reachable")
+		q := st.OK("QUORUM ✓ reachable")
 		if !k.QuorumReachable {
-			q = st.bad(fmt.Sprintf("QUORUM ✗ lost (%d of %d replicas up)", k.ReplicasUp, k.Quorum))
+			q = st.Bad(fmt.Sprintf("QUORUM ✗ lost (%d of %d replicas up)", k.ReplicasUp, k.Quorum))
 		}
 		fmt.Fprintf(w, "          %s %s RF %d · %s\n", k.Name, k.Strategy, k.ReplicationFactor, q)
 	}
 	// MySQL
 	if m := s.MySQL; m.Reachable {
-		tls := st.warn("TLS off")
+		tls := st.Warn("TLS off")
 		if m.TLS {
 			tls = "TLS " + m.TLSVersion
 		}
-		line := fmt.Sprintf("mysql     %s %s · up %s · %d/%d connections · %s · %s", st.ok("✓"), m.Version, m.Uptime.Round(time.Second), m.ThreadsConnected, m.MaxConnections, tls, ops.HumanBytes(m.DatabaseSizeBytes))
+		line := fmt.Sprintf("mysql     %s %s · up %s · %d/%d connections · %s · %s", st.OK("✓"), m.Version, m.Uptime.Round(time.Second), m.ThreadsConnected, m.MaxConnections, tls, format.Bytes(m.DatabaseSizeBytes))
 		if r := m.Replica; r != nil {
 			lag := "?"
 			if r.LagSeconds != nil {
@@ -272,7 +251,7 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 		}
 		fmt.Fprintln(w, line)
 	} else {
-		fmt.Fprintf(w, "mysql     %s %s\n", st.bad("✗ unreachable"), s.Source(ops.SourceMySQL).Error)
+		fmt.Fprintf(w, "mysql     %s %s\n", st.Bad("✗ unreachable"), s.Source(model.SourceMySQL).Error)
 	}
 	// Traffic
 	switch {
@@ -288,43 +267,41 @@ func renderStatus(w io.Writer, st styles, s ops.Snapshot, h ops.Health) {
 		}
 	}
 	// Findings
-	count := map[ops.Severity]int{}
+	count := map[model.Severity]int{}
 	for _, f := range s.Findings {
 		count[f.Severity]++
 	}
-	fmt.Fprintf(w, "\nfindings  %s, %s, %s\n", counted(count[ops.SeverityError], "error"),
-		counted(count[ops.SeverityWarning], "warning"), counted(count[ops.SeverityInfo], "note"))
+	fmt.Fprintf(w, "\nfindings  %s, %s, %s\n", format.Counted(count[model.SeverityError], "error"),
+		format.Counted(count[model.SeverityWarning], "warning"), format.Counted(count[model.SeverityInfo], "note"))
 	shown := 0
 	for _, f := range s.Findings {
-		if f.Severity == ops.SeverityInfo || shown == 6 {
+		if f.Severity == model.SeverityInfo || shown == 6 {
 			continue
 		}
-		mark := st.warn("! warning")
-		if f.Severity == ops.SeverityError {
-			mark = st.bad("✗ error  ")
+		mark := st.Warn("! warning")
+		if f.Severity == model.SeverityError {
+			mark = st.Bad("✗ error  ")
 		}
-		fmt.Fprintf(w, "  %s %-9s %s\n", mark, f.ID, oneLine(f.Message, 110))
+		fmt.Fprintf(w, "  %s %-9s %s\n", mark, f.ID, format.OneLine(f.Message, 110))
 		shown++
 	}
-	if n := count[ops.SeverityError] + count[ops.SeverityWarning] - shown; n > 0 {
+	if n := count[model.SeverityError] + count[model.SeverityWarning] - shown; n > 0 {
 		fmt.Fprintf(w, "  … %d more: apimctl check\n", n)
 	}
 }
 
-// oneLine cuts s to n runes with an ellipsis.
-func oneLine(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// WorkloadState is a workload's state word with its symbol and colour: "✓ ready",
+// "… rolling out 1/3 updated", "! not ready 2 of 3".
+func WorkloadState(st cmdutil.Styles, wl model.Workload) string {
+	word, detail, level := wl.State()
+	text := strings.TrimSpace(word + " " + detail)
+	switch level {
+	case model.LevelBusy:
+		return st.Warn("… " + text)
+	case model.LevelWarn:
+		return st.Warn("! " + text)
+	case model.LevelBad:
+		return st.Bad("✗ " + text)
 	}
-	return string(r[:n-1]) + "…"
-}
-
-// counted is "1 error", "2 errors".
-func counted(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return st.OK("✓ " + text)
 }

@@ -1,0 +1,103 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/internal/format"
+	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/dr"
+)
+
+// CreateOptions are create's flags.
+type CreateOptions struct {
+	Recipients []string
+	Keyspaces  []string
+	Only       []string
+	DryRun     bool
+	Yes        bool
+	Output     string
+}
+
+// NewCmdCreate is `apimctl backup create`.
+func NewCmdCreate(f *cmdutil.Factory, loc *Location, runF func(context.Context, *CreateOptions) error) *cobra.Command {
+	o := &CreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Write a backup of the deployment now",
+		Long: `Create writes a backup of the deployment now (see 'apimctl backup --help' for what it holds).
+It only reads the cluster and the data stores (Cassandra at QUORUM) and writes the backup
+directory; on a terminal it asks first (--yes in scripts).`,
+		Example: `  apimctl backup create --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  apimctl backup create --dry-run
+  apimctl backup create --keyspace apim_default --yes -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.ValidateOutput(o.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return createRun(cmd.Context(), f, loc, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&o.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
+	fl.StringArrayVar(&o.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up (default: CASS_KEYSPACE and CASS_TKEYSPACE); repeatable")
+	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube (default: all)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "say what would be backed up and where; read and write nothing")
+	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	cmdutil.AddOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+// CreateDocument is create's JSON output.
+type CreateDocument struct {
+	DryRun   bool              `json:"dryRun"`
+	Plan     *dr.BackupPlan    `json:"plan"`
+	Dir      string            `json:"dir,omitempty"`
+	Manifest any               `json:"manifest,omitempty"`
+	Summary  *dr.BackupSummary `json:"summary,omitempty"`
+}
+
+func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *CreateOptions) error {
+	ios := f.IOStreams
+	conn, err := f.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	bo := dr.BackupOptions{Dir: loc.Root(f), Recipients: o.Recipients, Keyspaces: o.Keyspaces, Only: o.Only, Tool: "apimctl " + f.Version}
+	plan, err := dr.PlanBackup(ctx, conn, bo)
+	if err != nil {
+		return cmdutil.Usagef("%v", err)
+	}
+	if conn.Kube == nil && plan.Includes("kube") {
+		return cmdutil.Failed(fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr), "check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\"), or --only cassandra,mysql")
+	}
+	start := f.Now()
+	res, dry, err := cmdutil.Act(ctx, f, dr.CreateAction(conn, plan, bo), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	if err != nil {
+		return err
+	}
+	if dry {
+		if o.Output != "table" {
+			return cmdutil.WriteData(ios.Out, o.Output, CreateDocument{DryRun: true, Plan: plan})
+		}
+		return nil
+	}
+	s := res.Value.(dr.BackupSummary)
+	if o.Output != "table" {
+		return cmdutil.WriteData(ios.Out, o.Output, CreateDocument{Plan: plan, Dir: s.Dir, Manifest: s.Manifest, Summary: &s})
+	}
+	fmt.Fprintf(ios.Out, "backup %s: %d files, %s, %d rows and objects, in %s\n%s\n", s.ID, s.Files, format.Bytes(s.Bytes), s.Items,
+		f.Now().Sub(start).Round(time.Millisecond), s.Dir)
+	for _, n := range s.Notes {
+		fmt.Fprintf(ios.Out, "note: %s\n", n)
+	}
+	return nil
+}

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/apimctl/apimctl/backup"
+)
+
+// writeTestBackup writes a small, valid backup (one MySQL part) named id under root, created
+// at the time its ID says.
+func writeTestBackup(t *testing.T, root, id string) {
+	t.Helper()
+	created, err := time.Parse("20060102T150405Z", id[:16])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := backup.Create(root, id, backup.Source{Context: "prod", Namespace: "apim", Tool: "test"}, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.Part("mysql", "metrics", "mysql/metrics.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write([]byte("CREATE TABLE `t` (id INT PRIMARY KEY);\nINSERT INTO `t` VALUES (1);\n"))
+	p.Items = 1
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Finish(created); err != nil {
+		t.Fatal(err)
+	}
+}

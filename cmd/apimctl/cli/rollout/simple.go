@@ -1,0 +1,73 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/ops/action"
+	opsrollout "github.com/apimctl/apimctl/ops/rollout"
+)
+
+// SimpleOptions are the flags of pause, resume and restart.
+type SimpleOptions struct {
+	Target
+	Mutation
+	Verb string
+}
+
+// NewCmdSimple is `apimctl rollout pause|resume|restart GROUP`.
+func NewCmdSimple(f *cmdutil.Factory, verb, short string, runF func(context.Context, *SimpleOptions) error) *cobra.Command {
+	o := &SimpleOptions{Verb: verb}
+	cmd := &cobra.Command{
+		Use:   verb + " GROUP",
+		Short: short,
+		Args:  cmdutil.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Group = args[0]
+			if err := o.Target.validate(); err != nil {
+				return err
+			}
+			if err := o.Mutation.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return simpleRun(cmd.Context(), f, o)
+		},
+	}
+	o.Target.addFlags(cmd)
+	o.Mutation.addFlags(cmd)
+	return cmd
+}
+
+func simpleRun(ctx context.Context, f *cmdutil.Factory, o *SimpleOptions) error {
+	e, err := load(ctx, f, o.Target)
+	if err != nil {
+		return err
+	}
+	defer e.cancel()
+	name := e.w.Name
+	switch {
+	case o.Verb == opsrollout.VerbPause && e.w.Paused:
+		return cmdutil.Usagef("deployment/%s is already paused", name)
+	case o.Verb == opsrollout.VerbResume && !e.w.Paused:
+		return cmdutil.Usagef("deployment/%s is not paused", name)
+	}
+	act, err := e.rollouts.SimpleAction(o.Verb, name, f.Now(), options(f, o.Mutation))
+	if err != nil {
+		return cmdutil.Usagef("%v", err)
+	}
+	_, dry, err := cmdutil.Act(ctx, f, act, action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	if err != nil || dry {
+		return err
+	}
+	if o.Output != "table" {
+		return cmdutil.WriteData(f.IOStreams.Out, o.Output, map[string]any{"deployment": name, "action": o.Verb, "done": true})
+	}
+	fmt.Fprintf(f.IOStreams.Out, "deployment/%s: %s done\n", name, o.Verb)
+	return nil
+}
