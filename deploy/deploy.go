@@ -1,6 +1,3 @@
-// Package deploy holds the Kubernetes manifests of the reference topology (base/, usable with
-// `kubectl apply -k deploy/base`) and renders them for a target: namespace, images, extra pod
-// annotations, and the two credential Secrets the gateways read.
 package deploy
 
 import (
@@ -232,18 +229,4 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-// YAML renders objects as one multi-document YAML stream.
-func YAML(objs []*unstructured.Unstructured) ([]byte, error) {
-	var buf bytes.Buffer
-	for _, o := range objs {
-		b, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return nil, err
-		}
-		buf.WriteString("---\n")
-		buf.Write(b)
-	}
-	return buf.Bytes(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/apimctl/apimctl/gateway/config"
 )
@@ -113,7 +114,7 @@ func TestRenderWithoutNamespaceFails(t *testing.T) {
 }
 
 func fmtAny(v any) string {
-	b, _ := YAML([]*unstructured.Unstructured{{Object: map[string]any{"x": v}}})
+	b, _ := yaml.Marshal(map[string]any{"x": v})
 	return strings.ReplaceAll(strings.ReplaceAll(string(b), " ", ""), "\"", "")
 }
 

@@ -140,12 +140,6 @@ func (l *Lab) SetFault(tag string, f Fault) error {
 	return agent.WriteFaults(l.faultsFile(), fs)
 }
 
-// Faults returns the faulty tags.
-func (l *Lab) Faults() (map[string]Fault, error) {
-	fs, err := agent.ReadFaults(l.faultsFile())
-	return fs.Tags, err
-}
-
 // TrafficOptions returns the generator's options against this lab's reference topology.
 func (l *Lab) TrafficOptions(rps int, d time.Duration) (traffic.Options, error) {
 	cfg, err := l.restConfig()

@@ -560,6 +560,3 @@ func (l *Lab) Stop(ctx context.Context, name string) error {
 	}
 	return stopProcess(l.opts.StateDir, r, 10*time.Second)
 }
-
-// Env returns the running lab's Env.
-func (l *Lab) Env() (*Env, error) { return LoadEnv(l.opts.StateDir) }

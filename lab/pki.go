@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -22,11 +23,19 @@ type pki struct{ dir string }
 
 func (p pki) path(name string) string { return filepath.Join(p.dir, name) }
 
+// pkiMu serialises ensure: the API server and MariaDB are started concurrently, and each
+// makes sure the PKI exists. Without it one could see the CA written and start before the
+// other had written the service-account key (seen on a fresh lab: "sa.key: no such file").
+var pkiMu sync.Mutex
+
 func (p pki) ensure() error {
+	pkiMu.Lock()
+	defer pkiMu.Unlock()
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
 		return err
 	}
-	if _, err := os.Stat(p.path("ca.crt")); err == nil {
+	// sa.key is written last: when it exists, everything before it does.
+	if _, err := os.Stat(p.path("sa.key")); err == nil {
 		return nil
 	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

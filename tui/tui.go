@@ -1,6 +1,3 @@
-// Package tui is apimctl's terminal console: a Bubble Tea program that draws the live
-// ops.Snapshot it is fed, on a dashboard and in drill-down views. It only renders: data
-// arrives as snapshots from ops, and nothing here talks to a cluster or a database.
 package tui
 
 import (
@@ -71,16 +68,6 @@ func waitForSnapshot(ch <-chan model.Snapshot) tea.Cmd {
 func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
-
-// promptKind is what the bottom line is reading.
-type promptKind int
-
-const (
-	promptNone promptKind = iota
-	promptFilter
-	promptCommand
-	promptRollout
-)
 
 // Model is the console's root model.
 type Model struct {
@@ -303,126 +290,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return cur.Update(msg)
 }
 
-func (m *Model) openPrompt(kind promptKind) tea.Cmd {
-	m.prompt = kind
-	m.input.Reset()
-	m.input.SetWidth(max(m.width-4, 10))
-	switch kind {
-	case promptCommand:
-		m.input.Prompt = ":"
-		m.input.Placeholder = "view name — " + strings.Join(viewNames, " ")
-		m.input.ShowSuggestions = true
-		m.input.SetSuggestions(append(append([]string(nil), viewNames...), "quit"))
-	case promptRollout:
-		m.input.Prompt = "roll out group " + m.roGroup + " to tag or image: "
-		m.input.Placeholder = "e.g. 1.0.1 — enter shows the plan, esc cancels"
-		m.input.ShowSuggestions = false
-	case promptFilter:
-		f := m.screens[m.active].(filterable)
-		m.prevFilter = f.Filter()
-		m.input.Prompt = "/"
-		m.input.Placeholder = "filter (words match anywhere; enter keeps, esc clears)"
-		m.input.ShowSuggestions = false
-		m.input.SetValue(m.prevFilter)
-	}
-	return m.input.Focus()
-}
-
-func (m *Model) closePrompt() {
-	m.prompt = promptNone
-	m.input.Blur()
-}
-
-func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.c.keys
-	switch {
-	case key.Matches(msg, k.Cancel):
-		if m.prompt == promptFilter {
-			m.screens[m.active].(filterable).SetFilter("")
-		}
-		m.closePrompt()
-		return nil
-	case key.Matches(msg, k.Accept):
-		kind, value := m.prompt, m.input.Value()
-		m.closePrompt()
-		switch kind {
-		case promptCommand:
-			return m.runCommand(value)
-		case promptRollout:
-			return m.planRollout(value)
-		}
-		return nil
-	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	if m.prompt == promptFilter {
-		// Live: the list narrows as the user types.
-		m.screens[m.active].(filterable).SetFilter(strings.TrimSpace(m.input.Value()))
-	}
-	return cmd
-}
-
-// resolveView finds a view by name, alias or unique prefix.
-func resolveView(name string) (int, bool) {
-	aliases := map[string]string{
-		"dash": "dashboard", "home": "dashboard", "po": "pods", "pod": "pods",
-		"hpas": "hpa", "cass": "cassandra", "db": "mysql", "ev": "events", "event": "events",
-		"finding": "findings", "checks": "findings", "doctor": "findings",
-	}
-	name = strings.ToLower(name)
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
-	found := -1
-	for i, v := range viewNames {
-		if v == name {
-			return i, true
-		}
-		if strings.HasPrefix(v, name) {
-			if found >= 0 {
-				return 0, false // ambiguous
-			}
-			found = i
-		}
-	}
-	return found, found >= 0
-}
-
-// runCommand carries out a ":" command: a view name, optionally a group for pods.
-func (m *Model) runCommand(line string) tea.Cmd {
-	fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), ":"))
-	if len(fields) == 0 {
-		return nil
-	}
-	if fields[0] == "q" || fields[0] == "quit" {
-		if running := m.runningJobs(); len(running) > 0 && !m.quitArmed {
-			m.quitArmed = true
-			m.message, m.messageErr = quitWarning(running[0])+" — :q again to quit", true
-			return nil
-		}
-		m.cancel()
-		return tea.Quit
-	}
-	i, ok := resolveView(fields[0])
-	if !ok {
-		m.message = fmt.Sprintf("unknown view %q — try :%s", fields[0], strings.Join(viewNames, " :"))
-		m.messageErr = true
-		return nil
-	}
-	m.switchTo(i)
-	if len(fields) > 1 {
-		pv, isPods := m.screens[i].(*podsView)
-		if !isPods || m.snap == nil {
-			m.message = fmt.Sprintf("%s takes no argument", viewNames[i])
-			m.messageErr = true
-		} else if !pv.SelectGroup(fields[1]) {
-			m.message = fmt.Sprintf("unknown group %q — groups: %s", fields[1], strings.Join(pv.groups, " "))
-			m.messageErr = true
-		}
-	}
-	return nil
-}
-
 func (m *Model) switchTo(i int) {
 	if i < 0 || i >= len(m.screens) || i == m.active {
 		return
@@ -435,128 +302,6 @@ func (m *Model) switchTo(i int) {
 	m.syncActive()
 	if m.snap != nil {
 		m.screens[i].Refresh()
-	}
-}
-
-// Chrome: the two header lines, the status line and the help line(s) around the body.
-const headerLines = 2
-
-func (m *Model) helpKeys() help.KeyMap {
-	if j := m.shownJob(); j != nil && m.prompt == promptNone {
-		return m.jobHelp(j)
-	}
-	if m.prompt != promptNone {
-		k := m.c.keys
-		if m.prompt == promptCommand {
-			return keyHelp{short: []key.Binding{k.Accept, k.Complete, k.Cancel}, full: [][]key.Binding{{k.Accept, k.Complete, k.Cancel}}}
-		}
-		return keyHelp{short: []key.Binding{k.Accept, k.Cancel}, full: [][]key.Binding{{k.Accept, k.Cancel}}}
-	}
-	return m.screens[m.active]
-}
-
-func (m *Model) helpHeight() int {
-	if !m.help.ShowAll {
-		return 1
-	}
-	n := 1
-	for _, col := range m.screens[m.active].FullHelp() {
-		n = max(n, len(col))
-	}
-	return n
-}
-
-func (m *Model) bodyHeight() int {
-	return max(m.height-headerLines-1-m.helpHeight(), 1)
-}
-
-// layout hands the new size to every screen (hidden ones too: it is cheap, rows are not
-// rebuilt) and rebuilds the chrome.
-func (m *Model) layout() {
-	m.help.SetWidth(m.width)
-	for _, s := range m.screens {
-		s.SetSize(m.width, m.bodyHeight())
-	}
-	m.input.SetWidth(max(m.width-4, 10))
-	m.buildChrome()
-}
-
-// readOnlyReason reports whether the console is read-only and, when it is not simply the
-// read-only mode, why: the API server lets this identity do nothing, or could not be asked.
-func readOnlyReason(opts Options, s *model.Snapshot) (reason string, readOnly bool) {
-	switch {
-	case opts.ReadOnly || (s != nil && s.ReadOnly):
-		return "", true
-	case s == nil:
-		return "", false
-	case !s.Access.Known:
-		return "access unknown", true
-	}
-	for _, ok := range s.Access.Allowed {
-		if ok {
-			return "", false
-		}
-	}
-	return "no RBAC rights", true
-}
-
-func (m *Model) buildChrome() {
-	st := &m.c.styles
-	w := m.width
-	// Header line 1: who and where, with the read-only flag kept visible on the right.
-	left := st.AppName.Render("apimctl")
-	right := ""
-	if m.snap != nil {
-		s := m.snap
-		left += "  " + st.HeaderKey.Render("ctx ") + st.HeaderVal.Render(orDash(s.Context)) +
-			"  " + st.HeaderKey.Render("ns ") + st.HeaderVal.Render(orDash(s.Namespace)) +
-			"  " + st.HeaderKey.Render("as ") + st.HeaderVal.Render(orDash(s.Identity))
-	}
-	if r, ro := readOnlyReason(m.opts, m.snap); ro {
-		right = st.ReadOnly.Render("! READ-ONLY")
-		if r != "" {
-			right += st.Muted.Render(" (" + r + ")")
-		}
-	} else if m.snap != nil {
-		right = st.ReadWrite.Render("read-write")
-	}
-	left = truncate(left, max(w-width(right)-1, 1))
-	line1 := left + strings.Repeat(" ", max(w-width(left)-width(right), 1)) + right
-	// Header line 2: the views, numbered; the active one marked by brackets as well as colour.
-	var tabs []string
-	for i, name := range viewNames {
-		label := fmt.Sprintf("%d %s", i+1, name)
-		if i == m.active {
-			tabs = append(tabs, st.ActiveTab.Render("["+label+"]"))
-		} else {
-			tabs = append(tabs, st.Tab.Render(label))
-		}
-	}
-	m.header = truncate(line1, w) + "\n" + truncate(" "+strings.Join(tabs, " "), w)
-
-	// Status line: a message, or every source's freshness at a glance.
-	switch {
-	case m.message != "" && m.messageErr:
-		m.status = truncate(st.Error.Render("✗ "+m.message), w)
-	case m.message != "":
-		m.status = truncate(st.Message.Render(m.message), w)
-	case m.snap == nil:
-		m.status = ""
-	default:
-		parts := make([]string, 0, 6)
-		for _, j := range m.runningJobs() {
-			if !j.shown {
-				parts = append(parts, j.statusPart(st))
-			}
-		}
-		if m.feedClosed {
-			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
-		}
-		for _, src := range m.snap.Sources {
-			text, t := shortFreshness(src, m.c.now)
-			parts = append(parts, st.Muted.Render(src.Name+" ")+st.status(t, text))
-		}
-		m.status = truncate(strings.Join(parts, st.Muted.Render(" · ")), w)
 	}
 }
 
@@ -588,18 +333,6 @@ func (m *Model) View() tea.View {
 		v.WindowTitle = "apimctl — " + m.snap.Context + "/" + m.snap.Namespace
 	}
 	return v
-}
-
-// loadingView is the body before the first snapshot.
-func (m *Model) loadingView(h int) string {
-	st := &m.c.styles
-	msg := st.status(toneBusy, "loading") + st.Muted.Render(" — waiting for the first snapshot from the cluster…")
-	if m.feedClosed || m.feed == nil {
-		msg = st.status(toneBad, "no data") + st.Muted.Render(" — the live feed stopped before the first snapshot; check the connection and restart (q quits)")
-	}
-	lines := make([]string, h)
-	lines[min(h/2, h-1)] = "  " + msg
-	return padLines(lines, m.width, h)
 }
 
 // quitWarning says what quitting does to a running job.

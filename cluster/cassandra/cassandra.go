@@ -1,5 +1,3 @@
-// Package cassandra observes a Cassandra cluster through gocql: the nodes gocql sees up or
-// down (from its own host-state notifications), their DC, rack and version, and keyspaces.
 package cassandra
 
 import (

@@ -1,5 +1,3 @@
-// Package kube connects to the Kubernetes API with client-go, from a kubeconfig and context
-// exactly as kubectl would.
 package kube
 
 import (

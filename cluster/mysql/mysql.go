@@ -1,4 +1,3 @@
-// Package mysql observes the metrics database (MySQL or MariaDB) over database/sql.
 package mysql
 
 import (

@@ -1,4 +1,3 @@
-// Package prom queries Prometheus through client_golang's HTTP API.
 package prom
 
 import (

@@ -1,5 +1,3 @@
-// Package registry asks OCI registries about images with go-containerregistry: no Docker
-// daemon, the credentials of the Docker keychain (~/.docker/config.json, helpers).
 package registry
 
 import (

@@ -1,4 +1,3 @@
-// Package cql holds what the gateway and the console both need to know about CQL text.
 package cql
 
 // Identifier reports whether s is a plain (unquoted) CQL identifier of at most 48 characters —

@@ -128,7 +128,7 @@ func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
 	stale := k.builtGen != gen
 	k.mu.Unlock()
 	if k.cache != nil && stale && k.cache.Synced() {
-		topo, nodes, events := model.Discover(k.cache.Objects(), *k.opts.Selectors, now)
+		topo, nodes, events := model.Discover(model.KubeObjects(k.cache.Objects()), *k.opts.Selectors, now)
 		k.mu.Lock()
 		k.topo, k.nodes, k.events, k.builtGen = topo, nodes, events, gen
 		k.mu.Unlock()

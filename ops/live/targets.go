@@ -1,5 +1,3 @@
-// Package ops holds the use cases the TUI and the CLI share: resolving what to observe,
-// probing it, status snapshots, checks and the drive actions, and the audit log.
 package live
 
 import (

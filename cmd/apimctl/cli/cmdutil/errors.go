@@ -87,14 +87,11 @@ func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// ExactArgs, NoArgs and MaximumNArgs are cobra's, returning usage errors.
+// ExactArgs is cobra's, returning a usage error.
 func ExactArgs(n int) cobra.PositionalArgs { return wrapArgs(cobra.ExactArgs(n)) }
 
 // NoArgs refuses arguments (usage error).
 var NoArgs = wrapArgs(cobra.NoArgs)
-
-// MaximumNArgs is cobra's, returning a usage error.
-func MaximumNArgs(n int) cobra.PositionalArgs { return wrapArgs(cobra.MaximumNArgs(n)) }
 
 // Group makes cmd a group of subcommands: without one it prints its help; with an unknown
 // one it is a usage error that names the subcommands (cobra would print help and exit 0).

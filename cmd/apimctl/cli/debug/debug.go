@@ -1,4 +1,3 @@
-// Package debug holds the hidden commands that measure the console for make bench.
 package debug
 
 import (

@@ -1,4 +1,3 @@
-// Package status is `apimctl status`: the whole deployment in one screenful, or as JSON.
 package status
 
 import (

@@ -1,4 +1,3 @@
-// Package version is `apimctl version`.
 package version
 
 import (

@@ -1,0 +1,2 @@
+// Package debug holds the hidden commands that measure the console for make bench.
+package debug

@@ -1,0 +1,2 @@
+// Package status is `apimctl status`: the whole deployment in one screenful, or as JSON.
+package status

@@ -1,0 +1,2 @@
+// Package version is `apimctl version`.
+package version
