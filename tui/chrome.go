@@ -23,7 +23,7 @@ func (m *Model) helpKeys() help.KeyMap {
 		}
 		return keyHelp{short: []key.Binding{k.Accept, k.Cancel}, full: [][]key.Binding{{k.Accept, k.Cancel}}}
 	}
-	return m.screens[m.active]
+	return m.body()
 }
 
 func (m *Model) helpHeight() int {
@@ -31,7 +31,7 @@ func (m *Model) helpHeight() int {
 		return 1
 	}
 	n := 1
-	for _, col := range m.screens[m.active].FullHelp() {
+	for _, col := range m.body().FullHelp() {
 		n = max(n, len(col))
 	}
 	return n
@@ -47,6 +47,9 @@ func (m *Model) layout() {
 	m.help.SetWidth(m.width)
 	for _, s := range m.screens {
 		s.SetSize(m.width, m.bodyHeight())
+	}
+	for _, o := range m.stack {
+		o.d.SetSize(m.width, m.bodyHeight())
 	}
 	m.input.SetWidth(max(m.width-4, 10))
 	m.buildChrome()
@@ -103,7 +106,11 @@ func (m *Model) buildChrome() {
 			tabs = append(tabs, st.Tab.Render(label))
 		}
 	}
-	m.header = truncate(line1, w) + "\n" + truncate(" "+strings.Join(tabs, " "), w)
+	line2 := " " + strings.Join(tabs, " ")
+	if len(m.stack) > 0 {
+		line2 = m.breadcrumb()
+	}
+	m.header = truncate(line1, w) + "\n" + truncate(line2, w)
 
 	// Status line: a message, or every source's freshness at a glance.
 	switch {

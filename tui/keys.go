@@ -14,6 +14,8 @@ type KeyMap struct {
 	NextView key.Binding
 	PrevView key.Binding
 	JumpView key.Binding // 1-8; shown once in help, matched by digit
+	// Open drills into the selected row.
+	Open key.Binding
 
 	// Lists and pagers.
 	Up       key.Binding
@@ -57,6 +59,7 @@ func DefaultKeyMap() KeyMap {
 		NextView: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		PrevView: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev view")),
 		JumpView: key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1-8", "view")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 
 		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),

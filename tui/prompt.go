@@ -33,7 +33,7 @@ func (m *Model) openPrompt(kind promptKind) tea.Cmd {
 		m.input.Placeholder = "e.g. 1.0.1 — enter shows the plan, esc cancels"
 		m.input.ShowSuggestions = false
 	case promptFilter:
-		f := m.screens[m.active].(filterable)
+		f := m.body().(filterable)
 		m.prevFilter = f.Filter()
 		m.input.Prompt = "/"
 		m.input.Placeholder = "filter (words match anywhere; enter keeps, esc clears)"
@@ -53,7 +53,7 @@ func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Cancel):
 		if m.prompt == promptFilter {
-			m.screens[m.active].(filterable).SetFilter("")
+			m.body().(filterable).SetFilter("")
 		}
 		m.closePrompt()
 		return nil
@@ -72,7 +72,7 @@ func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
 	m.input, cmd = m.input.Update(msg)
 	if m.prompt == promptFilter {
 		// Live: the list narrows as the user types.
-		m.screens[m.active].(filterable).SetFilter(strings.TrimSpace(m.input.Value()))
+		m.body().(filterable).SetFilter(strings.TrimSpace(m.input.Value()))
 	}
 	return cmd
 }

@@ -25,6 +25,9 @@ type Options struct {
 	Actions  Actions          // the changes the console may drive; nil offers none
 	// AuditLog is the audit log's path, for the last actions on the dashboard ("" shows none).
 	AuditLog string
+	// Inspector loads the drill-downs: it implements some of PodInspector, LogReader,
+	// DeploymentInspector, … (see drill.go); nil opens none.
+	Inspector any
 	// Context ends the console's jobs when it ends (context.Background when nil).
 	Context context.Context
 }
@@ -93,6 +96,8 @@ type Model struct {
 	messageErr bool
 
 	actions   Actions
+	inspector any
+	stack     []openDetail // the open drill-downs, innermost last
 	jobs      map[string]*job // the console's actions by kind: rollout, backup
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
@@ -108,7 +113,7 @@ type Model struct {
 // New returns the root model (tea.Model) fed by feed. Run runs it full-screen until quit.
 func New(feed Feed, opts Options) tea.Model {
 	c := newCommon(opts.Now)
-	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions, jobs: map[string]*job{}}
+	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions, inspector: opts.Inspector, jobs: map[string]*job{}}
 	parent := opts.Context
 	if parent == nil {
 		parent = context.Background()
@@ -185,7 +190,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.c.now = m.c.clock()
 		if m.snap != nil {
-			m.screens[m.active].Refresh()
+			m.body().Refresh()
 		}
 		m.buildChrome()
 		return m, tick()
@@ -197,6 +202,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.proposed(msg)
 		m.buildChrome()
 		return m, nil
+
+	case detailMsg:
+		cmd := m.loaded(msg)
+		m.buildChrome()
+		return m, cmd
 
 	case jobLineMsg, jobDoneMsg:
 		cmd := m.updateJob(msg)
@@ -214,11 +224,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // syncActive rebuilds the visible screen from the newest snapshot. Hidden screens are rebuilt
 // when shown, so a snapshot costs only what the visible view needs.
 func (m *Model) syncActive() {
-	if m.snap == nil || m.seen[m.active] == m.gen {
+	if m.snap == nil {
 		return
 	}
-	m.screens[m.active].SetSnapshot(m.snap)
-	m.seen[m.active] = m.gen
+	if m.seen[m.active] != m.gen {
+		m.screens[m.active].SetSnapshot(m.snap)
+		m.seen[m.active] = m.gen
+	}
+	for _, o := range m.stack {
+		o.d.SetSnapshot(m.snap)
+	}
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -244,7 +259,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if j := m.shownJob(); j != nil {
 		return m.handleJobKey(j, msg)
 	}
-	cur := m.screens[m.active]
+	cur := m.body()
 	switch {
 	case key.Matches(msg, k.Rollout):
 		return m.startRollout()
@@ -267,6 +282,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			f.SetFilter("")
 			return nil
 		}
+		if m.pop() {
+			return nil
+		}
 		if n := len(m.history); n > 0 {
 			m.active = m.history[n-1]
 			m.history = m.history[:n-1]
@@ -274,6 +292,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.screens[m.active].Refresh()
 		}
 		return nil
+	case key.Matches(msg, k.Open):
+		if cmd := m.drill(); cmd != nil {
+			return cmd
+		}
 	case key.Matches(msg, k.NextView):
 		m.switchTo((m.active + 1) % len(m.screens))
 		return nil
@@ -291,6 +313,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) switchTo(i int) {
+	for m.pop() { // a view switch closes the drill-downs
+	}
 	if i < 0 || i >= len(m.screens) || i == m.active {
 		return
 	}
@@ -316,7 +340,7 @@ func (m *Model) View() tea.View {
 	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
 	default:
-		b.WriteString(m.screens[m.active].View())
+		b.WriteString(m.body().View())
 	}
 	b.WriteByte('\n')
 	if m.prompt != promptNone {

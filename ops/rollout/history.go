@@ -14,15 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Revision is one entry of a Deployment's history (its ReplicaSets).
-type Revision struct {
-	Revision    int64     `json:"revision"`
-	Image       string    `json:"image"`
-	Created     time.Time `json:"created"`
-	Replicas    int32     `json:"replicas"`
-	ChangeCause string    `json:"changeCause,omitempty"`
-	Current     bool      `json:"current"`
-}
+// Revision is one entry of a Deployment's history.
+type Revision = model.Revision
 
 // History lists the Deployment's revisions, oldest first.
 func (r *Rollouts) History(ctx context.Context, deployment string) ([]Revision, error) {
