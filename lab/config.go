@@ -121,9 +121,19 @@ func (o *Options) validate() error {
 func (o *Options) cassandraHosts() []string {
 	hosts := make([]string, o.CassandraNodes)
 	for i := range hosts {
-		hosts[i] = fmt.Sprintf("127.0.0.%d", o.CassandraIPBase+i+1)
+		hosts[i] = fmt.Sprintf("127.0.0.%d", o.cassandraIPBase()+i+1)
 	}
 	return hosts
+}
+
+// cassandraIPBase is CassandraIPBase when set, else derived from the port base (0 for the
+// default lab, another multiple of 10 for each other base), so that a second lab's Cassandra
+// does not listen where the first one's does.
+func (o *Options) cassandraIPBase() int {
+	if o.CassandraIPBase != 0 {
+		return o.CassandraIPBase
+	}
+	return (((o.PortBase/1000-16)%24 + 24) % 24) * 10
 }
 
 // secrets are generated once per lab and kept (0600) so that a restarted lab keeps its users.

@@ -108,3 +108,19 @@ func TestPodCIDRFollowsPortBase(t *testing.T) {
 		seen[c] = base
 	}
 }
+
+// A second lab's Cassandra listens on addresses of its own.
+func TestCassandraHostsFollowPortBase(t *testing.T) {
+	def := Options{PortBase: 16000, CassandraNodes: 3}
+	if h := def.cassandraHosts(); h[0] != "127.0.0.1" || h[2] != "127.0.0.3" {
+		t.Errorf("default lab: %v", h)
+	}
+	other := Options{PortBase: 26000, CassandraNodes: 3}
+	if h := other.cassandraHosts(); h[0] == "127.0.0.1" || h[2] == "127.0.0.3" {
+		t.Errorf("a lab at port base 26000 shares the default lab's Cassandra addresses: %v", h)
+	}
+	set := Options{PortBase: 26000, CassandraNodes: 1, CassandraIPBase: 40}
+	if h := set.cassandraHosts(); h[0] != "127.0.0.41" {
+		t.Errorf("an explicit base: %v", h)
+	}
+}
