@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apimctl/apimctl/internal/redact"
 	"github.com/apimctl/apimctl/ops/check"
 	"github.com/apimctl/apimctl/ops/model"
 )
@@ -174,7 +175,7 @@ func (f *freshness) ok(now time.Time) {
 func (f *freshness) fail(now time.Time, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.state.LastAttempt, f.state.Error, f.tried = now, err.Error(), true
+	f.state.LastAttempt, f.state.Error, f.tried = now, redact.URL(err.Error()), true
 }
 
 func (f *freshness) answered() bool {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apimctl/apimctl/internal/redact"
 	"github.com/apimctl/apimctl/ops/model"
 
 	pmodel "github.com/prometheus/common/model"
@@ -197,7 +198,7 @@ func (m *mysqlSource) run(ctx context.Context) {
 
 func (m *mysqlSource) fill(s *model.Snapshot, now time.Time) {
 	st := m.fresh.get(now, m.opts.StaleAfter)
-	st.Endpoint = m.t.MetricsDBURL
+	st.Endpoint = redact.URL(m.t.MetricsDBURL)
 	s.Sources = append(s.Sources, withName(st, model.SourceMySQL))
 	m.mu.Lock()
 	s.MySQL = m.state
@@ -347,7 +348,7 @@ func (p *promSource) poll(ctx context.Context) (model.TrafficState, error) {
 
 func (p *promSource) fill(s *model.Snapshot, now time.Time) {
 	st := p.fresh.get(now, p.opts.StaleAfter)
-	st.Endpoint = p.t.PrometheusURL
+	st.Endpoint = redact.URL(p.t.PrometheusURL)
 	s.Sources = append(s.Sources, withName(st, model.SourcePrometheus))
 	p.mu.Lock()
 	s.Traffic = p.state

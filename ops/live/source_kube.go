@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apimctl/apimctl/internal/redact"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"github.com/apimctl/apimctl/cluster/kube"
@@ -119,7 +120,7 @@ func (k *kubeSource) answered() bool { return k.fresh.answered() }
 func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
 	st := k.fresh.get(now, k.opts.StaleAfter)
 	if k.conn.Kube != nil {
-		st.Endpoint = k.conn.Kube.Server
+		st.Endpoint = redact.URL(k.conn.Kube.Server)
 	}
 	s.Sources = append(s.Sources, withName(st, model.SourceKube))
 	k.mu.Lock()
