@@ -20,6 +20,11 @@ const (
 	// ViewerContext is a read-only identity (the `view` role in the namespace) for trying the
 	// console's RBAC awareness.
 	ViewerContext = "apim-lab-viewer"
+	// DRContext is the lab's stand-in for a DR site: the same cluster, namespace DRNamespace
+	// (a DR restore fills it), for trying the console's primary-and-DR view:
+	// apimctl --context apim-lab --context apim-lab-dr.
+	DRContext   = "apim-lab-dr"
+	DRNamespace = "apim-dr"
 )
 
 func (l *Lab) kubeComponents(t *tools) []*component {
@@ -178,7 +183,8 @@ func (l *Lab) writeKubeconfigs(server, caFile string) error {
 	if err := writeFileAtomic(filepath.Join(dir, "tokens.csv"), []byte(tokens), 0o600); err != nil {
 		return err
 	}
-	write := func(file string, contexts ...[2]string) error {
+	// Each context: name, token, namespace.
+	write := func(file string, contexts ...[3]string) error {
 		var b strings.Builder
 		fmt.Fprintf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: apim-lab\n  cluster:\n    server: %s\n    certificate-authority: %s\n", server, caFile)
 		b.WriteString("users:\n")
@@ -187,16 +193,18 @@ func (l *Lab) writeKubeconfigs(server, caFile string) error {
 		}
 		b.WriteString("contexts:\n")
 		for _, c := range contexts {
-			fmt.Fprintf(&b, "- name: %s\n  context:\n    cluster: apim-lab\n    user: %s\n    namespace: %s\n", c[0], c[0], l.opts.Namespace)
+			fmt.Fprintf(&b, "- name: %s\n  context:\n    cluster: apim-lab\n    user: %s\n    namespace: %s\n", c[0], c[0], c[2])
 		}
 		fmt.Fprintf(&b, "current-context: %s\n", contexts[0][0])
 		return writeFileAtomic(filepath.Join(dir, file), []byte(b.String()), 0o600)
 	}
-	if err := write("admin.kubeconfig", [2]string{ContextName, s.AdminToken}, [2]string{ViewerContext, s.ViewerToken}); err != nil {
+	ns := l.opts.Namespace
+	if err := write("admin.kubeconfig", [3]string{ContextName, s.AdminToken, ns}, [3]string{ViewerContext, s.ViewerToken, ns},
+		[3]string{DRContext, s.AdminToken, DRNamespace}); err != nil {
 		return err
 	}
 	for name, tok := range map[string]string{"controller-manager": s.ControllerToken, "scheduler": s.SchedulerToken, "kwok": s.KwokToken, "lab-agent": s.AgentToken} {
-		if err := write(name+".kubeconfig", [2]string{name, tok}); err != nil {
+		if err := write(name+".kubeconfig", [3]string{name, tok, ns}); err != nil {
 			return err
 		}
 	}

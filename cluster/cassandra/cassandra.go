@@ -46,6 +46,8 @@ type Keyspace struct {
 	Strategy          string            `json:"strategy"`
 	ReplicationFactor int               `json:"replicationFactor"`
 	Options           map[string]string `json:"options,omitempty"`
+	// Tables are its tables' names, sorted.
+	Tables []string `json:"tables,omitempty"`
 }
 
 // Client is a session plus the driver's live view of the ring.
@@ -117,6 +119,10 @@ func (c *Client) Keyspace(name string) (Keyspace, error) {
 		return Keyspace{}, fmt.Errorf("cassandra: keyspace %s: %w", name, err)
 	}
 	k := Keyspace{Name: name, Strategy: shortClass(md.StrategyClass), Options: map[string]string{}}
+	for t := range md.Tables {
+		k.Tables = append(k.Tables, t)
+	}
+	sort.Strings(k.Tables)
 	for key, v := range md.StrategyOptions {
 		s := fmt.Sprint(v)
 		k.Options[key] = s

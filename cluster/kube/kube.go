@@ -20,6 +20,8 @@ type Client struct {
 	Config    *rest.Config
 	Context   string
 	Namespace string // the context's namespace, or "default"
+	// ContextNamespace is the namespace the kubeconfig context names ("" when it names none).
+	ContextNamespace string
 	Server    string
 	// Stats counts the requests this client made.
 	Stats *RequestStats
@@ -58,7 +60,11 @@ func Connect(kubeconfig, context string) (*Client, error) {
 	if ctxName == "" {
 		ctxName = raw.CurrentContext
 	}
-	return &Client{Clientset: cs, Config: cfg, Context: ctxName, Namespace: ns, Server: cfg.Host, Stats: stats}, nil
+	c := &Client{Clientset: cs, Config: cfg, Context: ctxName, Namespace: ns, Server: cfg.Host, Stats: stats}
+	if kc := raw.Contexts[ctxName]; kc != nil {
+		c.ContextNamespace = kc.Namespace
+	}
+	return c, nil
 }
 
 // ServerVersion asks the API server its version.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apimctl/apimctl/ops/live"
+	"github.com/apimctl/apimctl/ops/model"
 
 	"filippo.io/age"
 
@@ -244,4 +245,25 @@ func ConsoleBackupOptions(getenv func(string) string) BackupOptions {
 		}
 	}
 	return o
+}
+
+// Restorable lists the complete backups in dir with the site (kube context) each was taken
+// from, for the primary-and-DR comparison.
+func Restorable(dir string) ([]model.BackupRef, error) {
+	all, err := backup.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.BackupRef
+	for _, s := range all {
+		if !s.Complete {
+			continue
+		}
+		m, err := backup.ReadManifest(s.Dir)
+		if err != nil {
+			continue
+		}
+		out = append(out, model.BackupRef{ID: s.ID, Context: m.Source.Context, Created: m.Created})
+	}
+	return out, nil
 }

@@ -106,7 +106,7 @@ func (c *cassandraSource) poll(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		ks := model.KeyspaceState{Name: k.Name, Strategy: k.Strategy, ReplicationFactor: k.ReplicationFactor}
+		ks := model.KeyspaceState{Name: k.Name, Strategy: k.Strategy, ReplicationFactor: k.ReplicationFactor, Tables: k.Tables}
 		st.Keyspaces = append(st.Keyspaces, model.KeyspaceQuorum(ring, ks, k.Options))
 	}
 	c.mu.Lock()

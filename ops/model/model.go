@@ -225,6 +225,8 @@ type KeyspaceState struct {
 	Quorum          int  `json:"quorum"`
 	ReplicasUp      int  `json:"replicasUp"`
 	QuorumReachable bool `json:"quorumReachable"`
+	// Tables are the keyspace's tables, sorted (what two sites compare for schema drift).
+	Tables []string `json:"tables,omitempty"`
 }
 
 // MySQLState is the metrics database.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdtest"
 	"github.com/apimctl/apimctl/ops/action"
@@ -376,4 +377,39 @@ func TestAuditLogUnwritableStopsTheAction(t *testing.T) {
 func writeBackup(t *testing.T, root, id string) {
 	t.Helper()
 	writeTestBackup(t, root, id)
+}
+
+func TestStatusOfTwoSites(t *testing.T) {
+	e := cmdtest.New(t, false)
+	dr := e.Snap
+	dr.Context = "dr"
+	dr.Traffic = model.TrafficState{}
+	e.Others["dr"] = dr
+	e.Backups = []model.BackupRef{{ID: "20261201T030000Z-apim", Context: "prod", Created: e.F.Now().Add(-3 * time.Hour)}}
+	r := cmd(t, e, "--context", "prod", "--context", "dr", "status")
+	for _, want := range []string{"═══ site prod ═══", "═══ site dr ═══", "═══ primary and DR ═══", "✓ serving", "standby", "20261201T030000Z-apim", "3h", "the DR site is ready"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("two sites lack %q:\n%s", want, r.out)
+		}
+	}
+	if r.code != 0 {
+		t.Errorf("exit %d\n%s", r.code, r.errOut)
+	}
+	r = cmd(t, cmdtest.New(t, false), "--context", "prod", "--context", "nowhere", "status", "-o", "json")
+	var doc struct {
+		Sites      []struct{ Context, Health string } `json:"sites"`
+		Comparison struct {
+			Findings []model.Finding `json:"findings"`
+		} `json:"comparison"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || len(doc.Sites) != 2 || doc.Sites[1].Health != "unknown" || r.code != ExitDegraded {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.out)
+	}
+	ids := ""
+	for _, f := range doc.Comparison.Findings {
+		ids += f.ID + " "
+	}
+	if !strings.Contains(ids, model.DRUnreachable) || !strings.Contains(ids, model.DRNoBackup) {
+		t.Errorf("findings %s", ids)
+	}
 }

@@ -52,13 +52,18 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		}
 		return f.Console(cmd.Context())
 	}
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if len(f.Contexts) > 0 {
+			f.Targets.Context = f.Contexts[0]
+		}
+	}
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(cmdutil.FlagError)
 	pf := root.PersistentFlags()
 	t := &f.Targets
 	pf.StringVar(&t.Kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
-	pf.StringVar(&t.Context, "context", "", "kube context to use (default: the current context)")
+	pf.StringArrayVar(&f.Contexts, "context", nil, "kube context to use (default: the current context); give it twice (primary, then DR) to see both sites")
 	pf.StringVarP(&t.Namespace, "namespace", "n", "", "namespace of the API management deployment (default: $APIM_NAMESPACE, else apim)")
 	pf.StringSliceVar(&t.CassandraHosts, "cass-host", nil, "Cassandra hosts (default: $CASS_HOST, else the Secret)")
 	pf.IntVar(&t.CassandraPort, "cass-port", 0, "Cassandra native port (default: $CASS_PORT, else the Secret)")

@@ -39,6 +39,9 @@ type Env struct {
 	Snap    model.Snapshot
 	Images  map[string]string // image → digest the registry knows
 	Observe error             // when set, Observe fails with it
+	// Others are the snapshots of the further sites (by context), Backups the backups.
+	Others  map[string]model.Snapshot
+	Backups []model.BackupRef
 }
 
 // Access is an RBAC reviewer that allows everything but Denied ("verb resource").
@@ -73,7 +76,7 @@ func New(t testing.TB, tty bool) *Env {
 	for _, d := range modeltest.BaseObjects(t).Deployments {
 		objs = append(objs, d)
 	}
-	e := &Env{In: in, Out: out, ErrOut: errOut, Audit: &action.MemorySink{}, Kube: fake.NewSimpleClientset(objs...),
+	e := &Env{Others: map[string]model.Snapshot{}, In: in, Out: out, ErrOut: errOut, Audit: &action.MemorySink{}, Kube: fake.NewSimpleClientset(objs...),
 		Env: map[string]string{"HOME": t.TempDir()}, Access: &Access{Denied: map[string]bool{}}, Snap: snap,
 		Images: map[string]string{}}
 	e.Kube.PrependReactor("patch", "deployments", dryRunReactor(e.Kube))
@@ -99,6 +102,21 @@ func New(t testing.TB, tty bool) *Env {
 		s.ReadOnly = f.ReadOnly
 		return observation{s}, nil
 	}
+	f.Sites = func(ctx context.Context, timeout time.Duration) ([]cmdutil.Site, error) {
+		var out []cmdutil.Site
+		for i, kc := range f.Contexts {
+			s, ok := e.Others[kc]
+			if i == 0 {
+				s, ok = e.Snap, true
+			}
+			if !ok {
+				s = model.Snapshot{Context: kc, Sources: []model.SourceState{{Name: model.SourceKube, Error: "kubeconfig: context \"" + kc + "\" does not exist"}}}
+			}
+			out = append(out, cmdutil.Site{Context: kc, Obs: observation{s}, Conn: &live.Connection{Targets: live.Targets{Context: kc, Keyspace: "apim_default", ThrottleKeyspace: "t_apim_default"}}})
+		}
+		return out, nil
+	}
+	f.Backups = func() ([]model.BackupRef, error) { return e.Backups, nil }
 	f.Runner = func(context.Context) (*action.Runner, error) {
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: e.Access, Audit: e.Audit, Via: "cli", Now: clock,
 			OSUser: func() (string, string) { return "tester", "" }}

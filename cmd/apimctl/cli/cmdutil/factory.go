@@ -22,8 +22,10 @@ type Factory struct {
 	// Version and Commit of this build.
 	Version, Commit string
 
-	// Targets and ReadOnly are the persistent flags.
+	// Targets and ReadOnly are the persistent flags. Contexts are every --context given:
+	// the first is Targets.Context, the others are the further sites of a multi-site view.
 	Targets  live.Targets
+	Contexts []string
 	ReadOnly bool
 
 	// Connect resolves the kube context and the targets (once per process).
@@ -31,6 +33,11 @@ type Factory struct {
 	// Observe starts the live model and returns it once every source answered (or timeout
 	// passed); it stops when ctx ends.
 	Observe func(ctx context.Context, timeout time.Duration) (Observation, error)
+	// Sites observes every site of Contexts (each with its own connection) and returns them
+	// once every source of each answered or timeout passed.
+	Sites func(ctx context.Context, timeout time.Duration) ([]Site, error)
+	// Backups lists the complete backups of the default location, for the sites' comparison.
+	Backups func() ([]model.BackupRef, error)
 	// Runner is the one action runner, set up with read-only mode, the RBAC reviewer of the
 	// connection (when there is one), the audit log and the terminal's confirmation.
 	Runner func(ctx context.Context) (*action.Runner, error)
@@ -50,6 +57,13 @@ type Observation interface {
 type Live struct {
 	*live.Live
 	Conn *live.Connection
+}
+
+// Site is one observed site of a multi-site view.
+type Site struct {
+	Context string
+	Obs     Observation
+	Conn    *live.Connection
 }
 
 // ConsoleActions is what the TUI is given to change things (nil in read-only mode).

@@ -11,7 +11,9 @@ import (
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/iostreams"
 	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/dr"
 	"github.com/apimctl/apimctl/ops/live"
+	"github.com/apimctl/apimctl/ops/model"
 	"github.com/apimctl/apimctl/ops/rollout"
 	"github.com/apimctl/apimctl/tui"
 )
@@ -41,6 +43,29 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		l.WaitAnswered(cctx)
 		return cmdutil.Live{Live: l, Conn: c}, nil
 	}
+	f.Sites = func(ctx context.Context, timeout time.Duration) ([]cmdutil.Site, error) {
+		sites := make([]cmdutil.Site, len(f.Contexts))
+		var wg sync.WaitGroup
+		for i, kc := range f.Contexts {
+			wg.Go(func() {
+				cctx, cancel := context.WithTimeout(ctx, timeout)
+				defer cancel()
+				var c *live.Connection
+				if i == 0 {
+					c, _ = f.Connect(cctx)
+				} else {
+					c = live.ConnectSite(cctx, f.Targets.Kubeconfig, kc, f.Targets.Namespace)
+				}
+				l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, CallTimeout: min(4*time.Second, timeout)})
+				l.Start(ctx)
+				l.WaitAnswered(cctx)
+				sites[i] = cmdutil.Site{Context: kc, Obs: cmdutil.Live{Live: l, Conn: c}, Conn: c}
+			})
+		}
+		wg.Wait()
+		return sites, nil
+	}
+	f.Backups = func() ([]model.BackupRef, error) { return dr.Restorable(dr.DefaultBackupDir(f.Getenv)) }
 	f.Runner = func(ctx context.Context) (*action.Runner, error) {
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: &lazyAccess{f: f, ctx: ctx}, Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)},
 			Via: "cli", Now: f.Now}

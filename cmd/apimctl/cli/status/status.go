@@ -24,6 +24,11 @@ const DefaultTimeout = 10 * time.Second
 type StatusOptions struct {
 	IO      *iostreams.IOStreams
 	Observe func(ctx context.Context, timeout time.Duration) (cmdutil.Observation, error)
+	// Contexts, Sites and Backups serve the primary-and-DR view (more than one --context).
+	Contexts []string
+	Sites    func(ctx context.Context, timeout time.Duration) ([]cmdutil.Site, error)
+	Backups  func() ([]model.BackupRef, error)
+	Now      func() time.Time
 
 	Output   string
 	Timeout  time.Duration
@@ -33,7 +38,7 @@ type StatusOptions struct {
 
 // NewCmdStatus is `apimctl status`; runF replaces the run in tests of the flags.
 func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
-	o := &StatusOptions{IO: f.IOStreams, Observe: f.Observe}
+	o := &StatusOptions{IO: f.IOStreams, Observe: f.Observe, Sites: f.Sites, Backups: f.Backups, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "One screenful: topology, pods, HPA, Cassandra, MySQL, traffic and the worst findings",
@@ -42,11 +47,16 @@ group, pods, HPA), the Cassandra ring, the metrics database and Prometheus — e
 within --timeout, and prints one screenful. A source that does not answer is shown with its
 error; the others are still shown.
 
-Exit codes: 0 healthy, 3 degraded (a source fails or an error-level finding exists),
-1 could not run (the Kubernetes API could not be read).`,
+With --context given twice (the primary site, then the DR site), it shows both sites and
+compares them: which one serves, the newest restorable backup of each and its age, the
+gateway images and the Cassandra tables that differ, and the DR readiness findings.
+
+Exit codes: 0 healthy, 3 degraded (a source fails or an error-level finding exists, on any
+site), 1 could not run (the Kubernetes API could not be read).`,
 		Example: `  apimctl status
   apimctl status --watch
-  apimctl status -o json | jq '.findings[] | select(.severity=="error")'`,
+  apimctl status -o json | jq '.findings[] | select(.severity=="error")'
+  apimctl --context prod --context dr status`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
@@ -58,8 +68,15 @@ Exit codes: 0 healthy, 3 degraded (a source fails or an error-level finding exis
 			if o.Watch && o.Interval <= 0 {
 				return cmdutil.Usagef("--interval %s: must be positive", o.Interval)
 			}
+			o.Contexts = f.Contexts
 			if runF != nil {
 				return runF(cmd.Context(), o)
+			}
+			if len(o.Contexts) > 1 {
+				if o.Watch {
+					return cmdutil.Usagef("--watch shows one site: give one --context")
+				}
+				return sitesRun(cmd.Context(), o)
 			}
 			return statusRun(cmd.Context(), o)
 		},
