@@ -9,7 +9,6 @@ import (
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
 	"github.com/apimctl/apimctl/internal/format"
-	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
 )
 
@@ -18,9 +17,8 @@ type CreateOptions struct {
 	Recipients []string
 	Keyspaces  []string
 	Only       []string
-	DryRun     bool
-	Yes        bool
 	Output     string
+	cmdutil.Mutation
 }
 
 // NewCmdCreate is `apimctl backup create`.
@@ -36,22 +34,17 @@ directory; on a terminal it asks first (--yes in scripts).`,
   apimctl backup create --dry-run
   apimctl backup create --keyspace apim_default --yes -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cmdutil.ValidateOutput(o.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return createRun(cmd.Context(), f, loc, o)
-		},
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
+			return cmdutil.ValidateOutput(o.Output)
+		}, runF, func(ctx context.Context, o *CreateOptions) error {
+			return createRun(ctx, f, loc, o)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&o.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
 	fl.StringArrayVar(&o.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up (default: CASS_KEYSPACE and CASS_TKEYSPACE); repeatable")
 	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube (default: all)")
-	fl.BoolVar(&o.DryRun, "dry-run", false, "say what would be backed up and where; read and write nothing")
-	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	o.AddFlags(cmd, "say what would be backed up and where; read and write nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
@@ -80,7 +73,7 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 		return cmdutil.Failed(fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr), "check --kubeconfig/--context (for the lab: eval \"$(apimctl lab env)\"), or --only cassandra,mysql")
 	}
 	start := f.Now()
-	res, dry, err := cmdutil.Act(ctx, f, dr.CreateAction(conn, plan, bo), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	res, dry, err := cmdutil.Act(ctx, f, dr.CreateAction(conn, plan, bo), o.Mode())
 	if err != nil {
 		return err
 	}

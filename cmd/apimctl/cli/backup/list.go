@@ -22,15 +22,11 @@ func NewCmdList(f *cmdutil.Factory, loc *Location, runF func(context.Context, *L
 		Use:   "list",
 		Short: "The backups in the directory, newest first",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cmdutil.ValidateOutput(o.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
+			return cmdutil.ValidateOutput(o.Output)
+		}, runF, func(ctx context.Context, o *ListOptions) error {
 			return listRun(f, loc, o)
-		},
+		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd

@@ -8,15 +8,13 @@ import (
 
 	"github.com/apimctl/apimctl/backup"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
 )
 
 // PruneOptions are prune's flags.
 type PruneOptions struct {
-	Keep   int
-	DryRun bool
-	Yes    bool
+	Keep int
+	cmdutil.Mutation
 }
 
 // NewCmdPrune is `apimctl backup prune --keep N`.
@@ -26,19 +24,17 @@ func NewCmdPrune(f *cmdutil.Factory, loc *Location, runF func(context.Context, *
 		Use:   "prune --keep N",
 		Short: "Delete all but the newest N complete backups (and older unfinished ones)",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if o.Keep < 1 {
 				return cmdutil.Usagef("--keep %d: keep at least one backup", o.Keep)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return pruneRun(cmd.Context(), f, loc, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *PruneOptions) error {
+			return pruneRun(ctx, f, loc, o)
+		}),
 	}
 	cmd.Flags().IntVar(&o.Keep, "keep", 0, "how many complete backups to keep (required)")
-	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "say what would be deleted; delete nothing")
-	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	o.AddFlags(cmd, "say what would be deleted; delete nothing")
 	return cmd
 }
 
@@ -52,6 +48,6 @@ func pruneRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *PruneOp
 		fmt.Fprintf(f.IOStreams.ErrOut, "nothing to prune in %s\n", root)
 		return nil
 	}
-	_, _, err = cmdutil.Act(ctx, f, dr.PruneAction(root, o.Keep, drop), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	_, _, err = cmdutil.Act(ctx, f, dr.PruneAction(root, o.Keep, drop), o.Mode())
 	return err
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
 )
 
@@ -20,9 +19,8 @@ type RestoreOptions struct {
 	Backup      string
 	KeyspaceMap []string
 	Registry    []string
-	DryRun      bool
-	Yes         bool
 	Output      string
+	cmdutil.Mutation
 }
 
 // NewCmdRestore is `apimctl backup restore ID|PATH`.
@@ -47,7 +45,7 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 		Example: `  apimctl --context dr backup restore 20261128T030000Z-apim --identity ~/.config/apimctl/backup.key \
       --replication "{'class': 'NetworkTopologyStrategy', 'dc2': 3}" --registry registry.prod/=registry.dr/ --dry-run`,
 		Args: cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Backup = args[0]
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
@@ -62,11 +60,10 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 			if o.Timeout <= 0 {
 				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return restoreRun(cmd.Context(), f, loc, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *RestoreOptions) error {
+			return restoreRun(ctx, f, loc, o)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Namespace, "namespace", "", "target namespace (default: the backup's)")
@@ -77,8 +74,7 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 	fl.StringVar(&o.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
 	fl.StringSliceVar(&o.Only, "only", nil, "restore only these parts: cassandra, mysql, kube")
 	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
-	fl.BoolVar(&o.DryRun, "dry-run", false, "verify the backup and show the plan; restore nothing")
-	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	o.AddFlags(cmd, "verify the backup and show the plan; restore nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
@@ -121,7 +117,7 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	}
 	fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
 	start := f.Now()
-	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), o.Mode())
 	if dry {
 		fmt.Fprintln(ios.ErrOut, "dry run: nothing restored")
 		if o.Output != "table" {

@@ -31,16 +31,12 @@ func NewCmdVerify(f *cmdutil.Factory, loc *Location, runF func(context.Context, 
 		Short: "Re-read every file of a backup against its manifest (size, SHA-256, nothing missing or extra)",
 		Long:  "Exit codes: 0 the backup is whole, 3 a file is missing, changed or extra, 2 no such backup.",
 		Args:  cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Backup = args[0]
-			if err := cmdutil.ValidateOutput(o.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
+			return cmdutil.ValidateOutput(o.Output)
+		}, runF, func(ctx context.Context, o *VerifyOptions) error {
 			return verifyRun(f, loc, o)
-		},
+		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd

@@ -42,18 +42,17 @@ Exit codes: 0 no error-level finding, 3 an error-level finding exists, 1 could n
   apimctl check --list
   apimctl check -o json | jq -r '.[] | select(.severity=="error") | .id'`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
 			}
 			if o.Timeout <= 0 {
 				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return checkRun(cmd.Context(), o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *CheckOptions) error {
+			return checkRun(ctx, o)
+		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	cmd.Flags().BoolVar(&o.List, "list", false, "list the rules instead of evaluating them")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/spf13/cobra"
 )
 
 // Act runs a change the way every command does: the runner's refusals come first (a blocked
@@ -35,3 +36,18 @@ func Act(ctx context.Context, f *Factory, a *action.Action, m action.Mode) (res 
 	res, err = p.Run(ctx)
 	return res, false, err
 }
+
+// Mutation are the flags of every command that changes something.
+type Mutation struct {
+	DryRun bool
+	Yes    bool
+}
+
+// AddFlags adds --dry-run (what it shows) and --yes.
+func (m *Mutation) AddFlags(cmd *cobra.Command, dryRun string) {
+	cmd.Flags().BoolVar(&m.DryRun, "dry-run", false, dryRun)
+	cmd.Flags().BoolVarP(&m.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+}
+
+// Mode is the runner's mode of these flags.
+func (m Mutation) Mode() action.Mode { return action.Mode{DryRun: m.DryRun, Yes: m.Yes} }

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -141,3 +142,19 @@ func Silent(code int) error {
 
 // Blocked is an error of a stalled or blocked state (exit 3).
 func Blocked(err error, hint string) error { return action.Blocked(err, hint) }
+
+// Run is the RunE of a command with options O: prepare fills the options from the arguments
+// and checks them (a usage error, nothing done), then runF (a test's) or run does the work.
+func Run[O any](o *O, prepare func(cmd *cobra.Command, args []string) error, runF, run func(context.Context, *O) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if prepare != nil {
+			if err := prepare(cmd, args); err != nil {
+				return err
+			}
+		}
+		if runF != nil {
+			return runF(cmd.Context(), o)
+		}
+		return run(cmd.Context(), o)
+	}
+}

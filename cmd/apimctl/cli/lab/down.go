@@ -25,13 +25,12 @@ func NewCmdDown(f *cmdutil.Factory, stateDir *string, runF func(context.Context,
 		Use:   "down",
 		Short: "Stop every lab process by its recorded PID (--wipe also deletes the lab's data)",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return downRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *DownOptions) error {
+			return downRun(ctx, f, o)
+		}),
 	}
 	cmd.Flags().BoolVar(&o.Wipe, "wipe", false, "also delete the state directory (data, logs, credentials); asks first")
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")

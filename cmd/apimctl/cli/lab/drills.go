@@ -29,13 +29,12 @@ func NewCmdStop(f *cmdutil.Factory, stateDir *string, runF func(context.Context,
 		Use:   "stop COMPONENT",
 		Short: "Stop one lab process (e.g. cassandra-2) for a fault drill; 'lab up' starts it again",
 		Args:  cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir, o.Component = *stateDir, args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return stopRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *StopOptions) error {
+			return stopRun(ctx, f, o)
+		}),
 	}
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print what would be stopped")
@@ -86,7 +85,7 @@ func NewCmdScale(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 		Example: `  apimctl lab scale --pods 10000
   apimctl lab scale --pods 0`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("pods") {
 				return cmdutil.Usagef("say how many pods: --pods N (0 removes the workload)")
 			}
@@ -94,11 +93,10 @@ func NewCmdScale(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 				return cmdutil.Usagef("--pods %d out of range: 0..50000", o.Pods)
 			}
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return scaleRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *ScaleOptions) error {
+			return scaleRun(ctx, f, o)
+		}),
 	}
 	cmd.Flags().IntVar(&o.Pods, "pods", 0, "number of synthetic pods (0 removes them)")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print what would change")
@@ -149,13 +147,12 @@ summary by status. With --background it runs as a lab component ('lab down' stop
 		Example: `  apimctl lab traffic --rps 100 --duration 1m
   apimctl lab traffic --rps 50 --duration 30m --background`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return trafficRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *TrafficOptions) error {
+			return trafficRun(ctx, f, o)
+		}),
 	}
 	cmd.Flags().IntVar(&o.RPS, "rps", 50, fmt.Sprintf("requests per second (1..%d)", traffic.MaxRPS))
 	cmd.Flags().DurationVar(&o.Duration, "duration", time.Minute, fmt.Sprintf("how long (at most %s)", traffic.MaxDuration))
@@ -222,7 +219,7 @@ func NewCmdFault(f *cmdutil.Factory, stateDir *string, runF func(context.Context
   apimctl lab fault --tag 1.0.3 --error-rate 0.3
   apimctl lab fault --tag 1.0.2 --clear`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if o.Tag == "" {
 				return cmdutil.Usagef("say which image tag: --tag TAG")
 			}
@@ -233,11 +230,10 @@ func NewCmdFault(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 				return cmdutil.Usagef("--error-rate %g: between 0 and 1", o.ErrorRate)
 			}
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return faultRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *FaultOptions) error {
+			return faultRun(ctx, f, o)
+		}),
 	}
 	cmd.Flags().StringVar(&o.Tag, "tag", "", "image tag of the gateway images (e.g. 1.0.2)")
 	cmd.Flags().BoolVar(&o.NeverReady, "never-ready", false, "readiness always fails")

@@ -29,16 +29,12 @@ func NewCmdStatus(f *cmdutil.Factory, stateDir *string, runF func(context.Contex
 		Short: "Show every lab component with PID, address, memory and health",
 		Long:  "Exit codes: 0 every component healthy, 3 some component stopped or unhealthy, 1 no lab.",
 		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
-			if err := cmdutil.ValidateOutput(o.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return statusRun(cmd.Context(), f, o)
-		},
+			return cmdutil.ValidateOutput(o.Output)
+		}, runF, func(ctx context.Context, o *StatusOptions) error {
+			return statusRun(ctx, f, o)
+		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -102,13 +98,12 @@ gateways read, PROMETHEUS_URL and APIM_REGISTRY. Passwords are not printed: thei
 them from files (mode 0600) in the lab's state directory.`,
 		Example: `  eval "$(apimctl lab env)"`,
 		Args:    cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
+			return nil
+		}, runF, func(ctx context.Context, o *EnvOptions) error {
 			return envRun(f, o)
-		},
+		}),
 	}
 }
 

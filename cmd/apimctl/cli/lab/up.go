@@ -30,13 +30,12 @@ func NewCmdUp(f *cmdutil.Factory, stateDir *string, runF func(context.Context, *
   apimctl lab up --cassandra-nodes 1          # quicker, lighter
   apimctl lab up --port-base 26000 --state-dir /tmp/lab2`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return upRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *UpOptions) error {
+			return upRun(ctx, f, o)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&o.CassandraNodes, "cassandra-nodes", o.CassandraNodes, "Cassandra nodes, 1 to 3 (RF follows, at most 3)")

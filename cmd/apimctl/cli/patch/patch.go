@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/model"
 	opspatch "github.com/apimctl/apimctl/ops/patch"
 )
@@ -44,7 +43,8 @@ type MergeOptions struct {
 	Base, To, Tag, Custom, MergeDir, Output string
 	Patches                                 []string
 	Limits                                  opspatch.Limits
-	DryRun, Yes, Force                      bool
+	Force                                   bool
+	cmdutil.Mutation
 }
 
 // NewCmdMerge is `apimctl patch merge`.
@@ -57,7 +57,7 @@ func NewCmdMerge(f *cmdutil.Factory, runF func(context.Context, *MergeOptions) e
 		Example: `  apimctl patch merge --base registry.example/apim/gateway:7.7.20250830 \
       --patch APIGW_7.7_SP1.tgz --patch hotfix-1234.zip --custom ./site --tag 7.7.20250830-sp1 --dry-run`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
 			}
@@ -80,11 +80,10 @@ func NewCmdMerge(f *cmdutil.Factory, runF func(context.Context, *MergeOptions) e
 			if o.To == o.Base {
 				return cmdutil.Usagef("the new image %s is the base itself", o.To)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return mergeRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *MergeOptions) error {
+			return mergeRun(ctx, f, o)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Base, "base", "", "the base gateway image (required)")
@@ -97,8 +96,7 @@ func NewCmdMerge(f *cmdutil.Factory, runF func(context.Context, *MergeOptions) e
 	fl.Int64Var(&o.Limits.MaxFileBytes, "max-file-size", o.Limits.MaxFileBytes, "most bytes one file of an archive may unpack to")
 	fl.IntVar(&o.Limits.MaxEntries, "max-entries", o.Limits.MaxEntries, "most entries the archives may hold, all together")
 	fl.BoolVar(&o.Force, "force", false, "push even when the tag exists (or the registry cannot say)")
-	fl.BoolVar(&o.DryRun, "dry-run", false, "merge and build, push nothing")
-	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	o.AddFlags(cmd, "merge and build, push nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
@@ -116,7 +114,7 @@ func mergeRun(ctx context.Context, f *cmdutil.Factory, o *MergeOptions) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	res, dry, err := cmdutil.Act(ctx, f, opspatch.PushAction(plan, o.Force), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	res, dry, err := cmdutil.Act(ctx, f, opspatch.PushAction(plan, o.Force), o.Mode())
 	if err != nil {
 		return err
 	}

@@ -22,16 +22,12 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(context.Context, *HistoryOption
 		Use:   "history GROUP",
 		Short: "The revisions of a gateway Deployment: image, age, change cause",
 		Args:  cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Group = args[0]
-			if err := o.Target.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return historyRun(cmd.Context(), f, o)
-		},
+			return o.Target.validate()
+		}, runF, func(ctx context.Context, o *HistoryOptions) error {
+			return historyRun(ctx, f, o)
+		}),
 	}
 	o.Target.addFlags(cmd)
 	return cmd

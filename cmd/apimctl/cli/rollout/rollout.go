@@ -73,14 +73,12 @@ func (t *Target) validate() error {
 
 // Mutation are the flags every changing rollout command has.
 type Mutation struct {
-	DryRun  bool
-	Yes     bool
+	cmdutil.Mutation
 	Timeout time.Duration
 }
 
 func (m *Mutation) addFlags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&m.DryRun, "dry-run", false, "show the plan and let the API server validate it; change nothing")
-	cmd.Flags().BoolVarP(&m.Yes, "yes", "y", false, "do not ask for confirmation (scripts)")
+	m.AddFlags(cmd, "show the plan and let the API server validate it; change nothing")
 	cmd.Flags().DurationVar(&m.Timeout, "timeout", 10*time.Minute, "how long the rollout may take before it counts as failed")
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	opsrollout "github.com/apimctl/apimctl/ops/rollout"
 )
 
@@ -36,7 +35,7 @@ func NewCmdSetImage(f *cmdutil.Factory, runF func(context.Context, *SetImageOpti
   apimctl rollout set-image default registry.example/apim/gateway:7.7.20250830 --yes -o json
   apimctl rollout set-image - 7.7.20250830 --role anm`,
 		Args: cmdutil.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Group, o.Image = args[0], args[1]
 			if err := o.Target.validate(); err != nil {
 				return err
@@ -50,11 +49,10 @@ func NewCmdSetImage(f *cmdutil.Factory, runF func(context.Context, *SetImageOpti
 			if o.Gate.Window <= 0 || o.Gate.Hold < 0 || o.Gate.MinRequests < 0 {
 				return cmdutil.Usagef("--gate-window must be positive, --gate-hold and --gate-min-requests not negative")
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return setImageRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *SetImageOptions) error {
+			return setImageRun(ctx, f, o)
+		}),
 	}
 	o.Target.addFlags(cmd)
 	o.Mutation.addFlags(cmd)
@@ -93,7 +91,7 @@ func setImageRun(ctx context.Context, f *cmdutil.Factory, o *SetImageOptions) er
 	}
 	ro := opsrollout.RolloutOptions{Gate: o.Gate, GateEnabled: gateOn, Timeout: o.Timeout, AutoRollback: !o.NoRollback}
 	act := e.rollouts.SetImageAction(plan, ro, o.Force)
-	res, dry, err := cmdutil.Act(ctx, f, act, action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	res, dry, err := cmdutil.Act(ctx, f, act, o.Mode())
 	if err != nil && res.Value == nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	opsrollout "github.com/apimctl/apimctl/ops/rollout"
 )
 
@@ -25,19 +24,15 @@ func NewCmdSimple(f *cmdutil.Factory, verb, short string, runF func(context.Cont
 		Use:   verb + " GROUP",
 		Short: short,
 		Args:  cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Group = args[0]
 			if err := o.Target.validate(); err != nil {
 				return err
 			}
-			if err := o.Mutation.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return simpleRun(cmd.Context(), f, o)
-		},
+			return o.Mutation.validate()
+		}, runF, func(ctx context.Context, o *SimpleOptions) error {
+			return simpleRun(ctx, f, o)
+		}),
 	}
 	o.Target.addFlags(cmd)
 	o.Mutation.addFlags(cmd)
@@ -61,7 +56,7 @@ func simpleRun(ctx context.Context, f *cmdutil.Factory, o *SimpleOptions) error 
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	_, dry, err := cmdutil.Act(ctx, f, act, action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	_, dry, err := cmdutil.Act(ctx, f, act, o.Mode())
 	if err != nil || dry {
 		return err
 	}

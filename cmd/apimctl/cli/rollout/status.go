@@ -30,7 +30,7 @@ template and is available, or until --timeout (a watch only: no gate, no rollbac
 
 Exit codes: 0 rolled out, 3 still in progress (without --watch) or stalled, 1 error.`,
 		Args: cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Group = args[0]
 			if err := o.Target.validate(); err != nil {
 				return err
@@ -38,11 +38,10 @@ Exit codes: 0 rolled out, 3 still in progress (without --watch) or stalled, 1 er
 			if o.Timeout <= 0 {
 				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return statusRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *StatusOptions) error {
+			return statusRun(ctx, f, o)
+		}),
 	}
 	o.Target.addFlags(cmd)
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "follow the rollout until it completes")

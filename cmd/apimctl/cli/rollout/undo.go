@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/action"
 	opsrollout "github.com/apimctl/apimctl/ops/rollout"
 )
 
@@ -25,7 +24,7 @@ func NewCmdUndo(f *cmdutil.Factory, runF func(context.Context, *UndoOptions) err
 		Use:   "undo GROUP",
 		Short: "Return a gateway Deployment to its previous revision (or --to-revision), watched until available",
 		Args:  cmdutil.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Group = args[0]
 			if err := o.Target.validate(); err != nil {
 				return err
@@ -36,11 +35,10 @@ func NewCmdUndo(f *cmdutil.Factory, runF func(context.Context, *UndoOptions) err
 			if o.ToRevision < 0 {
 				return cmdutil.Usagef("--to-revision %d: a revision number", o.ToRevision)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return undoRun(cmd.Context(), f, o)
-		},
+			return nil
+		}, runF, func(ctx context.Context, o *UndoOptions) error {
+			return undoRun(ctx, f, o)
+		}),
 	}
 	o.Target.addFlags(cmd)
 	o.Mutation.addFlags(cmd)
@@ -65,7 +63,7 @@ func undoRun(ctx context.Context, f *cmdutil.Factory, o *UndoOptions) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	_, dry, err := cmdutil.Act(ctx, f, e.rollouts.UndoAction(plan, options(f, o.Mutation)), action.Mode{DryRun: o.DryRun, Yes: o.Yes})
+	_, dry, err := cmdutil.Act(ctx, f, e.rollouts.UndoAction(plan, options(f, o.Mutation)), o.Mode())
 	if err != nil {
 		return err
 	}

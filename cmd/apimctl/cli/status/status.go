@@ -58,28 +58,23 @@ site), 1 could not run (the Kubernetes API could not be read).`,
   apimctl status -o json | jq '.findings[] | select(.severity=="error")'
   apimctl --context prod --context dr status`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cmdutil.ValidateOutput(o.Output); err != nil {
-				return err
-			}
-			if o.Timeout <= 0 {
-				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
-			}
-			if o.Watch && o.Interval <= 0 {
-				return cmdutil.Usagef("--interval %s: must be positive", o.Interval)
-			}
+		RunE: cmdutil.Run(o, func(*cobra.Command, []string) error {
 			o.Contexts = f.Contexts
-			if runF != nil {
-				return runF(cmd.Context(), o)
+			switch {
+			case o.Timeout <= 0:
+				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
+			case o.Watch && o.Interval <= 0:
+				return cmdutil.Usagef("--interval %s: must be positive", o.Interval)
+			case o.Watch && len(o.Contexts) > 1:
+				return cmdutil.Usagef("--watch shows one site: give one --context")
 			}
+			return cmdutil.ValidateOutput(o.Output)
+		}, runF, func(ctx context.Context, o *StatusOptions) error {
 			if len(o.Contexts) > 1 {
-				if o.Watch {
-					return cmdutil.Usagef("--watch shows one site: give one --context")
-				}
-				return sitesRun(cmd.Context(), o)
+				return sitesRun(ctx, o)
 			}
-			return statusRun(cmd.Context(), o)
-		},
+			return statusRun(ctx, o)
+		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", DefaultTimeout, "how long to wait for every source to answer")
