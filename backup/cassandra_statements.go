@@ -18,12 +18,21 @@ type statements struct {
 	// back with null clustering columns, and must be written without them)
 	insertAll, insertStatic string
 	hasClustering           bool
+	// tuples[i] is column i's arity when it is a tuple. gocql cannot bind a whole tuple
+	// column (it counts a tuple parameter as one value per element, CASSANDRA-unrelated
+	// driver limitation), so tuple columns are written as tuple literals of one bind marker
+	// per element: "(?, ?, ?)".
+	tuples   []int
+	hasTuple bool
 }
 
 func newStatements(to, table string, cols []columnSchema) *statements {
 	st := &statements{table: cql.Qualified(to, table), cols: cols}
 	var all, static []string
-	for _, c := range cols {
+	st.tuples = make([]int, len(cols))
+	for i, c := range cols {
+		st.tuples[i] = tupleArity(c.Type)
+		st.hasTuple = st.hasTuple || st.tuples[i] > 0
 		all = append(all, cql.Quote(c.Name))
 		if c.Kind == "partition_key" || c.Kind == "static" {
 			static = append(static, cql.Quote(c.Name))
@@ -55,7 +64,7 @@ func (st *statements) staticOnly(vals [][]byte) bool {
 func (st *statements) value(v []byte, merge bool) any {
 	if v == nil {
 		if merge {
-			return nil // overwrite what the target has
+			return boundValue(nil) // a null: overwrite what the target has
 		}
 		return gocql.UnsetValue // after a truncate: nothing to overwrite, no tombstone
 	}
@@ -65,6 +74,9 @@ func (st *statements) value(v []byte, merge bool) any {
 // insert returns the statement and arguments writing one row.
 func (st *statements) insert(vals [][]byte, merge bool) (string, []any) {
 	static := st.staticOnly(vals)
+	if st.hasTuple {
+		return st.insertTuples(vals, merge, static)
+	}
 	args := make([]any, 0, len(vals))
 	for i, c := range st.cols {
 		if static && c.Kind != "partition_key" && c.Kind != "static" {
@@ -78,6 +90,62 @@ func (st *statements) insert(vals [][]byte, merge bool) (string, []any) {
 	return st.insertAll, args
 }
 
+// insertTuples is insert for a table with tuple columns: its text depends on which tuples
+// are null (left out after a truncate, a null literal with Merge).
+func (st *statements) insertTuples(vals [][]byte, merge, static bool) (string, []any) {
+	var cols, marks []string
+	args := make([]any, 0, len(vals)+4)
+	for i, c := range st.cols {
+		if static && c.Kind != "partition_key" && c.Kind != "static" {
+			continue
+		}
+		n := st.tuples[i]
+		switch {
+		case n == 0:
+			cols, marks = append(cols, cql.Quote(c.Name)), append(marks, "?")
+			args = append(args, st.value(vals[i], merge))
+		case vals[i] == nil && merge:
+			cols, marks = append(cols, cql.Quote(c.Name)), append(marks, "null")
+		case vals[i] == nil:
+		default:
+			cols = append(cols, cql.Quote(c.Name))
+			marks = append(marks, "("+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+")")
+			args = append(args, tupleArgs(vals[i], n)...)
+		}
+	}
+	return "INSERT INTO " + st.table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")", args
+}
+
+// tupleArgs splits a serialized tuple into its elements' bound values (null elements as
+// nulls: a tuple literal takes no unset element).
+func tupleArgs(b []byte, n int) []any {
+	out := make([]any, 0, n)
+	for range n {
+		if len(b) < 4 {
+			out = append(out, boundValue(nil))
+			continue
+		}
+		l := int32(binary.BigEndian.Uint32(b))
+		b = b[4:]
+		if l < 0 || int(l) > len(b) {
+			out = append(out, boundValue(nil))
+			continue
+		}
+		out = append(out, boundValue(b[:l:l]))
+		b = b[l:]
+	}
+	return out
+}
+
+// keyMatch is "col = ?" for a key column, "col = (?, ?)" for a tuple one, with its values.
+func (st *statements) keyMatch(i int, v []byte) (string, []any) {
+	q := cql.Quote(st.cols[i].Name)
+	if n := st.tuples[i]; n > 0 {
+		return q + " = (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")", tupleArgs(v, n)
+	}
+	return q + " = ?", []any{boundValue(v)}
+}
+
 // update returns the counter increments of one row (each counter by its value; null
 // counters left unset, which Cassandra skips), or "" when the row has none.
 func (st *statements) update(vals [][]byte) (string, []any) {
@@ -87,8 +155,9 @@ func (st *statements) update(vals [][]byte) (string, []any) {
 	for i, c := range st.cols {
 		switch {
 		case c.Kind == "partition_key" || c.Kind == "clustering" && !static:
-			where = append(where, cql.Quote(c.Name)+" = ?")
-			whereArgs = append(whereArgs, boundValue(vals[i]))
+			m, a := st.keyMatch(i, vals[i])
+			where = append(where, m)
+			whereArgs = append(whereArgs, a...)
 		case c.Kind == "clustering":
 		case static && c.Kind != "static":
 		case c.Type == "counter" && vals[i] != nil:
@@ -113,8 +182,9 @@ func (st *statements) selectCounters(vals [][]byte) (string, []any, []int) {
 	for i, c := range st.cols {
 		switch {
 		case c.Kind == "partition_key" || c.Kind == "clustering" && !static:
-			where = append(where, cql.Quote(c.Name)+" = ?")
-			args = append(args, boundValue(vals[i]))
+			m, a := st.keyMatch(i, vals[i])
+			where = append(where, m)
+			args = append(args, a...)
 		case c.Type == "counter" && (!static || c.Kind == "static"):
 			sel = append(sel, cql.Quote(c.Name))
 			idx = append(idx, i)
