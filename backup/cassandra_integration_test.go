@@ -178,7 +178,7 @@ func TestCassandraRoundTrip(t *testing.T) {
 	t.Logf("restored %d rows", rows)
 	sameTables(t, s, src, dst, tables...)
 	var decimalText string
-	if err := s.Query("SELECT JSON de FROM "+dst+".every WHERE id = 100 AND ck = 'nulls'").Scan(&decimalText); err != nil || decimalText != `{"de": 10.50}` {
+	if err := s.Query("SELECT JSON de FROM " + dst + ".every WHERE id = 100 AND ck = 'nulls'").Scan(&decimalText); err != nil || decimalText != `{"de": 10.50}` {
 		t.Errorf("decimal scale: %s %v", decimalText, err)
 	}
 
