@@ -210,8 +210,8 @@ func replayConn(ctx context.Context, db *sql.DB, to string) (*sql.Conn, error) {
 	if _, err := c.ExecContext(ctx, "USE "+quoteIdent(to)); err != nil {
 		c.Close()
 		var me *mysql.MySQLError
-		if errors.As(err, &me) && me.Number == 1049 {
-			return nil, fmt.Errorf("mysql: database %s does not exist on the target: create it first (or choose another with --database)", to)
+		if errors.As(err, &me) && (me.Number == 1049 || me.Number == 1044) {
+			return nil, fmt.Errorf("mysql: database %s does not exist on the target, or this user may not use it: create it and grant it first (or choose another with --database)", to)
 		}
 		return nil, fmt.Errorf("mysql: use %s: %w", to, err)
 	}
