@@ -155,7 +155,11 @@ func (a *Azure) err(op, name string, err error) error {
 	case bloberror.HasCode(err, bloberror.AuthenticationFailed, bloberror.AuthorizationFailure, bloberror.InvalidAuthenticationInfo):
 		return fmt.Errorf("azure: %s refused the credentials for account %q (%s): check AZURE_STORAGE_KEY or the connection string", a.endpoint, a.account, op)
 	case errors.As(err, &re):
-		return fmt.Errorf("azure: %s %s: %s answered %d %s (%s) after retries", op, name, a.endpoint, re.StatusCode, http2text(re.StatusCode), re.ErrorCode)
+		code := ""
+		if re.ErrorCode != "" {
+			code = " (" + re.ErrorCode + ")"
+		}
+		return fmt.Errorf("azure: %s %s: %s answered %d %s%s after retries", op, name, a.endpoint, re.StatusCode, http2text(re.StatusCode), code)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("azure: %s %s: %w", op, name, err)
 	}
