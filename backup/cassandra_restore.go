@@ -130,7 +130,7 @@ func CassandraRows(ctx context.Context, s *gocql.Session, b *Backup, from, to st
 					}
 					continue
 				}
-				l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key}
+				l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key, multiPartition: j.part.Range != ""}
 				n, err := l.run(ctx)
 				rows.Add(n)
 				if err != nil {
@@ -248,6 +248,8 @@ type unitLoader struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	failed error
+	// multiPartition: batches may hold several partitions of the unit (see upserts).
+	multiPartition bool
 }
 
 func (l *unitLoader) fail(err error) {
@@ -285,8 +287,11 @@ func (l *unitLoader) run(ctx context.Context) (int64, error) {
 	return n, l.o.Journal.Set(l.key, "done")
 }
 
-// upserts loads a unit of a regular table: rows of one partition (adjacent in a token
-// range) go together in an unlogged batch, which Cassandra applies as one mutation.
+// upserts loads a unit of a regular table in unlogged batches of adjacent rows (up to 100
+// rows or 32 KiB, under Cassandra's batch_size_fail_threshold of 50 KiB). A unit is a token
+// range of the ring, so its partitions share their replicas, and a batch goes to them as
+// one request — the grouping cqlsh COPY FROM does by replica; rows of one partition become
+// one mutation.
 func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements) (int64, error) {
 	var n int64
 	var batch [][][]byte
@@ -327,7 +332,7 @@ func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements
 		n++
 		pk := st.partitionKey(vals)
 		size := rowSize(vals)
-		if len(batch) > 0 && (string(pk) != string(batchKey) || len(batch) >= 100 || batchBytes+size > 32<<10) {
+		if len(batch) > 0 && (len(batch) >= 100 || batchBytes+size > 32<<10 || !l.multiPartition && string(pk) != string(batchKey)) {
 			flush()
 		}
 		batch = append(batch, vals)
