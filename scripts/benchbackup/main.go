@@ -142,7 +142,7 @@ func seed(ctx context.Context, s *gocql.Session, ks string, rows, parallel int) 
 		return 0, err
 	}
 	var have int
-	if err := s.Query("SELECT rows FROM "+ks+".meta WHERE k = 'rows'").Scan(&have); err == nil && have == rows {
+	if err := s.Query("SELECT rows FROM " + ks + ".meta WHERE k = 'rows'").Scan(&have); err == nil && have == rows {
 		fmt.Fprintf(os.Stderr, "cassandra-seed: %s.rows has its %d rows from an earlier run\n", ks, rows)
 		return 0, nil
 	}
