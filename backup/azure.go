@@ -151,7 +151,7 @@ func (a *Azure) err(op, name string, err error) error {
 	case bloberror.HasCode(err, bloberror.BlobNotFound):
 		return fmt.Errorf("%s/%s: %w", a.url, name, fs.ErrNotExist)
 	case bloberror.HasCode(err, bloberror.ContainerNotFound):
-		return fmt.Errorf("azure: container %q does not exist in account %s (%s)", a.container, a.account, op)
+		return fmt.Errorf("azure: container %q does not exist in account %s (%s): %w", a.container, a.account, op, fs.ErrNotExist)
 	case bloberror.HasCode(err, bloberror.AuthenticationFailed, bloberror.AuthorizationFailure, bloberror.InvalidAuthenticationInfo):
 		return fmt.Errorf("azure: %s refused the credentials for account %q (%s): check AZURE_STORAGE_KEY or the connection string", a.endpoint, a.account, op)
 	case errors.As(err, &re):

@@ -228,3 +228,32 @@ func TestAzureBadInput(t *testing.T) {
 		t.Errorf("through a flaky proxy: %v %v", err, probs)
 	}
 }
+
+// TestRestoreFromAzure restores a database straight from its off-site copy.
+func TestRestoreFromAzure(t *testing.T) {
+	getenv, url, _ := azureLab(t)
+	db, src, dst := mysqlLab(t)
+	ctx := context.Background()
+	fillMySQL(t, db, src, 300)
+	local := Dir(t.TempDir())
+	w, _ := Create(ctx, local, "b1", Source{}, time.Now())
+	if err := MySQL(ctx, db, src, w, MySQLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Finish(ctx, time.Now())
+	az, err := OpenLocation(ctx, url, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Copy(ctx, local, az, "b1", nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, az, "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MySQLRestore(ctx, db, b, src, dst, MySQLRestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sameMySQL(t, db, src, dst, "every", "nokey", "big")
+}

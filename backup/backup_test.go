@@ -275,6 +275,11 @@ func TestJournal(t *testing.T) {
 	if err := j.Remove(); err != nil {
 		t.Fatal(err)
 	}
+	a := JournalName("b1", "prod", "ks=ks_dr", "metrics", "apim")
+	if a != JournalName("b1", "prod", "ks=ks_dr", "metrics", "apim") || a == JournalName("b1", "dr", "ks=ks_dr", "metrics", "apim") ||
+		JournalName("ab", "c") == JournalName("a", "bc") || strings.ContainsAny(a, "/\\ ") {
+		t.Errorf("journal names: %s", a)
+	}
 }
 
 func TestCopyResumes(t *testing.T) {

@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,4 +125,16 @@ func (j *FileJournal) Remove() error {
 		return err
 	}
 	return nil
+}
+
+// JournalName names a restore's journal file after everything that defines its target
+// (backup, context, keyspace map, database, namespace, …): the same restore to the same
+// target finds its journal again, a restore to another target never does. The parts are
+// hashed, so names with any characters make one safe file name.
+func JournalName(target ...string) string {
+	h := sha256.New()
+	for _, t := range target {
+		fmt.Fprintf(h, "%d:%s\x00", len(t), t)
+	}
+	return "restore-" + hex.EncodeToString(h.Sum(nil))[:32] + ".json"
 }

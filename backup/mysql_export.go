@@ -134,7 +134,7 @@ func MySQL(ctx context.Context, db *sql.DB, database string, w *Writer, o MySQLO
 		if err != nil {
 			return err
 		}
-		where, err := planChunks(ctx, c0, database, name, o.ChunkRows)
+		where, err := planChunks(ctx, c0, database, name, o.ChunkRows, o.Parallel)
 		if err != nil {
 			return err
 		}
@@ -322,7 +322,7 @@ func describeTable(ctx context.Context, c *sql.Conn, database, name string) (*my
 // planChunks returns the WHERE conditions of a table's chunks: one ("") for a small table
 // or one without an integer first primary-key column, else ranges of that column of about
 // chunkRows rows (from the table's estimate), bounded by its MIN and MAX in the snapshot.
-func planChunks(ctx context.Context, c *sql.Conn, database, table string, chunkRows int64) ([]string, error) {
+func planChunks(ctx context.Context, c *sql.Conn, database, table string, chunkRows int64, workers int) ([]string, error) {
 	var est sql.NullInt64
 	if err := c.QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", database, table).Scan(&est); err != nil {
 		return nil, fmt.Errorf("mysql: size of %s: %w", table, err)
@@ -359,6 +359,8 @@ func planChunks(ctx context.Context, c *sql.Conn, database, table string, chunkR
 		return []string{""}, nil
 	}
 	n := (est.Int64 + chunkRows - 1) / chunkRows
+	// A multiple of the workers, so that the last round of chunks keeps them all busy.
+	n = (n + int64(workers) - 1) / int64(workers) * int64(workers)
 	span := new(big.Int).Sub(z, a)
 	span.Add(span, big.NewInt(1))
 	if span.Cmp(big.NewInt(n)) < 0 {

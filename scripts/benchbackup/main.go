@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,14 @@ func main() {
 	env, err := lab.LoadEnv(lab.DefaultStateDir())
 	if err != nil {
 		fail(err)
+	}
+	if p := os.Getenv("BENCHBACKUP_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fail(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
 	start := time.Now()
@@ -79,6 +88,7 @@ func main() {
 		fail(fmt.Errorf("unknown command %s", os.Args[1]))
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d rows in %s\n", os.Args[1], n, time.Since(start).Round(time.Millisecond))
