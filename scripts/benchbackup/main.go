@@ -37,6 +37,7 @@ func main() {
 	dir := fs.String("dir", "", "backup location (a directory)")
 	parallel := fs.Int("parallel", 4, "workers")
 	rows := fs.Int("rows", 1000000, "rows to seed")
+	batchKiB := fs.Int("batch-kib", 0, "Cassandra restore: KiB of values per batch (0: the engine's default)")
 	fs.Parse(os.Args[2:])
 	env, err := lab.LoadEnv(lab.DefaultStateDir())
 	if err != nil {
@@ -74,7 +75,7 @@ func main() {
 			}
 		}
 		if err == nil {
-			n, err = backup.CassandraRows(ctx, s, b, *ks, *to, backup.CassandraRestoreOptions{Parallel: *parallel, InFlight: 16 * *parallel})
+			n, err = backup.CassandraRows(ctx, s, b, *ks, *to, backup.CassandraRestoreOptions{Parallel: *parallel, InFlight: 16 * *parallel, BatchBytes: *batchKiB << 10})
 		}
 	case "mysql-dump":
 		w := create(ctx, *dir)
