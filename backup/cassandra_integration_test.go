@@ -95,7 +95,7 @@ func fillEveryType(t *testing.T, s *gocql.Session, ks string, counters int) {
 	execCQL(t, s, "CREATE TYPE "+ks+`.addr (street text, "Zip" int, tags frozen<set<text>>)`)
 	execCQL(t, s, fmt.Sprintf(everyTypeTable, ks))
 	execCQL(t, s, "CREATE TABLE "+ks+`."MixedCase" ("Key" text PRIMARY KEY, "Value" decimal, "select" text)`)
-	execCQL(t, s, "CREATE TABLE "+ks+".hits (k text, b int, n counter, m counter, PRIMARY KEY (k, b))")
+	execCQL(t, s, "CREATE TABLE "+ks+".hits (k text, b int, n counter, m counter, total counter static, PRIMARY KEY (k, b))")
 	for i := range 60 {
 		execCQL(t, s, "INSERT INTO "+ks+`.every (id, ck, s_static, a, bi, bl, bo, da, de, dbl, du, fl, ine, i, sm, te, ti, ts, tu, tiny, u, vc, vi,
 			li, se, ma, fli, tup, ad, ad_nf, nested, vec, "Quoted Col", "select", "we""ird") VALUES (?, ?, 'static '+'x', 'ascii', 9223372036854775807, 0x00ff00, true,
@@ -115,8 +115,10 @@ func fillEveryType(t *testing.T, s *gocql.Session, ks string, counters int) {
 	}
 	for i := range counters {
 		execCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET n = n + %d, m = m + %d WHERE k = ? AND b = ?", ks, i*3+1, -i), fmt.Sprintf("key-%d", i%97), i)
+		execCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET total = total + %d WHERE k = ?", ks, i), fmt.Sprintf("key-%d", i%97))
 	}
-	execCQL(t, s, "UPDATE "+ks+".hits SET n = n + 5 WHERE k = 'only-n' AND b = 0") // m stays null
+	execCQL(t, s, "UPDATE "+ks+".hits SET total = total + 3 WHERE k = 'static-only'") // a partition with only its static counter
+	execCQL(t, s, "UPDATE "+ks+".hits SET n = n + 5 WHERE k = 'only-n' AND b = 0")    // m stays null
 }
 
 func restoreKeyspace(t *testing.T, ctx context.Context, s *gocql.Session, b *Backup, from, to string, o CassandraRestoreOptions) (int64, error) {

@@ -411,6 +411,7 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 	// they end on their own timeout.
 	wctx := context.WithoutCancel(ctx)
 	var row, sent int64
+	var prevPK []byte
 	for ctx.Err() == nil && l.err() == nil {
 		vals := make([][]byte, len(st.cols))
 		err := rr.next(vals)
@@ -422,6 +423,11 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 			break
 		}
 		row++
+		// A partition's rows are adjacent and all in this unit: its first row applies the
+		// static counters.
+		pk := st.partitionKey(vals)
+		withStatic := string(pk) != string(prevPK)
+		prevPK = pk
 		if row <= skip {
 			continue
 		}
@@ -433,7 +439,7 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 		sent++
 		l.wg.Go(func() {
 			defer func() { <-l.sem }()
-			if err := l.increment(wctx, st, vals); err != nil {
+			if err := l.increment(wctx, st, vals, withStatic); err != nil {
 				l.fail(err)
 			}
 		})
@@ -454,16 +460,16 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 	return sent, l.o.Journal.Set(l.key, "done")
 }
 
-func (l *unitLoader) increment(ctx context.Context, st *statements, vals [][]byte) error {
+func (l *unitLoader) increment(ctx context.Context, st *statements, vals [][]byte, withStatic bool) error {
 	if l.o.Merge {
-		cur, err := l.currentCounters(ctx, st, vals)
+		cur, err := l.currentCounters(ctx, st, vals, withStatic)
 		if err != nil {
 			return err
 		}
 		vals = append([][]byte(nil), vals...)
 		changed := false
 		for i, c := range st.cols {
-			if c.key() {
+			if c.key() || c.Kind == "static" && !withStatic {
 				continue
 			}
 			want := counterValue(vals[i])
@@ -479,7 +485,7 @@ func (l *unitLoader) increment(ctx context.Context, st *statements, vals [][]byt
 			return nil
 		}
 	}
-	q, args := st.update(vals)
+	q, args := st.update(vals, withStatic)
 	if q == "" {
 		return nil
 	}
@@ -491,8 +497,8 @@ func (l *unitLoader) increment(ctx context.Context, st *statements, vals [][]byt
 }
 
 // currentCounters reads a counter row's values in the target (0 where absent).
-func (l *unitLoader) currentCounters(ctx context.Context, st *statements, vals [][]byte) ([]int64, error) {
-	q, args, idx := st.selectCounters(vals)
+func (l *unitLoader) currentCounters(ctx context.Context, st *statements, vals [][]byte, withStatic bool) ([]int64, error) {
+	q, args, idx := st.selectCounters(vals, withStatic)
 	out := make([]int64, len(st.cols))
 	dest := make([]any, len(idx))
 	raws := make([]rawValue, len(idx))

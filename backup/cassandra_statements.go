@@ -147,8 +147,10 @@ func (st *statements) keyMatch(i int, v []byte) (string, []any) {
 }
 
 // update returns the counter increments of one row (each counter by its value; null
-// counters left unset, which Cassandra skips), or "" when the row has none.
-func (st *statements) update(vals [][]byte) (string, []any) {
+// counters left out), or "" when the row has none. Static counters repeat on every row of
+// their partition in a result: withStatic says whether this row applies them (the first
+// row of its partition does).
+func (st *statements) update(vals [][]byte, withStatic bool) (string, []any) {
 	static := st.staticOnly(vals)
 	var set, where []string
 	var setArgs, whereArgs []any
@@ -160,6 +162,7 @@ func (st *statements) update(vals [][]byte) (string, []any) {
 			whereArgs = append(whereArgs, a...)
 		case c.Kind == "clustering":
 		case static && c.Kind != "static":
+		case c.Kind == "static" && !withStatic:
 		case c.Type == "counter" && vals[i] != nil:
 			q := cql.Quote(c.Name)
 			set = append(set, q+" = "+q+" + ?")
@@ -174,7 +177,7 @@ func (st *statements) update(vals [][]byte) (string, []any) {
 
 // selectCounters returns a query reading a row's counters and, for each result column, the
 // index of its column.
-func (st *statements) selectCounters(vals [][]byte) (string, []any, []int) {
+func (st *statements) selectCounters(vals [][]byte, withStatic bool) (string, []any, []int) {
 	static := st.staticOnly(vals)
 	var sel, where []string
 	var args []any
@@ -185,7 +188,7 @@ func (st *statements) selectCounters(vals [][]byte) (string, []any, []int) {
 			m, a := st.keyMatch(i, vals[i])
 			where = append(where, m)
 			args = append(args, a...)
-		case c.Type == "counter" && (!static || c.Kind == "static"):
+		case c.Type == "counter" && (!static || c.Kind == "static") && (withStatic || c.Kind != "static"):
 			sel = append(sel, cql.Quote(c.Name))
 			idx = append(idx, i)
 		}
