@@ -2,12 +2,14 @@ package backup
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gocql/gocql"
 
@@ -245,7 +247,7 @@ func smallTable(ctx context.Context, s *gocql.Session, keyspace string, t *table
 // selectList is the columns a unit reads: every column, and for each non-key tuple column
 // its WRITETIME (the driver hands a tuple over element by element, so a null tuple and a
 // tuple of nulls look alike; only a null tuple has no write time).
-func selectList(cols []columnSchema) (string, []bool) {
+func selectList(cols []columnSchema) (string, []bool, []int) {
 	var sel []string
 	var tupleNull []bool
 	for _, c := range cols {
@@ -258,13 +260,34 @@ func selectList(cols []columnSchema) (string, []bool) {
 			sel = append(sel, "WRITETIME("+cql.Quote(c.Name)+")")
 		}
 	}
-	return strings.Join(sel, ", "), tupleNull
+	var ttls []int
+	for i, c := range cols {
+		if ttlColumn(c) {
+			ttls = append(ttls, i)
+			sel = append(sel, "TTL("+cql.Quote(c.Name)+")")
+		}
+	}
+	return strings.Join(sel, ", "), tupleNull, ttls
+}
+
+var nativeTypes = map[string]bool{"ascii": true, "bigint": true, "blob": true, "boolean": true, "date": true, "decimal": true,
+	"double": true, "duration": true, "float": true, "inet": true, "int": true, "smallint": true, "text": true, "time": true,
+	"timestamp": true, "timeuuid": true, "tinyint": true, "uuid": true, "varchar": true, "varint": true}
+
+// ttlColumn reports whether a column has one time to live Cassandra can tell (TTL() takes
+// no key, counter or multi-cell column: non-frozen collections and UDTs).
+func ttlColumn(c columnSchema) bool {
+	if c.key() || c.Type == "counter" {
+		return false
+	}
+	t := c.Type
+	return nativeTypes[t] || strings.HasPrefix(t, "frozen<") || strings.HasPrefix(t, "tuple<") || strings.HasPrefix(t, "vector<")
 }
 
 // exportUnitRows reads one unit into its own part.
 func exportUnitRows(ctx context.Context, s *gocql.Session, keyspace string, u exportUnit, w *Writer, o CassandraOptions) (int64, error) {
 	t := u.table
-	sel, tupleNull := selectList(t.Columns)
+	sel, tupleNull, ttls := selectList(t.Columns)
 	from := cql.Qualified(keyspace, t.Name)
 	var keys []string
 	for _, c := range t.Columns {
@@ -272,7 +295,7 @@ func exportUnitRows(ctx context.Context, s *gocql.Session, keyspace string, u ex
 			keys = append(keys, cql.Quote(c.Name))
 		}
 	}
-	h := rowsHeader{Keyspace: keyspace, Table: t.Name, Columns: t.Columns}
+	h := rowsHeader{Keyspace: keyspace, Table: t.Name, Columns: t.Columns, TTLs: ttls, Exported: time.Now().UTC()}
 	ranges := u.ranges
 	if ranges == nil {
 		ranges = []TokenRange{FullRing}
@@ -298,7 +321,7 @@ func exportUnitRows(ctx context.Context, s *gocql.Session, keyspace string, u ex
 		pw.Abort()
 		return 0, err
 	}
-	n, err := readRanges(ctx, s, from, sel, keys, ranges, u.ranges == nil, t.Columns, tupleNull, rw, o)
+	n, err := readRanges(ctx, s, from, sel, keys, ranges, u.ranges == nil, t.Columns, tupleNull, len(ttls), rw, o)
 	if err == nil {
 		err = rw.close()
 	}
@@ -313,7 +336,7 @@ func exportUnitRows(ctx context.Context, s *gocql.Session, keyspace string, u ex
 var rowsRead atomic.Int64 // for tests: rows read by every export
 
 func readRanges(ctx context.Context, s *gocql.Session, from, sel string, keys []string, ranges []TokenRange, whole bool,
-	cols []columnSchema, tupleNull []bool, rw *rowsWriter, o CassandraOptions) (int64, error) {
+	cols []columnSchema, tupleNull []bool, nTTL int, rw *rowsWriter, o CassandraOptions) (int64, error) {
 	// Destinations: one per column, a tuple column one per element, then the write times.
 	var dest []any
 	type colDest struct {
@@ -342,7 +365,11 @@ func readRanges(ctx context.Context, s *gocql.Session, from, sel string, keys []
 			dest = append(dest, p)
 		}
 	}
-	vals := make([][]byte, len(cols))
+	ttls := make([]*int32, nTTL)
+	for i := range ttls {
+		dest = append(dest, &ttls[i])
+	}
+	vals := make([][]byte, len(cols)+nTTL)
 	var n int64
 	for _, r := range ranges {
 		q := "SELECT " + sel + " FROM " + from
@@ -370,6 +397,13 @@ func readRanges(ctx context.Context, s *gocql.Session, from, sel string, keys []
 			}
 			for _, p := range wt {
 				*p = nil
+			}
+			for k, ttl := range ttls {
+				vals[len(cols)+k] = nil
+				if ttl != nil {
+					vals[len(cols)+k] = binary.BigEndian.AppendUint32(nil, uint32(*ttl))
+				}
+				ttls[k] = nil
 			}
 			rw.row(vals)
 			n++

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,6 +260,11 @@ type unitLoader struct {
 	failed error
 	// multiPartition: batches may hold several partitions of the unit (see upserts).
 	multiPartition bool
+	// ttls, width, elapsed: the rows file's time-to-live columns, values per row, and the
+	// seconds since it was written.
+	ttls    []int
+	width   int
+	elapsed int64
 }
 
 func (l *unitLoader) fail(err error) {
@@ -286,6 +292,11 @@ func (l *unitLoader) run(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	st := newStatements(l.to, l.t.Name, rr.header.Columns)
+	l.ttls = rr.header.TTLs
+	l.width = rr.header.width()
+	if !rr.header.Exported.IsZero() {
+		l.elapsed = int64(math.Ceil(time.Since(rr.header.Exported).Seconds()))
+	}
 	if l.t.Counter {
 		return l.counters(ctx, rr, st)
 	}
@@ -331,7 +342,7 @@ func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements
 		if err := l.err(); err != nil {
 			break
 		}
-		vals := make([][]byte, len(st.cols))
+		vals := make([][]byte, l.width)
 		err := rr.next(vals)
 		if err == io.EOF {
 			break
@@ -364,22 +375,25 @@ func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements
 }
 
 func (l *unitLoader) write(ctx context.Context, st *statements, rows [][][]byte) error {
-	merge := l.o.Merge
-	if len(rows) == 1 {
-		q, args := st.insert(rows[0], merge)
-		err := l.s.Query(q, args...).WithContext(ctx).Consistency(l.o.Consistency).Idempotent(true).Exec()
-		if err != nil {
-			return fmt.Errorf("cassandra: write to %s.%s (%s): %w", l.to, l.t.Name, l.part.Path, err)
-		}
-		return nil
-	}
-	batch := l.s.NewBatch(gocql.UnloggedBatch).WithContext(ctx)
-	batch.SetConsistency(l.o.Consistency)
+	var ws []write
 	for _, vals := range rows {
-		q, args := st.insert(vals, merge)
-		batch.Entries = append(batch.Entries, gocql.BatchEntry{Stmt: q, Args: args, Idempotent: true})
+		ws = append(ws, st.rowWrites(vals, l.ttls, l.elapsed, l.o.Merge)...)
 	}
-	if err := l.s.ExecuteBatch(batch); err != nil {
+	var err error
+	switch len(ws) {
+	case 0:
+		return nil
+	case 1:
+		err = l.s.Query(ws[0].q, ws[0].args...).WithContext(ctx).Consistency(l.o.Consistency).Idempotent(true).RetryPolicy(upsertRetry).Exec()
+	default:
+		batch := l.s.NewBatch(gocql.UnloggedBatch).WithContext(ctx).RetryPolicy(upsertRetry)
+		batch.SetConsistency(l.o.Consistency)
+		for _, w := range ws {
+			batch.Entries = append(batch.Entries, gocql.BatchEntry{Stmt: w.q, Args: w.args, Idempotent: true})
+		}
+		err = l.s.ExecuteBatch(batch)
+	}
+	if err != nil {
 		return fmt.Errorf("cassandra: write to %s.%s (%s): %w", l.to, l.t.Name, l.part.Path, err)
 	}
 	return nil
@@ -395,6 +409,10 @@ func rowSize(vals [][]byte) int {
 
 // noRetry: a counter increment whose outcome is unknown must never be sent again.
 var noRetry = &gocql.SimpleRetryPolicy{NumRetries: 0}
+
+// upsertRetry: an upsert is idempotent, so a write timed out on a busy cluster is sent
+// again, backing off.
+var upsertRetry = &gocql.ExponentialBackoffRetryPolicy{NumRetries: 6, Min: 200 * time.Millisecond, Max: 5 * time.Second}
 
 // counters loads a unit of a counter table, exactly once (see CassandraRows).
 func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statements) (int64, error) {
@@ -413,7 +431,7 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 	var row, sent int64
 	var prevPK []byte
 	for ctx.Err() == nil && l.err() == nil {
-		vals := make([][]byte, len(st.cols))
+		vals := make([][]byte, l.width)
 		err := rr.next(vals)
 		if err == io.EOF {
 			break

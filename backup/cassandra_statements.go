@@ -2,6 +2,7 @@ package backup
 
 import (
 	"encoding/binary"
+	"strconv"
 	"strings"
 
 	"github.com/gocql/gocql"
@@ -211,4 +212,100 @@ func (st *statements) partitionKey(vals [][]byte) []byte {
 		out = append(out, vals[i]...)
 	}
 	return out
+}
+
+// write is one statement and its arguments.
+type write struct {
+	q    string
+	args []any
+}
+
+// rowWrites returns the statements writing one row whose values may be followed by the
+// times to live of the columns ttls names (seconds left when exported, elapsed seconds ago):
+// the columns without one in one INSERT, each distinct time to live in one INSERT … USING
+// TTL with what is left of it. Cells that have expired since are left out (nulls with
+// Merge), and a row whose every value expired is not written at all.
+func (st *statements) rowWrites(vals [][]byte, ttls []int, elapsed int64, merge bool) []write {
+	n := len(st.cols)
+	live := map[int]int64{}
+	for k, i := range ttls {
+		if b := vals[n+k]; len(b) == 4 && vals[i] != nil {
+			live[i] = int64(int32(binary.BigEndian.Uint32(b))) - elapsed
+		}
+	}
+	if len(live) == 0 {
+		q, args := st.insert(vals[:n], merge)
+		return []write{{q, args}}
+	}
+	static := st.staticOnly(vals)
+	var keys, base []int
+	groups := map[int64][]int{}
+	var order []int64
+	baseValues := false
+	for i, c := range st.cols {
+		switch {
+		case c.Kind == "partition_key" || c.Kind == "clustering" && !static:
+			keys = append(keys, i)
+		case c.Kind == "clustering" || static && c.Kind != "static":
+		case live[i] > 0:
+			if _, ok := groups[live[i]]; !ok {
+				order = append(order, live[i])
+			}
+			groups[live[i]] = append(groups[live[i]], i)
+		case vals[i] != nil && func() bool { _, expiring := live[i]; return expiring }():
+			if merge { // expired: a null over what the target has
+				base = append(base, -i-1)
+			}
+		default:
+			base = append(base, i)
+			baseValues = baseValues || vals[i] != nil
+		}
+	}
+	if !baseValues && len(order) == 0 {
+		return nil // every value expired: so has the row, where it was
+	}
+	var out []write
+	if baseValues || merge && len(base) > 0 {
+		q, args := st.insertCols(keys, base, vals, merge, 0)
+		out = append(out, write{q, args})
+	}
+	for _, ttl := range order {
+		q, args := st.insertCols(keys, groups[ttl], vals, merge, ttl)
+		out = append(out, write{q, args})
+	}
+	return out
+}
+
+// insertCols writes the key columns and cols (an index -i-1 writes column i as null) of a
+// row, USING TTL ttl when ttl > 0.
+func (st *statements) insertCols(keys, cols []int, vals [][]byte, merge bool, ttl int64) (string, []any) {
+	var names, marks []string
+	var args []any
+	for _, i := range append(append([]int{}, keys...), cols...) {
+		v := []byte(nil)
+		null := i < 0
+		if null {
+			i = -i - 1
+		} else {
+			v = vals[i]
+		}
+		name := cql.Quote(st.cols[i].Name)
+		switch n := st.tuples[i]; {
+		case v == nil && (merge || null):
+			names, marks = append(names, name), append(marks, "null")
+		case v == nil:
+		case n > 0:
+			names = append(names, name)
+			marks = append(marks, "("+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+")")
+			args = append(args, tupleArgs(v, n)...)
+		default:
+			names, marks = append(names, name), append(marks, "?")
+			args = append(args, boundValue(v))
+		}
+	}
+	q := "INSERT INTO " + st.table + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	if ttl > 0 {
+		q += " USING TTL " + strconv.FormatInt(ttl, 10)
+	}
+	return q, args
 }

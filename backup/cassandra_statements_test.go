@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gocql/gocql"
@@ -60,5 +61,26 @@ func TestStatements(t *testing.T) {
 	}
 	if string(st.partitionKey([][]byte{{1}, []byte("a")})) == string(st.partitionKey([][]byte{{2}, []byte("a")})) {
 		t.Error("different partitions share a key")
+	}
+
+	// Times to live: one INSERT per distinct TTL (less the time elapsed), expired cells left
+	// out, a row whose every value expired not written.
+	tc := []columnSchema{{Name: "id", Type: "text", Kind: "partition_key"}, {Name: "a", Type: "text", Kind: "regular"},
+		{Name: "b", Type: "int", Kind: "regular"}, {Name: "c", Type: "set<text>", Kind: "regular"}}
+	tt := newStatements("ks", "t", tc)
+	ttl := func(s uint32) []byte { return []byte{byte(s >> 24), byte(s >> 16), byte(s >> 8), byte(s)} }
+	ws := tt.rowWrites([][]byte{[]byte("k"), []byte("x"), {0, 0, 0, 1}, []byte("set"), ttl(100), nil}, []int{1, 2}, 10, false)
+	if len(ws) != 2 || ws[0].q != `INSERT INTO "ks"."t" ("id", "b", "c") VALUES (?, ?, ?)` || ws[1].q != `INSERT INTO "ks"."t" ("id", "a") VALUES (?, ?) USING TTL 90` {
+		t.Errorf("ttl writes: %+v", ws)
+	}
+	if ws := tt.rowWrites([][]byte{[]byte("k"), []byte("x"), nil, nil, ttl(5), nil}, []int{1, 2}, 10, false); len(ws) != 0 {
+		t.Errorf("an expired row is written: %+v", ws)
+	}
+	ws = tt.rowWrites([][]byte{[]byte("k"), []byte("x"), {0, 0, 0, 1}, nil, ttl(5), nil}, []int{1, 2}, 10, true)
+	if len(ws) != 1 || ws[0].q != `INSERT INTO "ks"."t" ("id", "a", "b", "c") VALUES (?, null, ?, null)` {
+		t.Errorf("expired cell with merge: %+v", ws)
+	}
+	if ws := tt.rowWrites([][]byte{[]byte("k"), []byte("x"), nil, nil, nil, nil}, []int{1, 2}, 10, false); len(ws) != 1 || strings.Contains(ws[0].q, "TTL") {
+		t.Errorf("no TTL: %+v", ws)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/gocql/gocql"
 )
@@ -31,7 +32,14 @@ type rowsHeader struct {
 	Table    string         `json:"table"`
 	Columns  []columnSchema `json:"columns"`
 	Ranges   []string       `json:"ranges,omitempty"`
+	// TTLs are the columns whose time to live follows each row's values (4 bytes, seconds
+	// left at Exported; null: none), so a restore keeps expiring data expiring.
+	TTLs     []int     `json:"ttls,omitempty"`
+	Exported time.Time `json:"exported,omitzero"`
 }
+
+// width is how many values a row of the file has.
+func (h *rowsHeader) width() int { return len(h.Columns) + len(h.TTLs) }
 
 // columnSchema is a column as system_schema.columns has it.
 type columnSchema struct {
