@@ -457,3 +457,21 @@ func tupleArity(typ string) int {
 	}
 	return n
 }
+
+// ParseConsistency reads a --consistency value: QUORUM (the default), LOCAL_QUORUM for a
+// multi-DC cluster, ALL, ONE or LOCAL_ONE.
+func ParseConsistency(s string) (gocql.Consistency, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "", "QUORUM":
+		return gocql.Quorum, nil
+	case "LOCAL_QUORUM":
+		return gocql.LocalQuorum, nil
+	case "ALL":
+		return gocql.All, nil
+	case "ONE":
+		return gocql.One, nil
+	case "LOCAL_ONE":
+		return gocql.LocalOne, nil
+	}
+	return 0, fmt.Errorf("consistency %q: one of QUORUM, LOCAL_QUORUM, ALL, ONE, LOCAL_ONE", s)
+}

@@ -66,3 +66,11 @@ func TestRingRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestParseConsistency(t *testing.T) {
+	for in, ok := range map[string]bool{"": true, "quorum": true, "LOCAL_QUORUM": true, "all": true, "each_quorum": false, "x": false} {
+		if _, err := ParseConsistency(in); (err == nil) != ok {
+			t.Errorf("ParseConsistency(%q): %v", in, err)
+		}
+	}
+}
