@@ -53,7 +53,7 @@ bench: deps build ## benchmarks against peers in the same run: the console vs ku
 	@scripts/bench-backup.sh
 
 .PHONY: bench-backup
-bench-backup: deps build ## apimctl backup vs mysqldump on the lab's metrics database
+bench-backup: deps build ## the backup engine vs cqlsh COPY, mysqldump and mydumper on 1M rows each (ratios, RSS, sizes)
 	@scripts/bench-backup.sh
 
 .PHONY: bench-console

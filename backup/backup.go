@@ -1,31 +1,48 @@
-// Package backup writes and checks backups of an API-management deployment: Cassandra
-// keyspaces (schema and data), the MySQL metrics database, the namespace's Kubernetes
-// resources (Secrets encrypted with age) and the images the workloads run. A backup is a
-// directory with one file per part and a manifest that lists every part with its size, its
-// SHA-256 and how many items (rows, objects) it holds; the manifest is written last, so a
-// directory without one is an unfinished backup.
+// Package backup writes, checks and restores backups of an API-management deployment:
+// Cassandra keyspaces (schema and rows, exact to the byte), the MySQL metrics database, the
+// namespace's Kubernetes resources (Secrets encrypted with age), the gateways' event files
+// and policy/environment packages, and the images the workloads run.
+//
+// A backup is a set of objects under one ID in a Location (a local directory or an Azure
+// Blob container): one object per part — a token range of a Cassandra table, a primary-key
+// chunk of a MySQL table, a file — compressed with zstd, and a manifest listing every part
+// with its size and SHA-256 over the stored bytes. The manifest is written last, so an ID
+// without one is an unfinished backup.
 package backup
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
 
-// FormatVersion is the manifest format this package writes.
-const FormatVersion = 1
+// FormatVersion is the manifest format this package writes. Format 2 (zstd parts, Cassandra
+// rows as raw CQL values, MySQL per table chunk) is the first this package restores; format 1
+// backups can still be listed, verified and pruned.
+const FormatVersion = 2
 
-// ManifestFile is the manifest's name inside a backup directory.
+// ManifestFile is the manifest's name inside a backup.
 const ManifestFile = "manifest.json"
+
+// Zstd is Part.Compression for parts stored compressed with zstd.
+const Zstd = "zstd"
+
+// Part kinds.
+const (
+	KindCassandraSchema = "cassandra-schema"
+	KindCassandraRows   = "cassandra-rows"
+	KindMySQLSchema     = "mysql-schema"
+	KindMySQLRows       = "mysql-rows"
+	KindKube            = "kube"
+	KindKubeSecrets     = "kube-secrets"
+	KindFiles           = "files"
+)
+
+// ErrNewerFormat is returned for a backup written by a newer apimctl.
+var ErrNewerFormat = errors.New("backup written by a newer apimctl")
 
 // Manifest describes one backup.
 type Manifest struct {
@@ -47,14 +64,35 @@ type Source struct {
 	Tool      string `json:"tool"`
 }
 
-// Part is one file of a backup.
+// Part is one stored object of a backup.
 type Part struct {
-	Kind   string `json:"kind"` // cassandra-schema, cassandra-table, mysql, kube, kube-secrets
-	Name   string `json:"name"` // keyspace.table, database, …
-	Path   string `json:"path"` // relative to the backup directory
+	Kind   string `json:"kind"`
+	Name   string `json:"name"` // for people: keyspace.table, database.table, events/FILE…
+	Path   string `json:"path"` // relative to the backup (to backup Ref when Ref is set)
 	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-	Items  int64  `json:"items"` // rows or objects
+	SHA256 string `json:"sha256"` // of the stored bytes
+	Items  int64  `json:"items"`  // rows, objects or statements
+	// Raw is the size before compression; Compression is "" or "zstd".
+	Raw         int64  `json:"raw,omitempty"`
+	Compression string `json:"compression,omitempty"`
+	// Ref is the backup that stores this part's object when an incremental backup found it
+	// unchanged there (never another reference: always the backup holding the bytes).
+	Ref string `json:"ref,omitempty"`
+
+	Keyspace string `json:"keyspace,omitempty"`
+	Database string `json:"database,omitempty"`
+	Table    string `json:"table,omitempty"`
+	// Unit numbers a table's parts (token ranges, primary-key chunks) from 0; Units is how
+	// many the table has, so a missing one is noticed.
+	Unit  int `json:"unit,omitempty"`
+	Units int `json:"units,omitempty"`
+	// Range is what a unit holds: a token range "(a,b]" or a MySQL chunk's WHERE condition.
+	Range string `json:"range,omitempty"`
+
+	// File is a file's path relative to its backed-up directory, with its time and mode.
+	File     string     `json:"file,omitempty"`
+	Modified *time.Time `json:"modified,omitempty"`
+	Mode     uint32     `json:"mode,omitempty"`
 }
 
 // Image is an image a workload runs, with its digest when the registry could tell.
@@ -64,251 +102,101 @@ type Image struct {
 	Digest   string `json:"digest,omitempty"`
 }
 
-// Writer writes one backup.
-type Writer struct {
-	dir string
-	m   Manifest
-}
-
 // NewID names a backup by its UTC start time and namespace: 20261128T185400Z-apim.
 func NewID(now time.Time, namespace string) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + namespace
 }
 
-// Create starts a backup in root/id. The directory must not exist; it is private (0700).
-func Create(root, id string, src Source, now time.Time) (*Writer, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("backup directory: %w", err)
+// checkID refuses an ID that is not one name: it becomes a directory or a blob prefix.
+func checkID(id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\\x00") || len(id) > 200 {
+		return fmt.Errorf("backup ID %q is not a plain name", id)
 	}
-	dir := filepath.Join(root, id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("backup %s already exists in %s", id, root)
-		}
-		return nil, fmt.Errorf("backup directory: %w", err)
-	}
-	return &Writer{dir: dir, m: Manifest{Format: FormatVersion, ID: id, Created: now.UTC(), Source: src}}, nil
-}
-
-// Dir is the backup's directory.
-func (w *Writer) Dir() string { return w.dir }
-
-// PartWriter is an open part: write to it, count items, then Close to record it.
-type PartWriter struct {
-	w     *Writer
-	f     *os.File
-	h     hash.Hash
-	mw    io.Writer
-	part  Part
-	Items int64
-}
-
-// Part opens a new part file at rel (slash-separated, inside the backup).
-func (w *Writer) Part(kind, name, rel string) (*PartWriter, error) {
-	if strings.Contains(rel, "..") || filepath.IsAbs(rel) {
-		return nil, fmt.Errorf("part path %q leaves the backup", rel)
-	}
-	p := filepath.Join(w.dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.New()
-	return &PartWriter{w: w, f: f, h: h, mw: io.MultiWriter(f, h), part: Part{Kind: kind, Name: name, Path: rel}}, nil
-}
-
-func (pw *PartWriter) Write(b []byte) (int, error) {
-	n, err := pw.mw.Write(b)
-	pw.part.Bytes += int64(n)
-	return n, err
-}
-
-// Close syncs the file and records the part in the manifest.
-func (pw *PartWriter) Close() error {
-	if err := pw.f.Sync(); err != nil {
-		pw.f.Close()
-		return err
-	}
-	if err := pw.f.Close(); err != nil {
-		return err
-	}
-	pw.part.SHA256 = hex.EncodeToString(pw.h.Sum(nil))
-	pw.part.Items = pw.Items
-	pw.w.m.Parts = append(pw.w.m.Parts, pw.part)
 	return nil
 }
 
-// AddImages records the images of the workloads.
-func (w *Writer) AddImages(images []Image) { w.m.Images = append(w.m.Images, images...) }
-
-// Note records something the backup does not hold.
-func (w *Writer) Note(format string, args ...any) {
-	w.m.Notes = append(w.m.Notes, fmt.Sprintf(format, args...))
-}
-
-// Finish writes the manifest (atomically: a temporary file renamed) and returns it.
-func (w *Writer) Finish(now time.Time) (*Manifest, error) {
-	w.m.Finished = now.UTC()
-	b, err := json.MarshalIndent(w.m, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	tmp := filepath.Join(w.dir, ManifestFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, filepath.Join(w.dir, ManifestFile)); err != nil {
-		return nil, err
-	}
-	m := w.m
-	return &m, nil
-}
-
-// Abandon removes an unfinished backup.
-func (w *Writer) Abandon() error { return os.RemoveAll(w.dir) }
-
-// ReadManifest reads the manifest of the backup in dir.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s has no %s: not a backup, or an unfinished one", dir, ManifestFile)
-		}
-		return nil, err
-	}
+// parseManifest reads and checks a manifest: its format, and that every part path and
+// reference stays inside the location.
+func parseManifest(where string, b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("%s: %w (the manifest is damaged)", where, err)
 	}
-	if m.Format != FormatVersion {
-		return nil, fmt.Errorf("%s: manifest format %d, this apimctl reads %d", dir, m.Format, FormatVersion)
+	if m.Format > FormatVersion {
+		return nil, fmt.Errorf("%s: format %d, this apimctl reads formats up to %d: %w (use a newer apimctl)", where, m.Format, FormatVersion, ErrNewerFormat)
+	}
+	if m.Format < 1 {
+		return nil, fmt.Errorf("%s: no format version: not an apimctl manifest", where)
+	}
+	for _, p := range m.Parts {
+		if err := checkName(p.Path); err != nil {
+			return nil, fmt.Errorf("%s: part %q: %w", where, p.Path, err)
+		}
+		if p.Ref != "" {
+			if err := checkID(p.Ref); err != nil {
+				return nil, fmt.Errorf("%s: part %q: %w", where, p.Path, err)
+			}
+		}
+		if p.Compression != "" && p.Compression != Zstd {
+			return nil, fmt.Errorf("%s: part %q: unknown compression %q", where, p.Path, p.Compression)
+		}
 	}
 	return &m, nil
 }
 
-// Problem is one thing verification found wrong.
-type Problem struct {
-	Path  string `json:"path"`
-	Issue string `json:"issue"`
-}
-
-// Verify re-reads every part of the backup in dir and compares it with the manifest: a
-// missing file, a different size or checksum, a file the manifest does not list.
-func Verify(dir string) (*Manifest, []Problem, error) {
-	m, err := ReadManifest(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	var probs []Problem
-	listed := map[string]bool{ManifestFile: true}
+// PartsOf returns the manifest's parts of a kind.
+func (m *Manifest) PartsOf(kind string) []Part {
+	var out []Part
 	for _, p := range m.Parts {
-		listed[p.Path] = true
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(p.Path)))
-		if err != nil {
-			probs = append(probs, Problem{p.Path, "missing"})
-			continue
-		}
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		f.Close()
-		switch {
-		case err != nil:
-			probs = append(probs, Problem{p.Path, "unreadable: " + err.Error()})
-		case n != p.Bytes:
-			probs = append(probs, Problem{p.Path, fmt.Sprintf("size %d, the manifest says %d", n, p.Bytes)})
-		case hex.EncodeToString(h.Sum(nil)) != p.SHA256:
-			probs = append(probs, Problem{p.Path, "checksum differs from the manifest"})
+		if p.Kind == kind {
+			out = append(out, p)
 		}
 	}
-	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if !listed[filepath.ToSlash(rel)] {
-			probs = append(probs, Problem{filepath.ToSlash(rel), "not in the manifest"})
-		}
-		return nil
-	})
-	return m, probs, err
+	return out
 }
 
-// Summary is one backup of a directory, as list shows it.
-type Summary struct {
-	ID       string    `json:"id"`
-	Dir      string    `json:"dir"`
-	Created  time.Time `json:"created"`
-	Complete bool      `json:"complete"` // has a manifest
-	Parts    int       `json:"parts"`
-	Bytes    int64     `json:"bytes"`
-	Error    string    `json:"error,omitempty"`
+// Keyspaces are the keyspaces the backup holds.
+func (m *Manifest) Keyspaces() []string {
+	var out []string
+	for _, p := range m.PartsOf(KindCassandraSchema) {
+		out = append(out, p.Name)
+	}
+	return out
 }
 
-// List returns the backups under root, newest first.
-func List(root string) ([]Summary, error) {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
+// Databases are the MySQL databases the backup holds.
+func (m *Manifest) Databases() []string {
+	var out []string
+	for _, p := range m.PartsOf(KindMySQLSchema) {
+		out = append(out, p.Database)
 	}
-	var out []Summary
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		s := Summary{ID: e.Name(), Dir: dir}
-		if m, err := ReadManifest(dir); err == nil {
-			s.Complete, s.Created, s.Parts = true, m.Created, len(m.Parts)
-			for _, p := range m.Parts {
-				s.Bytes += p.Bytes
-			}
-		} else {
-			s.Error = err.Error()
-			if info, err := e.Info(); err == nil {
-				s.Created = info.ModTime()
-			}
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
-	return out, nil
+	return out
 }
 
-// PrunePlan returns the backups under root that keeping the newest keep complete ones
-// removes: the older complete ones and every unfinished one older than the newest kept.
-func PrunePlan(root string, keep int) ([]Summary, error) {
-	if keep < 1 {
-		return nil, errors.New("keep at least one backup")
-	}
-	all, err := List(root)
-	if err != nil {
-		return nil, err
-	}
-	var out []Summary
-	kept := 0
-	for _, s := range all {
-		if s.Complete && kept < keep {
-			kept++
-			continue
+// FileSets are the file sets (events, packages, …) the backup holds.
+func (m *Manifest) FileSets() []string {
+	var out []string
+	for _, p := range m.PartsOf(KindFiles) {
+		if !slices.Contains(out, p.Name) {
+			out = append(out, p.Name)
 		}
-		if !s.Complete && kept == 0 {
-			continue // possibly still being written: newer than every kept backup
+	}
+	return out
+}
+
+// tableParts returns a table's units in order, checking that none is missing.
+func (m *Manifest) tableParts(kind, scope, table string) ([]Part, error) {
+	var out []Part
+	for _, p := range m.Parts {
+		if p.Kind == kind && p.Table == table && (p.Keyspace == scope || p.Database == scope) {
+			out = append(out, p)
 		}
-		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Part) int { return a.Unit - b.Unit })
+	for i, p := range out {
+		if p.Unit != i || p.Units != len(out) {
+			return nil, fmt.Errorf("table %s.%s: the manifest lists %d of its %d parts (unit %d missing)", scope, table, len(out), p.Units, i)
+		}
 	}
 	return out, nil
-}
-
-// Remove deletes one backup directory of root.
-func Remove(root string, s Summary) error {
-	if filepath.Dir(s.Dir) != filepath.Clean(root) {
-		return fmt.Errorf("%s is not a backup of %s", s.Dir, root)
-	}
-	return os.RemoveAll(s.Dir)
 }

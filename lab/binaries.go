@@ -24,6 +24,7 @@ type tools struct {
 	MariaDB, MariaDBInstall, Prometheus, Registry          string
 	Apigw, Labd                                            string
 	MetricsServer                                          string
+	Node, AzuriteBlob                                      string
 }
 
 var kubeCommands = map[string]string{
@@ -71,6 +72,11 @@ func (l *Lab) ensureTools(ctx context.Context, need func(string) bool) (*tools, 
 			return nil, err
 		}
 		if t.CassandraLib, err = l.ensureCassandra(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if need(azuriteName) {
+		if t.Node, t.AzuriteBlob, err = l.ensureAzurite(ctx); err != nil {
 			return nil, err
 		}
 	}

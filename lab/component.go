@@ -15,7 +15,7 @@ import (
 // component is one lab process: how to prepare its state, start it and tell that it serves.
 type component struct {
 	name   string
-	group  string   // kube, cassandra, mariadb, prometheus, registry
+	group  string   // kube, cassandra, mariadb, prometheus, registry, azurite
 	addr   string   // shown by `lab status`
 	listen []string // host:port it binds; checked free before anything starts
 	grace  time.Duration
@@ -26,7 +26,7 @@ type component struct {
 }
 
 // Component groups, in the order `lab up` reports them.
-var componentNames = []string{"kube", "cassandra", "mariadb", "prometheus", "registry"}
+var componentNames = []string{"kube", "cassandra", "mariadb", "prometheus", "registry", "azurite"}
 
 func knownComponent(g string) bool { return slices.Contains(componentNames, g) }
 

@@ -80,6 +80,7 @@ func DefaultCacheDir() string {
 type ports struct {
 	EtcdClient, EtcdPeer, APIServer, ControllerManager, Scheduler, Kwok int
 	MariaDB, Prometheus, Registry                                       int
+	Azurite                                                             int
 	Agent, Backend                                                      int
 	// MetricsServer serves the resource metrics API; KubeletBase+i is node i's kubelet
 	// endpoint (served by the lab agent).
@@ -91,7 +92,7 @@ func (o *Options) ports() ports {
 	return ports{
 		EtcdClient: b + 379, EtcdPeer: b + 380, APIServer: b + 443,
 		ControllerManager: b + 257, Scheduler: b + 259, Kwok: b + 260,
-		MariaDB: b + 306, Prometheus: b + 90, Registry: b + 500,
+		MariaDB: b + 306, Prometheus: b + 90, Registry: b + 500, Azurite: b + 10,
 		Agent: b + 250, Backend: b + 81,
 		MetricsServer: b + 446, KubeletBase: b + 251,
 	}
@@ -142,6 +143,8 @@ type secrets struct {
 	CassandraPassword, MySQLPassword                                    string
 	// Added with the node agent; filled in for labs created before.
 	AgentToken, PrometheusToken, APIMgrToken string
+	// AzuriteKey is the key of the lab's Azure storage account (base64, as Azure's are).
+	AzuriteKey string
 }
 
 // fill generates the secrets a lab made by an older apimctl lacks; it reports whether any was.
@@ -152,6 +155,9 @@ func (s *secrets) fill() bool {
 		if *p == "" {
 			*p, changed = randHex(16), true
 		}
+	}
+	if s.AzuriteKey == "" {
+		s.AzuriteKey, changed = azureKey(), true
 	}
 	return changed
 }

@@ -33,6 +33,11 @@ type Env struct {
 
 	PrometheusURL string `json:"prometheusURL"`
 	RegistryAddr  string `json:"registryAddr"`
+
+	// Azure Blob Storage (Azurite) for off-site backups; empty without the component.
+	AzureBlobEndpoint string `json:"azureBlobEndpoint,omitempty"`
+	AzureAccount      string `json:"azureAccount,omitempty"`
+	AzureKey          string `json:"azureKey,omitempty"`
 }
 
 // MetricsDBURL is the JDBC URL the reference architecture's METRICS_DB_URL carries.
@@ -55,9 +60,10 @@ func (e *Env) CassandraAddrs() []string {
 }
 
 // Vars returns the environment variables the reference architecture's gateways read, plus the
-// console's own (KUBECONFIG, PROMETHEUS_URL, APIM_REGISTRY).
+// console's own (KUBECONFIG, PROMETHEUS_URL, APIM_REGISTRY) and, with Azurite, the Azure
+// storage credentials and the off-site backup location (APIMCTL_AZURE_LOCATION).
 func (e *Env) Vars() map[string]string {
-	return map[string]string{
+	v := map[string]string{
 		"KUBECONFIG":          e.Kubeconfig,
 		"APIM_NAMESPACE":      e.Namespace,
 		"CASS_HOST":           strings.Join(e.CassandraHosts, ","),
@@ -72,6 +78,12 @@ func (e *Env) Vars() map[string]string {
 		"PROMETHEUS_URL":      e.PrometheusURL,
 		"APIM_REGISTRY":       e.RegistryAddr,
 	}
+	if e.AzureBlobEndpoint != "" {
+		// The key is not printed: the connection string is in a 0600 file written by Up.
+		v["AZURE_STORAGE_CONNECTION_STRING_FILE"] = e.AzureConnectionStringFile()
+		v["APIMCTL_AZURE_LOCATION"] = "azure://" + AzureContainer + "/lab"
+	}
+	return v
 }
 
 const envFile = "env.json"

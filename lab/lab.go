@@ -111,6 +111,9 @@ func (l *Lab) components() []*component {
 	if l.want("registry") {
 		cs = append(cs, l.registryComponent(l.tools))
 	}
+	if l.want(azuriteName) {
+		cs = append(cs, l.azuriteComponent(l.tools))
+	}
 	return cs
 }
 
@@ -269,6 +272,9 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 			return l.step("gateway images in the registry", func() error { return l.pushGatewayImages(gctx) })
 		})
 	}
+	if l.want(azuriteName) {
+		g.Go(func() error { return run(gctx, azuriteName) })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -279,6 +285,9 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	}
 	env = l.env()
 	if err := writeEnv(env); err != nil {
+		return nil, err
+	}
+	if err := writeAzureSecret(env); err != nil {
 		return nil, err
 	}
 	l.progress("lab up in %s — state in %s", time.Since(start).Round(100*time.Millisecond), l.opts.StateDir)
@@ -367,7 +376,7 @@ func waitReady(ctx context.Context, c *component, s *started, timeout time.Durat
 }
 
 func (l *Lab) env() *Env {
-	return &Env{
+	e := &Env{
 		StateDir:          l.opts.StateDir,
 		Kubeconfig:        filepath.Join(l.opts.StateDir, "kubeconfig", "admin.kubeconfig"),
 		Context:           ContextName,
@@ -385,6 +394,11 @@ func (l *Lab) env() *Env {
 		PrometheusURL:     fmt.Sprintf("http://127.0.0.1:%d", l.ports.Prometheus),
 		RegistryAddr:      fmt.Sprintf("127.0.0.1:%d", l.ports.Registry),
 	}
+	if l.want(azuriteName) {
+		e.AzureBlobEndpoint = fmt.Sprintf("http://127.0.0.1:%d/%s", l.ports.Azurite, AzureAccount)
+		e.AzureAccount, e.AzureKey = AzureAccount, l.secrets.AzuriteKey
+	}
+	return e
 }
 
 // Stopped is one process Down ended.

@@ -17,6 +17,9 @@ check nginx nginx-light
 check wrk wrk
 check tmux tmux
 check hyperfine hyperfine
+check node nodejs   # the lab's Azurite (off-site backups), installed with npm
+check npm npm
+check mydumper mydumper # the backup benchmark's peer
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing Debian packages: ${need_apt[*]}" >&2

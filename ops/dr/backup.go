@@ -136,12 +136,12 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 		return nil, "", err
 	}
 	t := conn.Targets
-	w, err := backup.Create(p.Dir, backup.NewID(now(), p.Namespace), backup.Source{Context: t.Context, Namespace: p.Namespace, Tool: o.Tool}, now())
+	w, err := backup.Create(ctx, backup.Dir(p.Dir), backup.NewID(now(), p.Namespace), backup.Source{Context: t.Context, Namespace: p.Namespace, Tool: o.Tool}, now())
 	if err != nil {
 		return nil, "", err
 	}
 	fail := func(part string, err error) (*backup.Manifest, string, error) {
-		_ = w.Abandon()
+		_ = w.Abandon(context.WithoutCancel(ctx))
 		return nil, "", fmt.Errorf("backup of %s failed (nothing kept): %w", part, err)
 	}
 
@@ -163,7 +163,7 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 		}
 		for _, ks := range keyspaces {
 			say("cassandra keyspace " + ks)
-			if err := backup.Cassandra(ctx, cl.Session(), ks, w); err != nil {
+			if err := backup.Cassandra(ctx, cl.Session(), ks, w, backup.CassandraOptions{}); err != nil {
 				cl.Close()
 				return fail("keyspace "+ks, err)
 			}
@@ -183,7 +183,7 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 			return fail("MySQL", err)
 		}
 		say("mysql database " + p.Database)
-		err = backup.MySQL(ctx, db, p.Database, w)
+		err = backup.MySQL(ctx, db, p.Database, w, backup.MySQLOptions{})
 		db.Close()
 		if err != nil {
 			return fail("database "+p.Database, err)
@@ -203,7 +203,7 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 	} else {
 		w.Note("Kubernetes resources and images left out (--only)")
 	}
-	m, err := w.Finish(now())
+	m, err := w.Finish(ctx, now())
 	if err != nil {
 		return fail("the manifest", err)
 	}

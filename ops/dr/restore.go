@@ -62,6 +62,7 @@ type RestorePlan struct {
 	Done      map[string]bool `json:"done,omitempty"` // steps a previous run completed
 
 	manifest *backup.Manifest
+	backup   *backup.Backup
 	objs     []runtime.Object
 	secrets  []runtime.Object
 }
@@ -106,7 +107,11 @@ func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) 
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("the backup fails verification (%d problems, first: %s: %s); restore nothing from it", len(probs), probs[0].Path, probs[0].Issue)
 	}
-	p := &RestorePlan{Backup: m.ID, Namespace: o.Namespace, manifest: m, Done: map[string]bool{}}
+	b, err := backup.OpenDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &RestorePlan{Backup: m.ID, Namespace: o.Namespace, manifest: m, backup: b, Done: map[string]bool{}}
 	if p.Namespace == "" {
 		p.Namespace = m.Source.Namespace
 	}
@@ -116,8 +121,8 @@ func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) 
 			if t := o.KeyspaceMap[ks]; t != "" {
 				to = t
 			}
-			if !cql.Identifier(to) {
-				return nil, fmt.Errorf("target keyspace %q is not a plain CQL identifier", to)
+			if !cql.ValidName(to) {
+				return nil, fmt.Errorf("target keyspace %q: a keyspace name is 1 to 48 letters, digits or underscores", to)
 			}
 			p.Keyspaces = append(p.Keyspaces, KeyspaceMove{From: ks, To: to})
 			p.Steps = append(p.Steps, "cassandra "+ks+" → "+to)
@@ -128,7 +133,7 @@ func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) 
 			}
 		}
 	}
-	if o.Includes("mysql") && len(m.PartsOf("mysql")) > 0 {
+	if o.Includes("mysql") && len(m.Databases()) > 0 {
 		p.Database = o.Database
 		if p.Database == "" && conn.Targets.MetricsDBURL != "" {
 			_, p.Database, _ = mysql.ParseJDBC(conn.Targets.MetricsDBURL)
@@ -136,7 +141,7 @@ func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) 
 		if p.Database == "" {
 			return nil, errors.New("no target database: METRICS_DB_URL or --database")
 		}
-		p.Steps = append(p.Steps, "mysql "+m.PartsOf("mysql")[0].Name+" → "+p.Database)
+		p.Steps = append(p.Steps, "mysql "+m.Databases()[0]+" → "+p.Database)
 	}
 	if o.Includes("kube") {
 		var ids []age.Identity
@@ -153,7 +158,7 @@ func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) 
 		} else if len(m.PartsOf("kube-secrets")) > 0 {
 			return nil, errors.New("the backup's Secrets are encrypted: give --identity (the age key they were encrypted to)")
 		}
-		objs, secrets, err := backup.KubernetesObjects(o.Dir, m, ids)
+		objs, secrets, err := backup.KubernetesObjects(context.Background(), b, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -236,7 +241,7 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 		for i := range p.Keyspaces {
 			k := &p.Keyspaces[i]
 			err := step("cassandra "+k.From+" → "+k.To, func() (string, error) {
-				stmts, err := backup.CassandraSchema(o.Dir, p.manifest, k.From, k.To, o.Replication)
+				stmts, err := backup.CassandraSchema(ctx, p.backup, k.From, k.To, o.Replication)
 				if err != nil {
 					return "", err
 				}
@@ -245,7 +250,7 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 						return "", fmt.Errorf("%.80s…: %w", st, err)
 					}
 				}
-				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), o.Dir, p.manifest, k.From, k.To, 16)
+				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{})
 				return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
 			})
 			if err != nil {
@@ -254,11 +259,8 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 		}
 	}
 	if p.Database != "" {
-		err := step("mysql "+p.manifest.PartsOf("mysql")[0].Name+" → "+p.Database, func() (string, error) {
-			stmts, err := backup.MySQLStatements(o.Dir, p.manifest, p.manifest.PartsOf("mysql")[0].Name)
-			if err != nil {
-				return "", err
-			}
+		from := p.manifest.Databases()[0]
+		err := step("mysql "+from+" → "+p.Database, func() (string, error) {
 			addr, _, err := mysql.ParseJDBC(t.MetricsDBURL)
 			if err != nil {
 				return "", err
@@ -268,7 +270,8 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 				return "", err
 			}
 			defer db.Close()
-			return fmt.Sprintf("%d statements", len(stmts)), backup.MySQLReplay(ctx, db, stmts)
+			n, err := backup.MySQLRestore(ctx, db, p.backup, from, p.Database, backup.MySQLRestoreOptions{})
+			return fmt.Sprintf("%d rows", n), err
 		})
 		if err != nil {
 			return report, err

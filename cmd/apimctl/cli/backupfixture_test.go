@@ -1,25 +1,27 @@
 package cli
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/apimctl/apimctl/backup"
 )
 
-// writeTestBackup writes a small, valid backup (one MySQL part) named id under root, created
-// at the time its ID says.
+// writeTestBackup writes a small, valid backup (one MySQL part, uncompressed) named id under
+// root, created at the time its ID says.
 func writeTestBackup(t *testing.T, root, id string) {
 	t.Helper()
+	ctx := context.Background()
 	created, err := time.Parse("20060102T150405Z", id[:16])
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := backup.Create(root, id, backup.Source{Context: "prod", Namespace: "apim", Tool: "test"}, created)
+	w, err := backup.Create(ctx, backup.Dir(root), id, backup.Source{Context: "prod", Namespace: "apim", Tool: "test"}, created)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := w.Part("mysql", "metrics", "mysql/metrics.sql")
+	p, err := w.Part(ctx, backup.Part{Kind: backup.KindMySQLSchema, Name: "metrics", Path: "mysql/metrics.sql", Database: "metrics"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func writeTestBackup(t *testing.T, root, id string) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Finish(created); err != nil {
+	if _, err := w.Finish(ctx, created); err != nil {
 		t.Fatal(err)
 	}
 }
