@@ -413,3 +413,18 @@ func TestStatusOfTwoSites(t *testing.T) {
 		t.Errorf("findings %s", ids)
 	}
 }
+
+// lab up on an existing lab's state directory keeps the lab's port base (a forgotten
+// --port-base must not start a second set of processes on the default ports).
+func TestLabUpKeepsTheRecordedPortBase(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "lab.json"), []byte(`{"PortBase": 26000, "CassandraNodes": 1}`), 0o600)
+	r := fresh(t, "lab", "up", "--dry-run", "--state-dir", dir)
+	if !strings.Contains(r.out, "127.0.0.1:26306") || strings.Contains(r.out, ":16306") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.out, r.errOut)
+	}
+	r = fresh(t, "lab", "up", "--dry-run", "--state-dir", dir, "--port-base", "27000")
+	if !strings.Contains(r.out, "127.0.0.1:27306") {
+		t.Errorf("--port-base given: %s", r.out)
+	}
+}

@@ -32,6 +32,21 @@ func NewCmdUp(f *cmdutil.Factory, stateDir *string, runF func(context.Context, *
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
+			// A lab that exists keeps what it was started with, unless a flag says otherwise:
+			// `lab up` on its state directory must not restart it on the default ports.
+			if l, err := lab.Open(o.StateDir); err == nil {
+				rec := l.Options()
+				fl := cmd.Flags()
+				if !fl.Changed("port-base") {
+					o.PortBase = rec.PortBase
+				}
+				if !fl.Changed("cassandra-nodes") {
+					o.CassandraNodes = rec.CassandraNodes
+				}
+				if !fl.Changed("pod-ready-delay") {
+					o.PodReadyDelay = rec.PodReadyDelay
+				}
+			}
 			return nil
 		}, runF, func(ctx context.Context, o *UpOptions) error {
 			return upRun(ctx, f, o)
