@@ -13,9 +13,9 @@ type common struct {
 	clock func() time.Time
 }
 
-func newCommon(clock func() time.Time) *common {
+func newCommon(clock func() time.Time, theme string) *common {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &common{styles: DefaultStyles(), keys: DefaultKeyMap(), clock: clock, now: clock()}
+	return &common{styles: ThemeStyles(theme), keys: DefaultKeyMap(), clock: clock, now: clock()}
 }

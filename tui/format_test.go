@@ -76,7 +76,7 @@ func TestTruncation(t *testing.T) {
 }
 
 func TestTableDropsLowPriorityColumnsFirst(t *testing.T) {
-	c := newCommon(fixedClock)
+	c := newCommon(fixedClock, "")
 	tbl := newTable(c, []column{
 		{title: "NAME", min: 10, flex: true},
 		{title: "KEEP", min: 4},

@@ -107,6 +107,34 @@ func DefaultStyles() Styles {
 	}
 }
 
+// ThemeStyles returns the styles of a theme: "default" (the terminal's ANSI colours),
+// "colorblind" (blue for good, orange for a warning, vermilion and bold for bad — the
+// Okabe-Ito colours, told apart with red-green colour blindness) or "mono" (no colour at all:
+// bold, underline and reverse only, as NO_COLOR gets). Symbols and words always carry the
+// meaning; colour only repeats it.
+func ThemeStyles(theme string) Styles {
+	s := DefaultStyles()
+	switch theme {
+	case "colorblind":
+		blue, orange, vermilion := lipgloss.Color("#0072B2"), lipgloss.Color("#E69F00"), lipgloss.Color("#D55E00")
+		s.OK = lipgloss.NewStyle().Foreground(blue)
+		s.Warn = lipgloss.NewStyle().Foreground(orange)
+		s.Bad = lipgloss.NewStyle().Bold(true).Foreground(vermilion)
+		s.Error = s.Bad
+		s.ReadOnly = lipgloss.NewStyle().Bold(true).Foreground(orange)
+		s.Busy = lipgloss.NewStyle().Foreground(lipgloss.Color("#56B4E9"))
+	case "mono":
+		plain := lipgloss.NewStyle()
+		bold := plain.Bold(true)
+		s.AppName, s.PanelTitle, s.Prompt, s.ReadOnly = bold, bold, bold, bold
+		s.OK, s.Busy, s.Muted, s.Message, s.HeaderKey, s.Tab, s.PanelRule, s.Label, s.ReadWrite = plain, plain, plain, plain, plain, plain, plain, plain, plain
+		s.Warn = plain.Underline(true)
+		s.Bad, s.Error = bold, bold
+		s.Help = help.Styles{ShortKey: bold, ShortDesc: plain, ShortSeparator: plain, Ellipsis: plain, FullKey: bold, FullDesc: plain, FullSeparator: plain}
+	}
+	return s
+}
+
 // tone returns the style for a tone.
 func (s *Styles) tone(t tone) lipgloss.Style {
 	switch t {

@@ -28,6 +28,8 @@ type Options struct {
 	// Inspector loads the drill-downs: it implements some of PodInspector, LogReader,
 	// DeploymentInspector, … (see drill.go); nil opens none.
 	Inspector any
+	// Theme is the palette: default, colorblind or mono (ThemeStyles).
+	Theme string
 	// Context ends the console's jobs when it ends (context.Background when nil).
 	Context context.Context
 }
@@ -112,7 +114,7 @@ type Model struct {
 
 // New returns the root model (tea.Model) fed by feed. Run runs it full-screen until quit.
 func New(feed Feed, opts Options) tea.Model {
-	c := newCommon(opts.Now)
+	c := newCommon(opts.Now, opts.Theme)
 	m := &Model{c: c, feed: feed, opts: opts, actions: opts.Actions, inspector: opts.Inspector, jobs: map[string]*job{}}
 	parent := opts.Context
 	if parent == nil {

@@ -428,3 +428,35 @@ func TestLabUpKeepsTheRecordedPortBase(t *testing.T) {
 		t.Errorf("--port-base given: %s", r.out)
 	}
 }
+
+func TestConfigFile(t *testing.T) {
+	e := cmdtest.New(t, false)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	e.Env["APIMCTL_CONFIG"] = cfg
+	os.WriteFile(cfg, []byte("contexts: [prod, dr]\nnamespace: apim\nrefresh: 3s\ntheme: colorblind\n"), 0o600)
+	e.Others["dr"] = e.Snap
+	if r := cmd(t, e, "status"); !strings.Contains(r.out, "═══ site dr ═══") {
+		t.Errorf("config contexts: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if r := cmd(t, cmdtestWith(t, cfg), "--context", "prod", "status"); r.code != 0 || strings.Contains(r.out, "═══ site") {
+		t.Errorf("--context did not override the config:\n%s", r.out)
+	}
+	for bad, say := range map[string]string{
+		"contxt: prod\n":          "unknown field",
+		"refresh: fast\n":         "refresh",
+		"theme: neon\n":           "theme",
+		"context: a\ncontexts: [b]": "not both",
+	} {
+		os.WriteFile(cfg, []byte(bad), 0o600)
+		if r := cmd(t, cmdtestWith(t, cfg), "status"); r.code != ExitUsage || !strings.Contains(r.errOut, say) || !strings.Contains(r.errOut, cfg) {
+			t.Errorf("%q: exit %d %s", bad, r.code, r.errOut)
+		}
+	}
+}
+
+// cmdtestWith is a fresh Factory of fakes reading the config file cfg.
+func cmdtestWith(t *testing.T, cfg string) *cmdtest.Env {
+	e := cmdtest.New(t, false)
+	e.Env["APIMCTL_CONFIG"] = cfg
+	return e
+}

@@ -29,6 +29,9 @@ runner: --read-only refuses it, the API server is asked whether you may, --dry-r
 a terminal asks before it (--yes in scripts), and the audit log ($APIMCTL_AUDIT_LOG, else
 ~/.local/state/apimctl/audit.log) records its intent before and its outcome after.
 
+Defaults (contexts, namespace, refresh, theme) can be kept in ~/.config/apimctl/config.yaml
+($APIMCTL_CONFIG); flags override them.
+
 Try it without a cluster:  make demo   (or: apimctl lab up && eval "$(apimctl lab env)")
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 degraded or check failed, 4 not permitted,
@@ -52,10 +55,22 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		}
 		return f.Console(cmd.Context())
 	}
-	root.PersistentPreRun = func(*cobra.Command, []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := cmdutil.LoadConfig(f.Getenv)
+		if err != nil {
+			return err
+		}
+		f.Config = cfg
+		if !cmd.Flags().Changed("context") {
+			f.Contexts = cfg.Contexts
+		}
+		if !cmd.Flags().Changed("namespace") && f.Getenv("APIM_NAMESPACE") == "" {
+			f.Targets.Namespace = cfg.Namespace
+		}
 		if len(f.Contexts) > 0 {
 			f.Targets.Context = f.Contexts[0]
 		}
+		return nil
 	}
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)

@@ -27,6 +27,8 @@ type Factory struct {
 	Targets  live.Targets
 	Contexts []string
 	ReadOnly bool
+	// Config is the user's config file, read before any command runs.
+	Config Config
 
 	// Connect resolves the kube context and the targets (once per process).
 	Connect func(ctx context.Context) (*live.Connection, error)

@@ -88,10 +88,10 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		if err != nil {
 			return err
 		}
-		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly})
+		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, PollInterval: f.Config.RefreshInterval()})
 		l.Start(ctx)
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
-		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv)}
+		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme}
 		if !f.ReadOnly {
 			opts.Actions = ops.NewConsole(c, r, f.Getenv)
 		}
