@@ -26,7 +26,7 @@ func TestExamplesLoad(t *testing.T) {
 		p.APIs[2].RateLimit.By != "application" || p.APIs[0].BackendURL.Host != "127.0.0.1:9001" {
 		t.Fatalf("unexpected policy package: %+v", p.APIs)
 	}
-	if p.Cache.PositiveTTL != 30*time.Second || p.OnStoreFailure != FailClosed {
+	if p.Cache.PositiveTTL != 30*time.Second || p.OnStoreFailure != FailClosed || p.Paths.EscapedSlashes != RejectEscapedSlashes {
 		t.Fatalf("cache %+v", p.Cache)
 	}
 	e, err := LoadEnvironmentPackage("../examples/environment.yaml", labVars)
@@ -87,6 +87,10 @@ func TestPolicyPackageErrors(t *testing.T) {
 		{"missing variable", "apis:\n  - name: a\n    path: /a\n    backend: ${environment.NOPE_BACKEND}\n    policy: passthrough\n", "apis[0].backend", 4, "NOPE_BACKEND is not set"},
 		{"store failure", "onStoreFailure: maybe\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "onStoreFailure", 1, `unknown value "maybe"`},
 		{"list expected", "apis: {name: a}\n", "apis", 1, "must be a list"},
+		{"escaped slashes", "paths: {escapedSlashes: keep}\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "paths.escapedSlashes", 1, `unknown value "keep" (use reject or decode)`},
+		{"dot segment path", "apis:\n  - {name: a, path: /a/../b, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},
+		{"double slash path", "apis:\n  - {name: a, path: //a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},
+		{"escaped path", "apis:\n  - {name: a, path: /caf%C3%A9, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "write it decoded"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

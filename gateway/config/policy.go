@@ -37,6 +37,7 @@ type PolicyPackage struct {
 	OnStoreFailure StoreFailure     `yaml:"onStoreFailure"`
 	Cache          CacheSettings    `yaml:"cache"`
 	Throttle       ThrottleSettings `yaml:"throttle"`
+	Paths          PathSettings     `yaml:"paths"`
 	APIs           []API            `yaml:"apis" cfg:"required"`
 
 	File  string         `yaml:"-"`
@@ -57,6 +58,27 @@ type ThrottleSettings struct {
 	// counters and reads the totals back (100ms). Between syncs each gateway counts locally,
 	// so a group may overshoot a limit by at most (gateways-1) × requests served per interval.
 	SyncInterval time.Duration `yaml:"syncInterval"`
+}
+
+// EscapedSlashes says what the gateway does with a path segment holding an encoded slash
+// (%2F), an encoded or raw backslash (%5C, \), the separators that let "..%2f" climb out of an
+// API's base on backends that decode them (Envoy's path_with_escaped_slashes_action).
+type EscapedSlashes string
+
+// The escaped-slash actions.
+const (
+	// RejectEscapedSlashes answers 400 (the default): no backend ever sees one.
+	RejectEscapedSlashes EscapedSlashes = "reject"
+	// DecodeEscapedSlashes turns them into "/" and normalizes the path again, so they route
+	// and forward as the separators they stand for.
+	DecodeEscapedSlashes EscapedSlashes = "decode"
+)
+
+// PathSettings say how request paths are normalized before routing, policy and forwarding.
+// Dot segments (".", "..", also written %2e) are always resolved (RFC 3986 §5.2.4) and
+// repeated slashes merged; only the escaped-slash action is a choice.
+type PathSettings struct {
+	EscapedSlashes EscapedSlashes `yaml:"escapedSlashes"` // reject (default) or decode
 }
 
 // API is one API of the policy package.
@@ -127,6 +149,9 @@ func (p *PolicyPackage) defaults() {
 	if p.Throttle.SyncInterval == 0 {
 		p.Throttle.SyncInterval = 100 * time.Millisecond
 	}
+	if p.Paths.EscapedSlashes == "" {
+		p.Paths.EscapedSlashes = RejectEscapedSlashes
+	}
 	for i := range p.APIs {
 		a := &p.APIs[i]
 		if a.Timeout == 0 {
@@ -157,6 +182,11 @@ func (p *PolicyPackage) validate() error {
 	if p.Throttle.SyncInterval < 10*time.Millisecond {
 		bad("throttle.syncInterval", "%s is too short (at least 10ms)", p.Throttle.SyncInterval)
 	}
+	switch p.Paths.EscapedSlashes {
+	case RejectEscapedSlashes, DecodeEscapedSlashes:
+	default:
+		bad("paths.escapedSlashes", "unknown value %q (use reject or decode)", p.Paths.EscapedSlashes)
+	}
 	if len(p.APIs) == 0 {
 		bad("apis", "no API defined")
 	}
@@ -172,6 +202,8 @@ func (p *PolicyPackage) validate() error {
 		names[a.Name] = i
 		if !strings.HasPrefix(a.Path, "/") || strings.ContainsAny(a.Path, "?# ") {
 			bad(f("path"), "%q must start with / and hold no query, fragment or space", a.Path)
+		} else if !normalPath(a.Path) {
+			bad(f("path"), "%q is not a normalized path: write it decoded, without %%, \\, // or . and .. segments", a.Path)
 		} else if a.Path == "/healthcheck" || strings.HasPrefix(a.Path, "/healthcheck/") {
 			bad(f("path"), "%q is reserved for the gateway's health checks", a.Path)
 		} else if j, dup := paths[a.Path]; dup {
@@ -215,6 +247,21 @@ func (p *PolicyPackage) validate() error {
 		}
 	}
 	return es.err()
+}
+
+// normalPath reports whether an API's path is what the gateway routes on: requests are
+// normalized before routing, so a path with a dot segment, "//", a backslash or an escape
+// could never match.
+func normalPath(p string) bool {
+	if strings.ContainsAny(p, "%\\") || strings.Contains(p, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // NeedsStore reports whether any API needs Cassandra (credentials or counters).

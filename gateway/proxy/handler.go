@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,8 @@ type Handler struct {
 	events    EventSink
 	draining  *atomic.Bool
 	log       *slog.Logger
+	// decodeSlashes: %2F, %5C and \ in a path become "/" instead of a 400.
+	decodeSlashes bool
 }
 
 // Options configure a Handler.
@@ -60,11 +63,14 @@ type Options struct {
 	Events   EventSink // may be nil
 	Draining *atomic.Bool
 	Logger   *slog.Logger
+	// EscapedSlashes is the policy package's paths.escapedSlashes; empty means reject.
+	EscapedSlashes config.EscapedSlashes
 }
 
 // NewHandler builds the traffic handler.
 func NewHandler(o Options) *Handler {
-	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger}
+	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger,
+		decodeSlashes: o.EscapedSlashes == config.DecodeEscapedSlashes}
 	if h.draining == nil {
 		h.draining = new(atomic.Bool)
 	}
@@ -98,8 +104,11 @@ func NewHandler(o Options) *Handler {
 		rt.proxy = &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				if rt.strip {
-					s := rt.stripped(pr.In.URL)
-					pr.Out.URL.Path, pr.Out.URL.RawPath = s.Path, s.RawPath
+					// The same path as the direct client sends (outPath); it decodes: the
+					// handler normalized the request's path.
+					esc := rt.outPath(pr.In)
+					p, _ := url.PathUnescape(esc)
+					pr.Out.URL.Path, pr.Out.URL.RawPath = p, esc
 				}
 				pr.SetURL(target)
 				setXForwarded(pr)
@@ -186,12 +195,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := recorders.Get().(*recorder)
 	rec.ResponseWriter, rec.status, rec.bytes = w, 0, 0
 
-	rt := h.router.match(r.URL.Path)
+	// Route, authorize and forward on the normalized path only (path.go).
+	var rt *route
+	badPath := normalizeRequestPath(r.URL, h.decodeSlashes) != nil
+	if !badPath {
+		rt = h.router.match(r.URL.Path)
+	}
 	m := h.unmatched
 	name := "-"
 	var id policy.Identity
 	abort := false
 	switch {
+	case badPath:
+		WriteError(rec, http.StatusBadRequest, "invalid_path",
+			"the request path holds an encoded slash or backslash, a doubly encoded dot or slash, or a dot segment with parameters", "")
 	case rt == nil:
 		WriteError(rec, http.StatusNotFound, "no_such_api", "no API is published at this path", "")
 	default:

@@ -373,29 +373,14 @@ func (up *upstream) writeRequest(bw *bufio.Writer, r *http.Request, rt *route) {
 }
 
 // outPath is the escaped path of the request as the backend is to see it, before the
-// backend's own path is put in front.
+// backend's own path is put in front: the normalized path, without the API's prefix when the
+// API strips it.
 func (rt *route) outPath(r *http.Request) string {
+	esc := r.URL.EscapedPath()
 	if !rt.strip {
-		return r.URL.EscapedPath()
+		return esc
 	}
-	u := rt.stripped(r.URL)
-	return u.EscapedPath()
-}
-
-// stripped is the request's path without the API's prefix, always starting with a slash. An
-// escaped form the caller chose (a%2Fb) is kept when the prefix can be cut from it too.
-func (rt *route) stripped(in *url.URL) url.URL {
-	u := url.URL{Path: strings.TrimPrefix(in.Path, rt.prefix)}
-	if raw := in.RawPath; raw != "" && strings.HasPrefix(raw, rt.prefix) {
-		u.RawPath = raw[len(rt.prefix):]
-	}
-	if u.Path == "" || u.Path[0] != '/' {
-		u.Path = "/" + u.Path
-		if u.RawPath != "" {
-			u.RawPath = "/" + u.RawPath
-		}
-	}
-	return u
+	return stripEscaped(esc, rt.prefix)
 }
 
 // writePath writes base and p joined by exactly one slash (ReverseProxy's singleJoiningSlash).

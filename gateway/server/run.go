@@ -339,7 +339,8 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		a.health.AddLiveness(health.Liveness{Name: "event-writer", Probe: w.Alive})
 		a.closers = append([]func(){func() { _ = w.Close() }}, a.closers...)
 	}
-	h := proxy.NewHandler(proxy.Options{Routes: routes, Upstream: env.Upstream, Metrics: m, Events: sink, Draining: a.draining, Logger: log})
+	h := proxy.NewHandler(proxy.Options{Routes: routes, Upstream: env.Upstream, Metrics: m, Events: sink, Draining: a.draining, Logger: log,
+		EscapedSlashes: pol.Paths.EscapedSlashes})
 	a.main = withHealth(a.health, h)
 	for _, api := range pol.APIs {
 		log.Info("api published", "api", api.Name, "path", api.Path, "backend", api.BackendURL.Redacted(), "policy", string(api.Policy), "rateLimited", api.RateLimit != nil)
