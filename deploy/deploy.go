@@ -26,12 +26,17 @@ var baseFS embed.FS
 const (
 	CassandraSecret = "cassandra-credentials"
 	MetricsSecret   = "metrics-db-credentials"
-	// APIMgrSecret optionally holds APIMGR_ADMIN_TOKEN, the API Manager's admin bearer token.
+	// APIMgrSecret holds APIMGR_ADMIN_TOKEN, the API Manager's admin bearer token: the apimgr
+	// role does not start without it (its management API never answers anonymously).
 	APIMgrSecret = "apimgr-admin"
+	// ANMSecret holds ANM_ADMIN_TOKEN, the bearer token of the Admin Node Manager's API.
+	ANMSecret = "anm-admin"
 	// GatewayEnvConfigMap holds the backends of the group's APIs (CATALOG_BACKEND, …).
 	GatewayEnvConfigMap = "apim-gateway-env"
 	// APIMgrTokenKey is the key of APIMgrSecret.
 	APIMgrTokenKey = "APIMGR_ADMIN_TOKEN"
+	// ANMTokenKey is the key of ANMSecret.
+	ANMTokenKey = "ANM_ADMIN_TOKEN"
 )
 
 var (
@@ -50,8 +55,8 @@ type Values struct {
 	Domain string
 	// PodAnnotations are added to every pod template (the lab uses them for kwok's delays).
 	PodAnnotations map[string]string
-	// Credentials, when set, become the two Secrets (keys as in CassandraKeys/MetricsKeys),
-	// and a third, APIMgrSecret, when they hold APIMGR_ADMIN_TOKEN.
+	// Credentials, when set, become the Secrets (keys as in CassandraKeys, MetricsKeys,
+	// APIMgrTokenKey and ANMTokenKey; every one is required).
 	Credentials map[string]string
 	// GatewayEnv replaces the data of the GatewayEnvConfigMap (the APIs' backends).
 	GatewayEnv map[string]string
@@ -189,7 +194,8 @@ func (v Values) image(base string) string {
 	return repo + ":" + tag
 }
 
-// Secrets builds the two credential Secrets from vars; every key must be present.
+// Secrets builds the credential Secrets from vars: Cassandra, the metrics database, and the
+// admin tokens of the API Manager and the Admin Node Manager. Every key must be present.
 func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstructured, error) {
 	mk := func(name string, keys []string) (*unstructured.Unstructured, error) {
 		data := map[string]any{}
@@ -215,21 +221,19 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 			"stringData": data,
 		}}, nil
 	}
-	c, err := mk(CassandraSecret, CassandraKeys)
-	if err != nil {
-		return nil, err
-	}
-	m, err := mk(MetricsSecret, MetricsKeys)
-	if err != nil {
-		return nil, err
-	}
-	out := []*unstructured.Unstructured{c, m}
-	if _, ok := vars[APIMgrTokenKey]; ok {
-		a, err := mk(APIMgrSecret, []string{APIMgrTokenKey})
+	var out []*unstructured.Unstructured
+	for _, s := range []struct {
+		name string
+		keys []string
+	}{
+		{CassandraSecret, CassandraKeys}, {MetricsSecret, MetricsKeys},
+		{APIMgrSecret, []string{APIMgrTokenKey}}, {ANMSecret, []string{ANMTokenKey}},
+	} {
+		o, err := mk(s.name, s.keys)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		out = append(out, o)
 	}
 	return out, nil
 }

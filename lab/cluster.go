@@ -203,6 +203,7 @@ func (l *Lab) TopologyValues(namespace string) deploy.Values {
 		creds[k] = vars[k]
 	}
 	creds[deploy.APIMgrTokenKey] = l.secrets.APIMgrToken
+	creds[deploy.ANMTokenKey] = l.secrets.ANMToken
 	backend := l.BackendURL()
 	d := l.opts.PodReadyDelay.String()
 	return deploy.Values{

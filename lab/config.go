@@ -132,13 +132,15 @@ type secrets struct {
 	CassandraPassword, MySQLPassword                                    string
 	// Added with the node agent; filled in for labs created before.
 	AgentToken, PrometheusToken, APIMgrToken string
+	// ANMToken guards the Admin Node Manager's API (deploy.ANMSecret).
+	ANMToken string
 }
 
 // fill generates the secrets a lab made by an older apimctl lacks; it reports whether any was.
 func (s *secrets) fill() bool {
 	changed := false
 	for _, p := range []*string{&s.AdminToken, &s.ControllerToken, &s.SchedulerToken, &s.KwokToken, &s.ViewerToken,
-		&s.CassandraPassword, &s.MySQLPassword, &s.AgentToken, &s.PrometheusToken, &s.APIMgrToken} {
+		&s.CassandraPassword, &s.MySQLPassword, &s.AgentToken, &s.PrometheusToken, &s.APIMgrToken, &s.ANMToken} {
 		if *p == "" {
 			*p, changed = randHex(16), true
 		}

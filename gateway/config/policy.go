@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -211,15 +212,20 @@ func (p *PolicyPackage) validate() error {
 		}
 		paths[a.Path] = i
 		u, err := url.Parse(a.Backend)
+		shown := RedactURL(a.Backend)
 		switch {
 		case err != nil:
-			bad(f("backend"), "%q is not a URL: %v", a.Backend, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // without the URL, which may hold a password
+			}
+			bad(f("backend"), "%q is not a URL: %v", shown, err)
 		case u.Scheme != "http" && u.Scheme != "https":
-			bad(f("backend"), "%q must be an http:// or https:// URL", a.Backend)
+			bad(f("backend"), "%q must be an http:// or https:// URL", shown)
 		case u.Host == "":
-			bad(f("backend"), "%q has no host", a.Backend)
+			bad(f("backend"), "%q has no host", shown)
 		case u.RawQuery != "" || u.Fragment != "":
-			bad(f("backend"), "%q must not have a query or fragment", a.Backend)
+			bad(f("backend"), "%q must not have a query or fragment", shown)
 		default:
 			a.BackendURL = u
 		}

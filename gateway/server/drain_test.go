@@ -252,3 +252,43 @@ func TestInvalidConfigDoesNotStart(t *testing.T) {
 		t.Fatalf("exit %d logs: %s", code, p.logs.String())
 	}
 }
+
+// TestManagementRolesRefuseToStartWithoutToken: the API Manager and the Admin Node Manager
+// do not start without the token of their management API, and say which setting and which
+// Secret key to fill (checked before any dependency is contacted).
+func TestManagementRolesRefuseToStartWithoutToken(t *testing.T) {
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yaml", `cassandra:
+  hosts: 127.0.0.1
+  keyspace: k
+  throttleKeyspace: t
+metricsDB:
+  url: jdbc:mysql://127.0.0.1:1/m
+anm:
+  adminToken: ${environment.ANM_ADMIN_TOKEN:-}
+eventLog:
+  dir: `+dir+`/events
+apimgr:
+  adminToken: ${environment.APIMGR_ADMIN_TOKEN:-}
+`)
+	for _, c := range []struct {
+		role, want string
+		env        map[string]string
+	}{
+		{"apimgr", `field apimgr.adminToken: is empty: the API Manager's management API (applications, keys, OAuth clients) never answers without a token; set apimgr.adminToken: ${environment.APIMGR_ADMIN_TOKEN} from the Secret apimgr-admin, key APIMGR_ADMIN_TOKEN`, nil},
+		{"anm", `field anm.adminToken: is empty: the Admin Node Manager's API (topology, traffic metrics) never answers without a token; set anm.adminToken: ${environment.ANM_ADMIN_TOKEN} from the Secret anm-admin, key ANM_ADMIN_TOKEN`, nil},
+		{"apimgr", `field apimgr.adminToken: is too short (at least 16 characters)`, map[string]string{"APIMGR_ADMIN_TOKEN": "letmein"}},
+	} {
+		p := startApigw(t, c.env, "--role", c.role, "--env", envFile, "--port", fmt.Sprint(freePort(t)), "--admin-port", fmt.Sprint(freePort(t)))
+		if code := p.wait(t, 10*time.Second); code != 1 {
+			t.Fatalf("%s: exit code %d, want 1\n%s", c.role, code, p.logs.String())
+		}
+		logs := strings.ReplaceAll(p.logs.String(), `\"`, `"`)
+		if !strings.Contains(logs, c.want) {
+			t.Errorf("%s: logs lack %q:\n%s", c.role, c.want, logs)
+		}
+		if strings.Contains(logs, "letmein") {
+			t.Errorf("%s: the token is in the logs", c.role)
+		}
+	}
+}

@@ -159,6 +159,8 @@ func TestRolesEndToEnd(t *testing.T) {
 	vars["BACKEND"] = backend.URL
 	vars["APIM_GROUP"] = "grp-" + id
 	vars["APIM_IMAGE_TAG"] = "it-" + id
+	mgrToken, anmToken := "mgr-"+uniq()+uniq()+uniq(), "anm-"+uniq()+uniq()+uniq()
+	vars["APIMGR_ADMIN_TOKEN"], vars["ANM_ADMIN_TOKEN"] = mgrToken, anmToken
 	envFile := writeFile(t, dir, "env.yaml", `
 cassandra:
   hosts: ${environment.CASS_HOST}
@@ -176,8 +178,11 @@ metricsDB:
   tablePrefix: `+prefix+`
 anm:
   url: ${environment.ANM_URL}
+  adminToken: ${environment.ANM_ADMIN_TOKEN}
 eventLog:
   dir: ${environment.EVENTS_DIR}
+apimgr:
+  adminToken: ${environment.APIMGR_ADMIN_TOKEN}
 `)
 	polFile := writeFile(t, dir, "pol.yaml", `
 apis:
@@ -203,25 +208,37 @@ apis:
 	mgrURL := fmt.Sprintf("http://127.0.0.1:%d", mgrPort)
 	trURL := fmt.Sprintf("http://127.0.0.1:%d", trPort)
 	jsonBody := func(v any) io.Reader { b, _ := json.Marshal(v); return strings.NewReader(string(b)) }
+	adm := map[string]string{"Authorization": "Bearer " + mgrToken}
+	anmAdm := map[string]string{"Authorization": "Bearer " + anmToken}
 
-	r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "shop", "apis": []string{"orders", "limited", "payments"}}), nil)
+	// No management call is answered without the admin token (or with the other role's).
+	for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer " + anmToken}, {"Authorization": "Bearer "}} {
+		if r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "anon"}), hdr); r.code != 401 {
+			t.Fatalf("management API without the admin token (%v): %d %s", hdr, r.code, r.body)
+		}
+		if r := call(t, c, "GET", mgrURL+"/api/applications", nil, hdr); r.code != 401 {
+			t.Fatalf("listing applications without the admin token: %d %s", r.code, r.body)
+		}
+	}
+
+	r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "shop", "apis": []string{"orders", "limited", "payments"}}), adm)
 	if r.code != 201 {
 		t.Fatalf("create app: %d %s", r.code, r.body)
 	}
 	var app store.Application
 	json.Unmarshal([]byte(r.body), &app)
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, adm)
 	var key struct{ KeyID, Key string }
 	if json.Unmarshal([]byte(r.body), &key); r.code != 201 || key.Key == "" {
 		t.Fatalf("create key: %d %s", r.code, r.body)
 	}
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, adm)
 	var key2 struct{ KeyID, Key string }
 	json.Unmarshal([]byte(r.body), &key2)
-	if r = call(t, c, "POST", mgrURL+"/api/applications", strings.NewReader(`{"name":"x","colour":"red"}`), nil); r.code != 400 {
+	if r = call(t, c, "POST", mgrURL+"/api/applications", strings.NewReader(`{"name":"x","colour":"red"}`), adm); r.code != 400 {
 		t.Fatalf("unknown field accepted: %d %s", r.code, r.body)
 	}
-	if r = call(t, c, "GET", mgrURL+"/api/applications/app-nope", nil, nil); r.code != 404 {
+	if r = call(t, c, "GET", mgrURL+"/api/applications/app-nope", nil, adm); r.code != 404 {
 		t.Fatalf("unknown app: %d %s", r.code, r.body)
 	}
 
@@ -283,7 +300,7 @@ apis:
 	}
 
 	// OAuth: client-credentials token, valid, then expired.
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/oauth-clients", strings.NewReader(`{"tokenLifetimeSeconds":2}`), nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/oauth-clients", strings.NewReader(`{"tokenLifetimeSeconds":2}`), adm)
 	var cl struct{ ClientID, ClientSecret string }
 	if json.Unmarshal([]byte(r.body), &cl); r.code != 201 || cl.ClientSecret == "" {
 		t.Fatalf("create client: %d %s", r.code, r.body)
@@ -364,7 +381,10 @@ apis:
 		}
 	}
 	waitAggregates()
-	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, nil)
+	if r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, adm); r.code != 401 {
+		t.Fatalf("ANM metrics API with the API Manager's token: %d %s", r.code, r.body)
+	}
+	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, anmAdm)
 	var rows []struct {
 		Requests, Status2xx, Status4xx int64
 	}
@@ -379,7 +399,10 @@ apis:
 	if s2 != 5 || s4 != 3 {
 		t.Fatalf("ANM metrics for limited: 2xx %d 4xx %d, want 5 and 3", s2, s4)
 	}
-	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/topology", anmPort), nil, nil)
+	if r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/topology", anmPort), nil, nil); r.code != 401 {
+		t.Fatalf("anonymous ANM topology: %d %s", r.code, r.body)
+	}
+	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/topology", anmPort), nil, anmAdm)
 	if !strings.Contains(r.body, `"instance":"gw-`+id+`"`) || !strings.Contains(r.body, `"name":"grp-`+id+`"`) {
 		t.Fatalf("topology: %s", r.body)
 	}
@@ -400,7 +423,7 @@ apis:
 	// No secret in any log.
 	for _, p := range []*proc{anmP, mgr, tr, anm2} {
 		logs := p.logs.String()
-		for _, secret := range []string{env.CassandraPassword, env.MySQLPassword, key.Key, cl.ClientSecret, tok.AccessToken} {
+		for _, secret := range []string{env.CassandraPassword, env.MySQLPassword, key.Key, cl.ClientSecret, tok.AccessToken, mgrToken, anmToken} {
 			if secret != "" && strings.Contains(logs, secret) {
 				t.Fatalf("a secret appears in the logs of %v", p.cmd.Args)
 			}

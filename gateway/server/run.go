@@ -220,6 +220,8 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	return code, nil
 }
 
+// requireSections checks that the packages hold what the role needs, and that a role with a
+// management API has its token: such a role does not start to answer anonymously.
 func requireSections(r Role, env *config.EnvironmentPackage, pol *config.PolicyPackage) error {
 	switch r {
 	case Traffic:
@@ -227,9 +229,15 @@ func requireSections(r Role, env *config.EnvironmentPackage, pol *config.PolicyP
 			return env.Require(string(r), "cassandra")
 		}
 	case APIMgr:
-		return env.Require(string(r), "cassandra")
+		if err := env.Require(string(r), "cassandra"); err != nil {
+			return err
+		}
+		return env.RequireAdminToken(string(r))
 	case ANM:
-		return env.Require(string(r), "metricsDB", "eventLog.dir")
+		if err := env.Require(string(r), "metricsDB", "eventLog.dir"); err != nil {
+			return err
+		}
+		return env.RequireAdminToken(string(r))
 	}
 	return nil
 }
@@ -246,7 +254,7 @@ func dependencies(r Role, env *config.EnvironmentPackage) []dependency {
 	if env.MetricsDB != nil {
 		deps = append(deps, dependency{name: "rdbms", addr: env.MetricsDB.Addr})
 	}
-	if r != ANM && env.ANM != nil {
+	if r != ANM && env.ANM != nil && env.ANM.URL != "" {
 		deps = append(deps, dependency{name: "anm", addr: healthURL(env.ANM.URL), httpc: true})
 	}
 	if r == Traffic && env.APIManager != nil {
@@ -405,7 +413,7 @@ func startANM(ctx context.Context, o Options, env *config.EnvironmentPackage, m 
 	a.closers = append(a.closers, func() { rcancel(); wg.Wait(); db.Close() })
 	a.health = health.New(health.Check{Name: "rdbms", Probe: db.PingContext})
 	mux := http.NewServeMux()
-	st.Mount(mux)
+	st.Mount(mux, env.ANM.AdminToken)
 	a.main = withHealth(a.health, countRequests(mux, m.ForAPI("anm"), m, a.draining))
 	log.Info("streaming events", "dir", env.EventLog.Dir, "database", env.MetricsDB.Database, "interval", o.ANMInterval.String())
 	return a, nil
