@@ -82,7 +82,8 @@ type proc struct {
 func startApigw(t *testing.T, env map[string]string, args ...string) *proc {
 	t.Helper()
 	p := &proc{logs: &syncBuf{}, done: make(chan struct{})}
-	p.cmd = exec.Command(apigwBinary(t), args...)
+	// apigw listens on every interface by default; tests stay on loopback.
+	p.cmd = exec.Command(apigwBinary(t), append([]string{"--listen-ip", "127.0.0.1"}, args...)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"time"
@@ -69,7 +70,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	role := fs.String("role", "", "role to run: traffic (port 8065), apimgr (8075) or anm (8090)")
 	fs.StringVar(&o.PolicyFile, "pol", "", "policy package (YAML); required for traffic")
 	fs.StringVar(&o.EnvFile, "env", "", "environment package (YAML) with ${environment.NAME} references")
-	fs.StringVar(&o.ListenIP, "listen-ip", "127.0.0.1", "address to listen on")
+	fs.StringVar(&o.ListenIP, "listen-ip", def("APIGW_LISTEN_IP", ""), "address of the main and admin ports (env APIGW_LISTEN_IP; default: every interface, as a pod must answer its Service; 127.0.0.1 for loopback only)")
 	fs.IntVar(&o.Port, "port", 0, "main port (default: the role's port)")
 	fs.IntVar(&o.AdminPort, "admin-port", 8085, "port of /metrics and /healthcheck")
 	fs.StringVar(&o.Group, "group", def("APIM_GROUP", "default"), "gateway group name (env APIM_GROUP)")
@@ -117,6 +118,9 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	}
 	if o.Port < 0 || o.Port > 65535 || o.AdminPort < 0 || o.AdminPort > 65535 {
 		return o, fmt.Errorf("%w: ports must be between 0 and 65535", errUsage)
+	}
+	if o.ListenIP != "" && net.ParseIP(o.ListenIP) == nil {
+		return o, fmt.Errorf("%w: --listen-ip %q is not an IP address", errUsage, o.ListenIP)
 	}
 	if o.Port == o.AdminPort && o.Port != 0 {
 		return o, fmt.Errorf("%w: --port and --admin-port must differ", errUsage)
