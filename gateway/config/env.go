@@ -81,6 +81,9 @@ type Upstream struct {
 	MaxIdleConnsPerHost int           `yaml:"maxIdleConnsPerHost"` // 512
 	IdleConnTimeout     time.Duration `yaml:"idleConnTimeout"`     // 90s
 	DialTimeout         time.Duration `yaml:"dialTimeout"`         // 5s
+	// MaxResponseHeaderSize bounds a backend's response header (64KB): a larger one is a
+	// 502, not memory the gateway holds for it.
+	MaxResponseHeaderSize ByteSize `yaml:"maxResponseHeaderSize"`
 }
 
 // APIMgrSetup configures the API Manager role.
@@ -158,6 +161,9 @@ func (e *EnvironmentPackage) defaults() {
 	if u.DialTimeout == 0 {
 		u.DialTimeout = 5 * time.Second
 	}
+	if u.MaxResponseHeaderSize == 0 {
+		u.MaxResponseHeaderSize = 64 << 10
+	}
 	if e.APIMgr.TokenLifetime == 0 {
 		e.APIMgr.TokenLifetime = time.Hour
 	}
@@ -233,6 +239,9 @@ func (e *EnvironmentPackage) validate() error {
 	}
 	if e.Upstream.MaxIdleConnsPerHost < 0 || e.Upstream.IdleConnTimeout < 0 || e.Upstream.DialTimeout < 0 {
 		bad("upstream", "values must not be negative")
+	}
+	if h := e.Upstream.MaxResponseHeaderSize; h < 4<<10 || h > 16<<20 {
+		bad("upstream.maxResponseHeaderSize", "%d bytes must be between 4KB and 16MB", h)
 	}
 	if e.APIMgr.TokenLifetime < time.Second {
 		bad("apimgr.tokenLifetime", "%s is too short (at least 1s)", e.APIMgr.TokenLifetime)

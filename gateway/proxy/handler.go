@@ -53,6 +53,7 @@ type Handler struct {
 	log       *slog.Logger
 	// decodeSlashes: %2F, %5C and \ in a path become "/" instead of a 400.
 	decodeSlashes bool
+	bodyTimeout   time.Duration
 }
 
 // Options configure a Handler.
@@ -65,12 +66,15 @@ type Options struct {
 	Logger   *slog.Logger
 	// EscapedSlashes is the policy package's paths.escapedSlashes; empty means reject.
 	EscapedSlashes config.EscapedSlashes
+	// BodyTimeout bounds how long a request body may take to arrive (0: unbounded); the
+	// caller that is slower gets 408 (deadline.go).
+	BodyTimeout time.Duration
 }
 
 // NewHandler builds the traffic handler.
 func NewHandler(o Options) *Handler {
 	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger,
-		decodeSlashes: o.EscapedSlashes == config.DecodeEscapedSlashes}
+		decodeSlashes: o.EscapedSlashes == config.DecodeEscapedSlashes, bodyTimeout: o.BodyTimeout}
 	if h.draining == nil {
 		h.draining = new(atomic.Bool)
 	}
@@ -164,6 +168,13 @@ func setXForwarded(pr *httputil.ProxyRequest) {
 // upstreamError answers when the backend could not be reached or did not answer in time.
 func (h *Handler) upstreamError(rt *route) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if rec, ok := w.(*recorder); ok && rec.body.TimedOut() {
+			// The caller's body did not arrive in time (the server has cancelled the
+			// request for it, too); the backend is not at fault.
+			w.Header().Set("Connection", "close")
+			WriteError(w, http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time", rt.name)
+			return
+		}
 		if r.Context().Err() != nil {
 			// The caller went away; nobody reads this answer and the backend is not at fault.
 			w.WriteHeader(499)
@@ -194,6 +205,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := recorders.Get().(*recorder)
 	rec.ResponseWriter, rec.status, rec.bytes = w, 0, 0
+	// A body must arrive in time, also one nobody reads (a rejected request's, which the
+	// server drains for the next request on the connection).
+	rec.body = withBodyDeadline(w, r, h.bodyTimeout)
 
 	// Route, authorize and forward on the normalized path only (path.go).
 	var rt *route
@@ -245,7 +259,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.events.Log(eventlog.Event{Time: start, API: name, Method: r.Method, Path: r.URL.Path, Status: status,
 			Latency: elapsed, BytesIn: in, BytesOut: rec.bytes, KeyID: id.KeyID, AppID: id.AppID})
 	}
-	rec.ResponseWriter = nil
+	rec.ResponseWriter, rec.body = nil, nil
 	recorders.Put(rec)
 	if abort {
 		// The response was cut short after its header went out: break the connection so the

@@ -100,7 +100,7 @@ func TestTraversalNeverReachesABackend(t *testing.T) {
 		h := NewHandler(Options{Routes: routes, Metrics: metrics.New("g", "v"), EscapedSlashes: mode,
 			Upstream: config.Upstream{MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute, DialTimeout: time.Second}})
 		srv := httptest.NewUnstartedServer(h)
-		srv.Listener = CorkListener(srv.Listener)
+		srv.Listener = CorkListener(srv.Listener, time.Minute)
 		srv.Config.ConnContext = ConnContext
 		srv.Start()
 		addr := srv.Listener.Addr().String()

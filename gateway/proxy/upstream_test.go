@@ -28,7 +28,7 @@ func gateway(t *testing.T, routes ...Route) (*httptest.Server, *sink, *metrics.M
 	h := NewHandler(Options{Routes: routes, Metrics: m, Events: ev,
 		Upstream: config.Upstream{MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute, DialTimeout: time.Second}})
 	srv := httptest.NewUnstartedServer(h)
-	srv.Listener = CorkListener(srv.Listener) // as apigw serves traffic
+	srv.Listener = CorkListener(srv.Listener, time.Minute) // as apigw serves traffic
 	srv.Config.ConnContext = ConnContext
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -533,7 +533,7 @@ func TestResponsesLeaveInOneWrite(t *testing.T) {
 		srv := httptest.NewUnstartedServer(h)
 		srv.Listener = writeCounter{srv.Listener, &writes}
 		if cork {
-			srv.Listener = CorkListener(srv.Listener)
+			srv.Listener = CorkListener(srv.Listener, time.Minute)
 			srv.Config.ConnContext = ConnContext
 		}
 		srv.Start()

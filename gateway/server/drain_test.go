@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -290,5 +291,69 @@ apimgr:
 		if strings.Contains(logs, "letmein") {
 			t.Errorf("%s: the token is in the logs", c.role)
 		}
+	}
+}
+
+// TestSlowClientsAreCutOff runs apigw with a 500 ms body timeout and a 500 ms write timeout:
+// a client that trickles its body gets 408 and its connection closed long before it is done;
+// one that stops reading a large response is disconnected and the backend released.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	released := make(chan struct{}, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			io.Copy(io.Discard, r.Body)
+			return
+		}
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 4096; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				released <- struct{}{}
+				return
+			}
+		}
+	}))
+	defer backend.Close()
+	_, addr, _, _ := passthroughGateway(t, backend.URL, "", "--body-timeout", "500ms", "--write-timeout", "500ms")
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /slow/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
+	cut := make(chan int, 1)
+	go func() {
+		for i := 0; i < 1000; i++ { // one byte every 50 ms: 50 s for the whole body
+			if _, err := c.Write([]byte{'x'}); err != nil {
+				cut <- i
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cut <- 1000
+	}()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("slow body: no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("slow body: %d, want 408", resp.StatusCode)
+	}
+	if n := <-cut; n >= 1000 {
+		t.Fatal("the slow client sent its whole body into an open connection")
+	}
+
+	r, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	io.WriteString(r, "GET /slow/big HTTP/1.1\r\nHost: a\r\n\r\n") // and never read
+	select {
+	case <-released:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a client that stopped reading kept its backend connection")
 	}
 }

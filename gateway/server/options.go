@@ -46,6 +46,8 @@ type Options struct {
 	SkipPrechecks   bool
 	DrainDelay      time.Duration
 	DrainTimeout    time.Duration
+	BodyTimeout     time.Duration
+	WriteTimeout    time.Duration
 	MemoryLimit     string
 	LogLevel        string
 	ANMInterval     time.Duration
@@ -83,6 +85,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	fs.BoolVar(&o.SkipPrechecks, "skip-prechecks", false, "do not wait for dependencies at startup")
 	fs.DurationVar(&o.DrainDelay, "drain-delay", 5*time.Second, "after SIGTERM, keep serving this long with readiness false so endpoints are removed")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "after the delay, how long in-flight requests may take to finish")
+	fs.DurationVar(&o.BodyTimeout, "body-timeout", 60*time.Second, "a request body must arrive within this after its header; a slower caller gets 408 and is disconnected")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", 60*time.Second, "each write of a response to a caller must complete within this; a caller that stops reading is disconnected")
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "48MiB", "Go soft memory limit (GOMEMLIMIT wins when set; 0 disables)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.ANMInterval, "anm-interval", 2*time.Second, "anm: how often the events directory is streamed")
@@ -127,6 +131,9 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	}
 	if o.DrainDelay < 0 || o.DrainTimeout <= 0 || o.PrecheckTimeout <= 0 {
 		return o, fmt.Errorf("%w: drain and precheck durations must be positive", errUsage)
+	}
+	if o.BodyTimeout <= 0 || o.WriteTimeout <= 0 {
+		return o, fmt.Errorf("%w: --body-timeout and --write-timeout must be positive", errUsage)
 	}
 	return o, nil
 }

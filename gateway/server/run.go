@@ -118,7 +118,7 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	case Traffic:
 		a, err = startTraffic(ctx, o, env, pol, m, log)
 	case APIMgr:
-		a, err = startAPIMgr(ctx, env, m, log)
+		a, err = startAPIMgr(ctx, o, env, m, log)
 	case ANM:
 		a, err = startANM(ctx, o, env, m, log)
 	}
@@ -157,7 +157,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	}
 	a.admin.Handle("GET /metrics", m.Handler())
 	a.health.Mount(a.admin)
-	adminSrv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 5 * time.Second, ErrorLog: errLog}
+	// The admin port serves small answers to Prometheus and the kubelet: tight deadlines.
+	adminSrv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
 
 	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
@@ -167,9 +169,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	go func() {
 		var err error
 		if tlsCfg != nil {
-			err = mainSrv.Serve(tls.NewListener(proxy.CorkListener(mainLn), tlsCfg))
+			err = mainSrv.Serve(tls.NewListener(proxy.CorkListener(mainLn, o.WriteTimeout), tlsCfg))
 		} else {
-			err = mainSrv.Serve(proxy.CorkListener(mainLn))
+			err = mainSrv.Serve(proxy.CorkListener(mainLn, o.WriteTimeout))
 		}
 		serveErr <- err
 	}()
@@ -348,7 +350,7 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		a.closers = append([]func(){func() { _ = w.Close() }}, a.closers...)
 	}
 	h := proxy.NewHandler(proxy.Options{Routes: routes, Upstream: env.Upstream, Metrics: m, Events: sink, Draining: a.draining, Logger: log,
-		EscapedSlashes: pol.Paths.EscapedSlashes})
+		EscapedSlashes: pol.Paths.EscapedSlashes, BodyTimeout: o.BodyTimeout})
 	a.main = withHealth(a.health, h)
 	for _, api := range pol.APIs {
 		log.Info("api published", "api", api.Name, "path", api.Path, "backend", api.BackendURL.Redacted(), "policy", string(api.Policy), "rateLimited", api.RateLimit != nil)
@@ -367,7 +369,7 @@ func counted(f store.Fetch, m *metrics.Metrics, op string) store.Fetch {
 	}
 }
 
-func startAPIMgr(ctx context.Context, env *config.EnvironmentPackage, m *metrics.Metrics, log *slog.Logger) (*app, error) {
+func startAPIMgr(ctx context.Context, o Options, env *config.EnvironmentPackage, m *metrics.Metrics, log *slog.Logger) (*app, error) {
 	a := &app{admin: http.NewServeMux(), draining: new(atomic.Bool)}
 	cass, err := openCassandra(ctx, env.Cassandra, log)
 	if err != nil {
@@ -384,7 +386,7 @@ func startAPIMgr(ctx context.Context, env *config.EnvironmentPackage, m *metrics
 	a.health = health.New(health.Check{Name: "cassandra", Probe: cass.QuorumCheck})
 	mux := http.NewServeMux()
 	(&apimgr.Server{Store: cass, AdminToken: env.APIMgr.AdminToken, TokenLifetime: env.APIMgr.TokenLifetime, Log: log}).Mount(mux)
-	a.main = withHealth(a.health, countRequests(mux, m.ForAPI("apimgr"), m, a.draining))
+	a.main = withHealth(a.health, countRequests(proxy.LimitBodyTime(mux, o.BodyTimeout), m.ForAPI("apimgr"), m, a.draining))
 	return a, nil
 }
 
@@ -414,7 +416,7 @@ func startANM(ctx context.Context, o Options, env *config.EnvironmentPackage, m 
 	a.health = health.New(health.Check{Name: "rdbms", Probe: db.PingContext})
 	mux := http.NewServeMux()
 	st.Mount(mux, env.ANM.AdminToken)
-	a.main = withHealth(a.health, countRequests(mux, m.ForAPI("anm"), m, a.draining))
+	a.main = withHealth(a.health, countRequests(proxy.LimitBodyTime(mux, o.BodyTimeout), m.ForAPI("anm"), m, a.draining))
 	log.Info("streaming events", "dir", env.EventLog.Dir, "database", env.MetricsDB.Database, "interval", o.ANMInterval.String())
 	return a, nil
 }
