@@ -26,6 +26,9 @@ func TestExamplesLoad(t *testing.T) {
 		p.APIs[2].RateLimit.By != "application" || p.APIs[0].BackendURL.Host != "127.0.0.1:9001" {
 		t.Fatalf("unexpected policy package: %+v", p.APIs)
 	}
+	if l := p.LookupLimit; l.PerClient != 10 || l.Burst != 20 || l.Total != 500 || len(l.TrustedNets) != 0 {
+		t.Fatalf("lookup limit defaults %+v", l)
+	}
 	if p.Cache.PositiveTTL != 30*time.Second || p.OnStoreFailure != FailClosed || p.Paths.EscapedSlashes != RejectEscapedSlashes {
 		t.Fatalf("cache %+v", p.Cache)
 	}
@@ -87,6 +90,8 @@ func TestPolicyPackageErrors(t *testing.T) {
 		{"missing variable", "apis:\n  - name: a\n    path: /a\n    backend: ${environment.NOPE_BACKEND}\n    policy: passthrough\n", "apis[0].backend", 4, "NOPE_BACKEND is not set"},
 		{"store failure", "onStoreFailure: maybe\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "onStoreFailure", 1, `unknown value "maybe"`},
 		{"list expected", "apis: {name: a}\n", "apis", 1, "must be a list"},
+		{"bad trusted proxy", "lookupLimit:\n  trustedProxies: [10.0.0.0/8, ingress]\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: apikey}\n", "lookupLimit.trustedProxies[1]", 2, `"ingress" is not an address or CIDR`},
+		{"total below per client", "lookupLimit: {perClient: 50, total: 10}\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: apikey}\n", "lookupLimit.total", 1, "below perClient"},
 		{"escaped slashes", "paths: {escapedSlashes: keep}\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "paths.escapedSlashes", 1, `unknown value "keep" (use reject or decode)`},
 		{"dot segment path", "apis:\n  - {name: a, path: /a/../b, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},
 		{"double slash path", "apis:\n  - {name: a, path: //a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -39,6 +40,7 @@ type PolicyPackage struct {
 	Cache          CacheSettings    `yaml:"cache"`
 	Throttle       ThrottleSettings `yaml:"throttle"`
 	Paths          PathSettings     `yaml:"paths"`
+	LookupLimit    LookupLimit      `yaml:"lookupLimit"`
 	APIs           []API            `yaml:"apis" cfg:"required"`
 
 	File  string         `yaml:"-"`
@@ -51,6 +53,21 @@ type CacheSettings struct {
 	NegativeTTL time.Duration `yaml:"negativeTTL"` // an unknown key is remembered this long (5s)
 	StaleFor    time.Duration `yaml:"staleFor"`    // when Cassandra fails, serve answers up to this old (10m)
 	MaxEntries  int           `yaml:"maxEntries"`  // bound on cached credentials (100000)
+}
+
+// LookupLimit bounds how many keys or tokens the gateway has not cached a caller can make it
+// look up in Cassandra: an attacker spraying random keys gets 429 once it has spent its
+// budget, instead of a Cassandra query per request. A lookup that finds a valid credential
+// is not counted.
+type LookupLimit struct {
+	PerClient float64 `yaml:"perClient"` // unknown credentials per second and client (10)
+	Burst     int     `yaml:"burst"`     // a client's allowance at once (20)
+	Total     float64 `yaml:"total"`     // per second for the whole gateway, all clients (500)
+	// TrustedProxies are the load balancers (CIDRs) whose X-Forwarded-For names the client;
+	// behind an ingress, list its pods' range, or every caller counts as the ingress.
+	TrustedProxies []string `yaml:"trustedProxies"`
+
+	TrustedNets []netip.Prefix `yaml:"-"`
 }
 
 // ThrottleSettings tune how rate-limit counters are shared through Cassandra.
@@ -153,6 +170,15 @@ func (p *PolicyPackage) defaults() {
 	if p.Paths.EscapedSlashes == "" {
 		p.Paths.EscapedSlashes = RejectEscapedSlashes
 	}
+	if l := &p.LookupLimit; l.PerClient == 0 {
+		l.PerClient = 10
+	}
+	if l := &p.LookupLimit; l.Burst == 0 {
+		l.Burst = 20
+	}
+	if l := &p.LookupLimit; l.Total == 0 {
+		l.Total = 500
+	}
 	for i := range p.APIs {
 		a := &p.APIs[i]
 		if a.Timeout == 0 {
@@ -187,6 +213,24 @@ func (p *PolicyPackage) validate() error {
 	case RejectEscapedSlashes, DecodeEscapedSlashes:
 	default:
 		bad("paths.escapedSlashes", "unknown value %q (use reject or decode)", p.Paths.EscapedSlashes)
+	}
+	if l := &p.LookupLimit; l.PerClient < 0 || l.Burst < 0 || l.Total < 0 {
+		bad("lookupLimit", "rates and burst must be positive")
+	} else if l.Total < l.PerClient {
+		bad("lookupLimit.total", "%g per second is below perClient %g", l.Total, l.PerClient)
+	}
+	for i, c := range p.LookupLimit.TrustedProxies {
+		n, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			if a, aerr := netip.ParseAddr(strings.TrimSpace(c)); aerr == nil {
+				n, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			bad(fmt.Sprintf("lookupLimit.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.244.0.0/16)", c)
+			continue
+		}
+		p.LookupLimit.TrustedNets = append(p.LookupLimit.TrustedNets, n.Masked())
 	}
 	if len(p.APIs) == 0 {
 		bad("apis", "no API defined")

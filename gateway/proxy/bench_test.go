@@ -104,7 +104,8 @@ func benchHandler(b *testing.B, backendURL string) *Handler {
 	return NewHandler(Options{
 		Routes: []Route{
 			{API: api("pass", "/pass", backendURL, config.Passthrough, true), Guard: policy.Passthrough{}},
-			{API: api("key", "/key", backendURL, config.APIKey, true), Guard: &policy.APIKey{API: "key", Creds: keys}},
+			{API: api("key", "/key", backendURL, config.APIKey, true), Guard: &policy.APIKey{API: "key", Creds: keys,
+				Lookups: policy.NewLookupBudget(policy.LookupBudgetOptions{PerClient: 10, Burst: 20, Total: 500})}},
 		},
 		Upstream: config.Upstream{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute, DialTimeout: time.Second},
 		Metrics:  m, Events: &nopSink{},

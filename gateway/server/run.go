@@ -306,6 +306,7 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 				PositiveTTL: pol.Cache.PositiveTTL, NegativeTTL: pol.Cache.NegativeTTL,
 				StaleFor: pol.Cache.StaleFor, MaxEntries: pol.Cache.MaxEntries, FetchTimeout: env.Cassandra.Timeout + time.Second,
 				Hit: m.CacheCounter(kind, "hit"), Miss: m.CacheCounter(kind, "miss"), Stale: m.CacheCounter(kind, "stale"),
+				Refused: m.CacheCounter(kind, "refused"),
 			}
 		}
 		keys = store.NewCache(counted(cass.LookupKey, m, "lookup_key"), opts("key"))
@@ -315,6 +316,9 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		checks = append(checks, health.Check{Name: "cassandra", Grace: pol.Cache.StaleFor, Probe: cass.QuorumCheck})
 	}
 	failOpen := pol.OnStoreFailure == config.FailOpen
+	ll := pol.LookupLimit
+	lookups := policy.NewLookupBudget(policy.LookupBudgetOptions{PerClient: ll.PerClient, Burst: ll.Burst, Total: ll.Total,
+		TrustedProxies: ll.TrustedNets})
 	var routes []proxy.Route
 	for _, api := range pol.APIs {
 		r := proxy.Route{API: api}
@@ -322,9 +326,9 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		case config.Passthrough:
 			r.Guard = policy.Passthrough{}
 		case config.APIKey:
-			r.Guard = &policy.APIKey{API: api.Name, Creds: keys, FailOpen: failOpen}
+			r.Guard = &policy.APIKey{API: api.Name, Creds: keys, FailOpen: failOpen, Lookups: lookups}
 		case config.OAuth:
-			r.Guard = &policy.OAuth{API: api.Name, Creds: tokens, FailOpen: failOpen}
+			r.Guard = &policy.OAuth{API: api.Name, Creds: tokens, FailOpen: failOpen, Lookups: lookups}
 		}
 		if rl := api.RateLimit; rl != nil {
 			th := &policy.Throttle{API: api.Name, Limit: rl.Requests, Per: rl.Per, ByApp: rl.By == "application",
