@@ -31,6 +31,11 @@ const (
 	APIMgrSecret = "apimgr-admin"
 	// ANMSecret holds ANM_ADMIN_TOKEN, the bearer token of the Admin Node Manager's API.
 	ANMSecret = "anm-admin"
+	// MetricsCASecret holds ca.crt, the CA the metrics database's certificate chains to: the
+	// ANM verifies the database with it (metricsDB.tls).
+	MetricsCASecret = "metrics-db-tls"
+	// MetricsCAKey is the Credentials key whose value (PEM) becomes MetricsCASecret's ca.crt.
+	MetricsCAKey = "METRICS_DB_CA"
 	// GatewayEnvConfigMap holds the backends of the group's APIs (CATALOG_BACKEND, …).
 	GatewayEnvConfigMap = "apim-gateway-env"
 	// APIMgrTokenKey is the key of APIMgrSecret.
@@ -56,7 +61,7 @@ type Values struct {
 	// PodAnnotations are added to every pod template (the lab uses them for kwok's delays).
 	PodAnnotations map[string]string
 	// Credentials, when set, become the Secrets (keys as in CassandraKeys, MetricsKeys,
-	// APIMgrTokenKey and ANMTokenKey; every one is required).
+	// APIMgrTokenKey, ANMTokenKey and MetricsCAKey; every one is required).
 	Credentials map[string]string
 	// GatewayEnv replaces the data of the GatewayEnvConfigMap (the APIs' backends).
 	GatewayEnv map[string]string
@@ -228,6 +233,7 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 	}{
 		{CassandraSecret, CassandraKeys}, {MetricsSecret, MetricsKeys},
 		{APIMgrSecret, []string{APIMgrTokenKey}}, {ANMSecret, []string{ANMTokenKey}},
+		{MetricsCASecret, []string{MetricsCAKey}},
 	} {
 		o, err := mk(s.name, s.keys)
 		if err != nil {
@@ -235,6 +241,9 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 		}
 		out = append(out, o)
 	}
+	// The CA is a file in its Secret (mounted into the ANM), not a variable.
+	ca := out[len(out)-1]
+	ca.Object["stringData"] = map[string]any{"ca.crt": vars[MetricsCAKey]}
 	return out, nil
 }
 

@@ -23,10 +23,44 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 // allVars is every credential Render needs, each with a made-up value.
 func allVars() map[string]string {
 	vars := map[string]string{}
-	for _, k := range append(append([]string{APIMgrTokenKey, ANMTokenKey}, CassandraKeys...), MetricsKeys...) {
+	for _, k := range append(append([]string{APIMgrTokenKey, ANMTokenKey, MetricsCAKey}, CassandraKeys...), MetricsKeys...) {
 		vars[k] = "v-" + k
 	}
 	return vars
+}
+
+// TestMetricsDatabaseIsVerified: the ANM verifies the metrics database's certificate by
+// default, against the CA of a Secret it mounts read-only and private.
+func TestMetricsDatabaseIsVerified(t *testing.T) {
+	vars := allVars()
+	vars[MetricsCAKey] = "-----BEGIN CERTIFICATE-----\n…"
+	objs, err := Render(Values{Namespace: "apim", Credentials: vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := find(t, objs, "Secret", MetricsCASecret)
+	if d, _, _ := unstructured.NestedStringMap(sec.Object, "stringData"); d["ca.crt"] != vars[MetricsCAKey] || len(d) != 1 {
+		t.Errorf("CA secret %v", d)
+	}
+	d := find(t, objs, "Deployment", "anm")
+	vols, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
+	found := false
+	for _, v := range vols {
+		v := v.(map[string]any)
+		if s, ok := v["secret"].(map[string]any); ok && s["secretName"] == MetricsCASecret {
+			found = true
+			if m, _ := s["defaultMode"].(int64); m&0o077 != 0 || s["optional"] == true {
+				t.Errorf("CA volume mode %o optional %v: want private and required", m, s["optional"])
+			}
+		}
+	}
+	if !found {
+		t.Error("the ANM does not mount the metrics database's CA")
+	}
+	delete(vars, MetricsCAKey)
+	if _, err := Secrets("apim", vars); err == nil || !strings.Contains(err.Error(), MetricsCAKey) {
+		t.Errorf("without the CA: %v", err)
+	}
 }
 
 func TestRenderFollowsTheReference(t *testing.T) {
@@ -177,6 +211,7 @@ func TestGatewayConfigPackagesParse(t *testing.T) {
 	for k, v := range env {
 		vars[k] = v
 	}
+	vars["METRICS_DB_CA_FILE"] = "/ca.crt" // the ANM Deployment's variable
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	files, _, _ := unstructured.NestedStringMap(find(t, objs, "ConfigMap", "apim-gateway-config").Object, "data")
 	for f, role := range map[string]string{"environment.yaml": "apimgr", "anm.yaml": "anm"} {
@@ -184,6 +219,9 @@ func TestGatewayConfigPackagesParse(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
+		}
+		if role == "anm" && (e.MetricsDB.TLS.Mode != config.TLSVerify || e.MetricsDB.TLS.CAFile != "/ca.crt") {
+			t.Errorf("anm.yaml: metrics database TLS %+v, want verify with the mounted CA", e.MetricsDB.TLS)
 		}
 		// The management role gets its token from the Secret's variable…
 		if err := e.RequireAdminToken(role); err != nil {

@@ -39,6 +39,8 @@ type Cassandra struct {
 	TablePrefix      string        `yaml:"tablePrefix"`                     // apigw_
 	Timeout          time.Duration `yaml:"timeout"`                         // per query, 2s
 	ConnectTimeout   time.Duration `yaml:"connectTimeout"`                  // 5s
+	// TLS to the Cassandra nodes (client_encryption_options); disabled unless set.
+	TLS TLS `yaml:"tls"`
 
 	HostList []string `yaml:"-"`
 }
@@ -49,6 +51,10 @@ type MetricsDB struct {
 	Username    string `yaml:"username"`
 	Password    string `yaml:"password" cfg:"secret"`
 	TablePrefix string `yaml:"tablePrefix"` // apigw_
+	// TLS to the database: verify (the default) checks the server against caFile (the CA
+	// from the Secret) or the system's CAs; insecure-skip-verify and disabled must be asked
+	// for.
+	TLS TLS `yaml:"tls"`
 
 	Addr     string `yaml:"-"` // host:port parsed from URL
 	Database string `yaml:"-"`
@@ -63,6 +69,8 @@ type Endpoint struct {
 // startup) and, for the anm role itself, the token its monitoring API requires.
 type ANMSetup struct {
 	URL string `yaml:"url"`
+	// TLS is how traffic and apimgr check an https:// url (caFile of the ANM's CA).
+	TLS TLS `yaml:"tls"`
 	// AdminToken is required by the anm role: its API (/api/topology, /api/metrics) answers
 	// only "Authorization: Bearer <token>"; health checks stay open.
 	AdminToken string `yaml:"adminToken" cfg:"secret"`
@@ -137,9 +145,20 @@ func (e *EnvironmentPackage) defaults() {
 		if c.ConnectTimeout == 0 {
 			c.ConnectTimeout = 5 * time.Second
 		}
+		if c.TLS.Mode == "" {
+			c.TLS.Mode = TLSDisabled
+		}
 	}
-	if m := e.MetricsDB; m != nil && m.TablePrefix == "" {
-		m.TablePrefix = "apigw_"
+	if m := e.MetricsDB; m != nil {
+		if m.TablePrefix == "" {
+			m.TablePrefix = "apigw_"
+		}
+		if m.TLS.Mode == "" {
+			m.TLS.Mode = TLSVerify
+		}
+	}
+	if e.ANM != nil && e.ANM.TLS.Mode == "" {
+		e.ANM.TLS.Mode = TLSVerify
 	}
 	l := &e.EventLog
 	if l.MaxDiskSize == 0 {
@@ -204,6 +223,7 @@ func (e *EnvironmentPackage) validate() error {
 		if c.Timeout <= 0 || c.ConnectTimeout <= 0 {
 			bad("cassandra", "timeouts must be positive")
 		}
+		c.TLS.validate("cassandra.tls", bad)
 	}
 	if m := e.MetricsDB; m != nil {
 		addr, db, err := ParseJDBCURL(m.URL)
@@ -214,6 +234,10 @@ func (e *EnvironmentPackage) validate() error {
 		if !cql.Identifier(m.TablePrefix) {
 			bad("metricsDB.tablePrefix", "%q is not a valid table name prefix", m.TablePrefix)
 		}
+		m.TLS.validate("metricsDB.tls", bad)
+	}
+	if e.ANM != nil {
+		e.ANM.TLS.validate("anm.tls", bad)
 	}
 	urls := map[string]string{}
 	if e.ANM != nil && e.ANM.URL != "" {

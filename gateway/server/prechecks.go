@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ type dependency struct {
 	name  string
 	addr  string // host:port for a TCP check, or a URL for an HTTP check
 	httpc bool
+	tls   *tls.Config // for an https URL; nil: the system's CAs
 }
 
 func (d dependency) probe(ctx context.Context) error {
@@ -34,7 +36,12 @@ func (d dependency) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := precheckClient.Do(req)
+	c := precheckClient
+	if d.tls != nil {
+		c = &http.Client{Timeout: precheckClient.Timeout, Transport: &http.Transport{Proxy: nil, TLSClientConfig: d.tls}}
+		defer c.CloseIdleConnections()
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,11 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 		"admin", hostPort(o.ListenIP, o.AdminPort), "tls", tlsCfg != nil, "memoryLimit", limit)
 
 	if !o.SkipPrechecks {
-		if err := waitFor(ctx, dependencies(o.Role, env), o.PrecheckTimeout, log); err != nil {
+		deps, err := dependencies(o.Role, env)
+		if err != nil {
+			return ExitError, err
+		}
+		if err := waitFor(ctx, deps, o.PrecheckTimeout, log); err != nil {
 			return ExitError, err
 		}
 	}
@@ -246,7 +250,7 @@ func requireSections(r Role, env *config.EnvironmentPackage, pol *config.PolicyP
 
 // dependencies are what each role waits for at startup: Cassandra hosts, the RDBMS, and for
 // traffic and apimgr the Admin Node Manager (and the API Manager for traffic, when given).
-func dependencies(r Role, env *config.EnvironmentPackage) []dependency {
+func dependencies(r Role, env *config.EnvironmentPackage) ([]dependency, error) {
 	var deps []dependency
 	if c := env.Cassandra; c != nil && r != ANM {
 		for _, h := range c.HostList {
@@ -257,12 +261,16 @@ func dependencies(r Role, env *config.EnvironmentPackage) []dependency {
 		deps = append(deps, dependency{name: "rdbms", addr: env.MetricsDB.Addr})
 	}
 	if r != ANM && env.ANM != nil && env.ANM.URL != "" {
-		deps = append(deps, dependency{name: "anm", addr: healthURL(env.ANM.URL), httpc: true})
+		tc, err := env.ANM.TLS.ClientConfig("anm.tls", config.TLSVerify)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, dependency{name: "anm", addr: healthURL(env.ANM.URL), httpc: true, tls: tc})
 	}
 	if r == Traffic && env.APIManager != nil {
 		deps = append(deps, dependency{name: "apimgr", addr: healthURL(env.APIManager.URL), httpc: true})
 	}
-	return deps
+	return deps, nil
 }
 
 // withHealth serves /healthcheck on the role's main port too (the reference adds the path on

@@ -75,6 +75,14 @@ func clusterConfig(c *config.Cassandra) (*gocql.ClusterConfig, error) {
 	if c.Username != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.Username, Password: c.Password}
 	}
+	tc, err := c.TLS.ClientConfig("cassandra.tls", config.TLSDisabled)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		// gocql verifies the name of each node's address unless told otherwise.
+		cl.SslOpts = &gocql.SslOptions{Config: tc, EnableHostVerification: !tc.InsecureSkipVerify}
+	}
 	return cl, nil
 }
 
