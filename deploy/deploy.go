@@ -99,7 +99,23 @@ func Render(v Values) ([]*unstructured.Unstructured, error) {
 			objs = append(objs, o)
 		}
 	}
+	// Configuration before the workloads that read it: applied in file order, a Deployment
+	// (anm.yaml) would roll out pods that start on the previous ConfigMap
+	// (gateway-config.yaml).
+	sort.SliceStable(objs, func(i, j int) bool { return kindRank(objs[i]) < kindRank(objs[j]) })
 	return objs, nil
+}
+
+func kindRank(o *unstructured.Unstructured) int {
+	switch o.GetKind() {
+	case "Namespace":
+		return 0
+	case "Secret", "ConfigMap":
+		return 1
+	case "Deployment", "StatefulSet", "DaemonSet":
+		return 3
+	}
+	return 2
 }
 
 func decode(b []byte) ([]*unstructured.Unstructured, error) {

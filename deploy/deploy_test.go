@@ -252,3 +252,23 @@ func TestGatewayConfigPackagesParse(t *testing.T) {
 		t.Errorf("%d APIs", len(p.APIs))
 	}
 }
+
+// TestConfigurationComesFirst: Secrets and ConfigMaps are applied before the Deployments
+// whose pods read them, so a new pod never starts on the previous configuration.
+func TestConfigurationComesFirst(t *testing.T) {
+	objs, err := Render(Values{Namespace: "apim", Credentials: allVars()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenWorkload := false
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Deployment":
+			seenWorkload = true
+		case "Secret", "ConfigMap", "Namespace":
+			if seenWorkload {
+				t.Errorf("%s/%s comes after a Deployment", o.GetKind(), o.GetName())
+			}
+		}
+	}
+}
