@@ -2,8 +2,12 @@ package server
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apimctl/apimctl/gateway/config"
 )
 
 // TestListenAddress: a pod answers its Service on every interface by default; loopback only
@@ -23,5 +27,19 @@ func TestListenAddress(t *testing.T) {
 	}
 	if _, err := ParseFlags(append(base, "--listen-ip=localhost:80"), env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "not an IP address") {
 		t.Fatalf("bad --listen-ip: %v", err)
+	}
+}
+
+func TestKeyFilesReadableByOthers(t *testing.T) {
+	dir := t.TempDir()
+	loose, tight := filepath.Join(dir, "loose.key"), filepath.Join(dir, "tight.key")
+	os.WriteFile(loose, []byte("k"), 0o644)
+	os.WriteFile(tight, []byte("k"), 0o600)
+	env := &config.EnvironmentPackage{Cassandra: &config.Cassandra{TLS: config.TLS{KeyFile: tight}}}
+	if w := keyFilesReadableByOthers(Options{TLSKey: loose}, env); len(w) != 1 || !strings.Contains(w[0], "--tls-key "+loose) || !strings.Contains(w[0], "0644") {
+		t.Fatalf("warnings %q", w)
+	}
+	if w := keyFilesReadableByOthers(Options{TLSKey: tight}, env); len(w) != 0 {
+		t.Fatalf("warnings for private files: %q", w)
 	}
 }

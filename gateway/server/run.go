@@ -98,6 +98,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	if err != nil {
 		return ExitError, err
 	}
+	for _, w := range keyFilesReadableByOthers(o, env) {
+		log.Warn("private key file too open", "problem", w)
+	}
 	flt, err := faultFromEnv(lookup)
 	if err != nil {
 		return ExitUsage, err
