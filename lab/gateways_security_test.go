@@ -172,16 +172,20 @@ func TestGatewaysListenOnLoopbackOnly(t *testing.T) {
 	}
 }
 
-// TestGatewayNormalizesPathsBeforeRouting sends traversal paths as raw bytes to a traffic
-// gateway pod of the deploy/ topology (in a throwaway namespace whose APIs point at a
+// TestGatewayNormalizesPathsAndCutsSlowClients sends traversal paths as raw bytes to a
+// traffic gateway pod of the deploy/ topology (in a throwaway namespace whose APIs point at a
 // recording backend on loopback, the catalog API with a base path): the backend never
 // receives a dot segment nor a path outside /base/, and a path that climbs into the API-key
-// API meets its policy.
-func TestGatewayNormalizesPathsBeforeRouting(t *testing.T) {
+// API meets its policy. Then a client trickles a body: the pod (--body-timeout=1s) answers
+// 408 and closes the connection long before the body is complete.
+func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 	env := labtest.Require(t)
 	var mu sync.Mutex
 	var seen []string
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return // not a whole request: the gateway streams a body as it comes
+		}
 		mu.Lock()
 		seen = append(seen, r.RequestURI)
 		mu.Unlock()
@@ -216,6 +220,9 @@ func TestGatewayNormalizesPathsBeforeRouting(t *testing.T) {
 					e["value"] = "http://apimgr." + env.Namespace + ":8075"
 				}
 			}
+			// A short body deadline, for the slow client below.
+			c0 := cts[0].(map[string]any)
+			c0["args"] = append(c0["args"].([]any), "--body-timeout=1s")
 			_ = unstructured.SetNestedSlice(o.Object, cts, "spec", "template", "spec", "containers")
 			keep = append(keep, o)
 		}
@@ -266,5 +273,38 @@ func TestGatewayNormalizesPathsBeforeRouting(t *testing.T) {
 				t.Errorf("%s: the backend received %q", c.path, g)
 			}
 		}
+	}
+
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /catalog/upload HTTP/1.1\r\nHost: api.lab\r\nContent-Length: 400\r\n\r\n")
+	sent := make(chan int, 1)
+	go func() {
+		for i := 0; i < 400; i++ { // one byte every 100 ms: 40 s for the whole body
+			if _, err := conn.Write([]byte{'x'}); err != nil {
+				sent <- i
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		sent <- 400
+	}()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("slow body: no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("slow body: %d, want 408", resp.StatusCode)
+	}
+	if n := <-sent; n >= 400 {
+		t.Error("the slow client sent its whole body into an open connection")
+	}
+	if got := take(); len(got) > 0 {
+		t.Errorf("the backend received the slow request whole: %q", got)
 	}
 }
