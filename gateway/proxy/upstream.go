@@ -326,7 +326,8 @@ func (up *upstream) send(c *bconn, r *http.Request, rt *route) (*http.Response, 
 	}
 }
 
-// maxInformational is how many 1xx responses may precede the response (as http.Transport).
+// maxInformational is how many 1xx responses may precede the response: a backend must not
+// hold a request with an endless stream of them.
 const maxInformational = 5
 
 // headErr names an oversized response head; other errors pass as they are.
