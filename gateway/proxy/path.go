@@ -172,6 +172,12 @@ func normalizeSlow(esc string, decodeSlashes bool) (string, error) {
 // normalized path (routed and authorized on) and URL.EscapedPath() its escaped form (which is
 // forwarded). It leaves a normal path untouched.
 func normalizeRequestPath(u *url.URL, decodeSlashes bool) error {
+	// Without a RawPath the caller used the default escaping, which never writes %2E, %2F or
+	// %5C: the decoded path then shows every separator and dot as sent (and a '%' in it, a
+	// decoded %25, sends the path the slow way), so it can be checked without escaping it.
+	if u.RawPath == "" && u.Path != "" && u.Path[0] == '/' && pathIsNormal(u.Path) {
+		return nil
+	}
 	esc := u.EscapedPath()
 	n, err := normalizePath(esc, decodeSlashes)
 	if err != nil {
