@@ -28,6 +28,10 @@ test: deps build ## the whole suite: unit, integration against the lab (brought 
 unit: ## unit tests only (integration tests skip without a lab unless CI=true)
 	$(GO) test -count=1 -short ./...
 
+.PHONY: fuzz
+fuzz: ## the fuzz targets (path normalization), FUZZTIME each (20s)
+	@scripts/fuzz.sh
+
 .PHONY: demo
 demo: deps build ## bring the lab up (real gateways), send traffic in the background (30 min), open the console
 	@bin/apimctl lab up

@@ -23,12 +23,22 @@ var baseFS embed.FS
 const (
 	CassandraSecret = "cassandra-credentials"
 	MetricsSecret   = "metrics-db-credentials"
-	// APIMgrSecret optionally holds APIMGR_ADMIN_TOKEN, the API Manager's admin bearer token.
+	// APIMgrSecret holds APIMGR_ADMIN_TOKEN, the API Manager's admin bearer token: the apimgr
+	// role does not start without it (its management API never answers anonymously).
 	APIMgrSecret = "apimgr-admin"
+	// ANMSecret holds ANM_ADMIN_TOKEN, the bearer token of the Admin Node Manager's API.
+	ANMSecret = "anm-admin"
+	// MetricsCASecret holds ca.crt, the CA the metrics database's certificate chains to: the
+	// ANM verifies the database with it (metricsDB.tls).
+	MetricsCASecret = "metrics-db-tls"
+	// MetricsCAKey is the Credentials key whose value (PEM) becomes MetricsCASecret's ca.crt.
+	MetricsCAKey = "METRICS_DB_CA"
 	// GatewayEnvConfigMap holds the backends of the group's APIs (CATALOG_BACKEND, …).
 	GatewayEnvConfigMap = "apim-gateway-env"
 	// APIMgrTokenKey is the key of APIMgrSecret.
 	APIMgrTokenKey = "APIMGR_ADMIN_TOKEN"
+	// ANMTokenKey is the key of ANMSecret.
+	ANMTokenKey = "ANM_ADMIN_TOKEN"
 )
 
 var (
@@ -47,8 +57,8 @@ type Values struct {
 	Domain string
 	// PodAnnotations are added to every pod template (the lab uses them for kwok's delays).
 	PodAnnotations map[string]string
-	// Credentials, when set, become the two Secrets (keys as in CassandraKeys/MetricsKeys),
-	// and a third, APIMgrSecret, when they hold APIMGR_ADMIN_TOKEN.
+	// Credentials, when set, become the Secrets (keys as in CassandraKeys, MetricsKeys,
+	// APIMgrTokenKey, ANMTokenKey and MetricsCAKey; every one is required).
 	Credentials map[string]string
 	// GatewayEnv replaces the data of the GatewayEnvConfigMap (the APIs' backends).
 	GatewayEnv map[string]string
@@ -86,7 +96,23 @@ func Render(v Values) ([]*unstructured.Unstructured, error) {
 			objs = append(objs, o)
 		}
 	}
+	// Configuration before the workloads that read it: applied in file order, a Deployment
+	// (anm.yaml) would roll out pods that start on the previous ConfigMap
+	// (gateway-config.yaml).
+	sort.SliceStable(objs, func(i, j int) bool { return kindRank(objs[i]) < kindRank(objs[j]) })
 	return objs, nil
+}
+
+func kindRank(o *unstructured.Unstructured) int {
+	switch o.GetKind() {
+	case "Namespace":
+		return 0
+	case "Secret", "ConfigMap":
+		return 1
+	case "Deployment", "StatefulSet", "DaemonSet":
+		return 3
+	}
+	return 2
 }
 
 func decode(b []byte) ([]*unstructured.Unstructured, error) {
@@ -186,7 +212,8 @@ func (v Values) image(base string) string {
 	return repo + ":" + tag
 }
 
-// Secrets builds the two credential Secrets from vars; every key must be present.
+// Secrets builds the credential Secrets from vars: Cassandra, the metrics database, and the
+// admin tokens of the API Manager and the Admin Node Manager. Every key must be present.
 func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstructured, error) {
 	mk := func(name string, keys []string) (*unstructured.Unstructured, error) {
 		data := map[string]any{}
@@ -212,21 +239,23 @@ func Secrets(namespace string, vars map[string]string) ([]*unstructured.Unstruct
 			"stringData": data,
 		}}, nil
 	}
-	c, err := mk(CassandraSecret, CassandraKeys)
-	if err != nil {
-		return nil, err
-	}
-	m, err := mk(MetricsSecret, MetricsKeys)
-	if err != nil {
-		return nil, err
-	}
-	out := []*unstructured.Unstructured{c, m}
-	if _, ok := vars[APIMgrTokenKey]; ok {
-		a, err := mk(APIMgrSecret, []string{APIMgrTokenKey})
+	var out []*unstructured.Unstructured
+	for _, s := range []struct {
+		name string
+		keys []string
+	}{
+		{CassandraSecret, CassandraKeys}, {MetricsSecret, MetricsKeys},
+		{APIMgrSecret, []string{APIMgrTokenKey}}, {ANMSecret, []string{ANMTokenKey}},
+		{MetricsCASecret, []string{MetricsCAKey}},
+	} {
+		o, err := mk(s.name, s.keys)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		out = append(out, o)
 	}
+	// The CA is a file in its Secret (mounted into the ANM), not a variable.
+	ca := out[len(out)-1]
+	ca.Object["stringData"] = map[string]any{"ca.crt": vars[MetricsCAKey]}
 	return out, nil
 }

@@ -21,11 +21,51 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 	return nil
 }
 
-func TestRenderFollowsTheReference(t *testing.T) {
+// allVars is every credential Render needs, each with a made-up value.
+func allVars() map[string]string {
 	vars := map[string]string{}
-	for _, k := range append(append([]string{}, CassandraKeys...), MetricsKeys...) {
+	for _, k := range append(append([]string{APIMgrTokenKey, ANMTokenKey, MetricsCAKey}, CassandraKeys...), MetricsKeys...) {
 		vars[k] = "v-" + k
 	}
+	return vars
+}
+
+// TestMetricsDatabaseIsVerified: the ANM verifies the metrics database's certificate by
+// default, against the CA of a Secret it mounts read-only and private.
+func TestMetricsDatabaseIsVerified(t *testing.T) {
+	vars := allVars()
+	vars[MetricsCAKey] = "-----BEGIN CERTIFICATE-----\n…"
+	objs, err := Render(Values{Namespace: "apim", Credentials: vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := find(t, objs, "Secret", MetricsCASecret)
+	if d, _, _ := unstructured.NestedStringMap(sec.Object, "stringData"); d["ca.crt"] != vars[MetricsCAKey] || len(d) != 1 {
+		t.Errorf("CA secret %v", d)
+	}
+	d := find(t, objs, "Deployment", "anm")
+	vols, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
+	found := false
+	for _, v := range vols {
+		v := v.(map[string]any)
+		if s, ok := v["secret"].(map[string]any); ok && s["secretName"] == MetricsCASecret {
+			found = true
+			if m, _ := s["defaultMode"].(int64); m&0o077 != 0 || s["optional"] == true {
+				t.Errorf("CA volume mode %o optional %v: want private and required", m, s["optional"])
+			}
+		}
+	}
+	if !found {
+		t.Error("the ANM does not mount the metrics database's CA")
+	}
+	delete(vars, MetricsCAKey)
+	if _, err := Secrets("apim", vars); err == nil || !strings.Contains(err.Error(), MetricsCAKey) {
+		t.Errorf("without the CA: %v", err)
+	}
+}
+
+func TestRenderFollowsTheReference(t *testing.T) {
+	vars := allVars()
 	objs, err := Render(Values{Namespace: "apim-x", Registry: "127.0.0.1:5000", GatewayTag: "7.7.1",
 		Domain: "lab.test", PodAnnotations: map[string]string{"a": "b"}, Credentials: vars})
 	if err != nil {
@@ -105,6 +145,41 @@ func TestSecretsNameTheMissingVariable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "CASS_PASS") {
 		t.Fatalf("err = %v, want it to name CASS_PASS", err)
 	}
+	// The management roles' tokens are not optional: without them the Secret is not rendered.
+	for _, k := range []string{APIMgrTokenKey, ANMTokenKey} {
+		vars := allVars()
+		delete(vars, k)
+		if _, err := Secrets("apim", vars); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("without %s: err = %v, want it named", k, err)
+		}
+	}
+}
+
+// TestManagementRolesNeedTheirTokenSecret: the apimgr and anm Deployments take their admin
+// token from a Secret that is not optional, and the Ingress exposes nothing else of theirs.
+func TestManagementRolesNeedTheirTokenSecret(t *testing.T) {
+	objs, err := Render(Values{Namespace: "apim", Credentials: allVars()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, secret := range map[string]string{"apimgr": APIMgrSecret, "anm": ANMSecret} {
+		d := find(t, objs, "Deployment", name)
+		cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+		found := false
+		for _, ef := range cs[0].(map[string]any)["envFrom"].([]any) {
+			ref, _ := ef.(map[string]any)["secretRef"].(map[string]any)
+			if ref != nil && ref["name"] == secret {
+				found = true
+				if ref["optional"] == true {
+					t.Errorf("%s: secret %s is optional", name, secret)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s does not read the secret %s", name, secret)
+		}
+		find(t, objs, "Secret", secret)
+	}
 }
 
 func TestRenderWithoutNamespaceFails(t *testing.T) {
@@ -122,10 +197,7 @@ func fmtAny(v any) string {
 // does, with the variables the Deployments provide: a broken package would crash-loop every
 // gateway.
 func TestGatewayConfigPackagesParse(t *testing.T) {
-	vars := map[string]string{}
-	for _, k := range append(append([]string{}, CassandraKeys...), MetricsKeys...) {
-		vars[k] = "x"
-	}
+	vars := allVars()
 	vars["CASS_HOST"], vars["CASS_PORT"], vars["CASS_KEYSPACE"], vars["CASS_TKEYSPACE"] = "127.0.0.1", "9042", "ks", "tks"
 	vars["METRICS_DB_URL"] = "jdbc:mysql://127.0.0.1:3306/metrics"
 	objs, err := Render(Values{Namespace: "apim", Credentials: vars, GatewayEnv: map[string]string{
@@ -140,11 +212,37 @@ func TestGatewayConfigPackagesParse(t *testing.T) {
 	for k, v := range env {
 		vars[k] = v
 	}
+	vars["METRICS_DB_CA_FILE"] = "/ca.crt" // the ANM Deployment's variable
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	files, _, _ := unstructured.NestedStringMap(find(t, objs, "ConfigMap", "apim-gateway-config").Object, "data")
-	for _, f := range []string{"environment.yaml", "anm.yaml"} {
-		if _, err := config.ParseEnvironmentPackage(f, []byte(files[f]), lookup); err != nil {
+	for f, role := range map[string]string{"environment.yaml": "apimgr", "anm.yaml": "anm"} {
+		e, err := config.ParseEnvironmentPackage(f, []byte(files[f]), lookup)
+		if err != nil {
 			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if role == "anm" && (e.MetricsDB.TLS.Mode != config.TLSVerify || e.MetricsDB.TLS.CAFile != "/ca.crt") {
+			t.Errorf("anm.yaml: metrics database TLS %+v, want verify with the mounted CA", e.MetricsDB.TLS)
+		}
+		// The management role gets its token from the Secret's variable…
+		if err := e.RequireAdminToken(role); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		// …and without it refuses to start, naming the setting and the Secret's key.
+		without := func(k string) (string, bool) {
+			if k == APIMgrTokenKey || k == ANMTokenKey {
+				return "", false
+			}
+			return lookup(k)
+		}
+		e, err = config.ParseEnvironmentPackage(f, []byte(files[f]), without)
+		if err != nil {
+			t.Errorf("%s without tokens: %v", f, err)
+			continue
+		}
+		if err := e.RequireAdminToken(role); err == nil || !strings.Contains(err.Error(), "adminToken: is empty") ||
+			!strings.Contains(err.Error(), "_ADMIN_TOKEN") {
+			t.Errorf("%s without its token: %v", f, err)
 		}
 	}
 	p, err := config.ParsePolicyPackage("policy.yaml", []byte(files["policy.yaml"]), lookup)
@@ -153,5 +251,25 @@ func TestGatewayConfigPackagesParse(t *testing.T) {
 	}
 	if len(p.APIs) != 3 {
 		t.Errorf("%d APIs", len(p.APIs))
+	}
+}
+
+// TestConfigurationComesFirst: Secrets and ConfigMaps are applied before the Deployments
+// whose pods read them, so a new pod never starts on the previous configuration.
+func TestConfigurationComesFirst(t *testing.T) {
+	objs, err := Render(Values{Namespace: "apim", Credentials: allVars()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenWorkload := false
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Deployment":
+			seenWorkload = true
+		case "Secret", "ConfigMap", "Namespace":
+			if seenWorkload {
+				t.Errorf("%s/%s comes after a Deployment", o.GetKind(), o.GetName())
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -203,6 +204,11 @@ func (l *Lab) TopologyValues(namespace string) deploy.Values {
 		creds[k] = vars[k]
 	}
 	creds[deploy.APIMgrTokenKey] = l.secrets.APIMgrToken
+	creds[deploy.ANMTokenKey] = l.secrets.ANMToken
+	// The ANM verifies MariaDB's certificate against the lab's CA (unreadable only before the
+	// lab's PKI exists, when nothing is applied yet).
+	ca, _ := os.ReadFile(pki{filepath.Join(l.opts.StateDir, "pki")}.path("ca.crt"))
+	creds[deploy.MetricsCAKey] = string(ca)
 	backend := l.BackendURL()
 	d := l.opts.PodReadyDelay.String()
 	return deploy.Values{

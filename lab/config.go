@@ -145,13 +145,15 @@ type secrets struct {
 	AgentToken, PrometheusToken, APIMgrToken string
 	// AzuriteKey is the key of the lab's Azure storage account (base64, as Azure's are).
 	AzuriteKey string
+	// ANMToken guards the Admin Node Manager's API (deploy.ANMSecret).
+	ANMToken string
 }
 
 // fill generates the secrets a lab made by an older apimctl lacks; it reports whether any was.
 func (s *secrets) fill() bool {
 	changed := false
 	for _, p := range []*string{&s.AdminToken, &s.ControllerToken, &s.SchedulerToken, &s.KwokToken, &s.ViewerToken,
-		&s.CassandraPassword, &s.MySQLPassword, &s.AgentToken, &s.PrometheusToken, &s.APIMgrToken} {
+		&s.CassandraPassword, &s.MySQLPassword, &s.AgentToken, &s.PrometheusToken, &s.APIMgrToken, &s.ANMToken} {
 		if *p == "" {
 			*p, changed = randHex(16), true
 		}

@@ -45,6 +45,9 @@ func (e *Env) MetricsDBURL() string {
 	return fmt.Sprintf("jdbc:mysql://%s/%s", e.MySQLAddr, e.MySQLDatabase)
 }
 
+// MySQLCAFile is the lab CA's certificate (PEM), which MariaDB's certificate chains to.
+func (e *Env) MySQLCAFile() string { return filepath.Join(e.StateDir, "pki", "ca.crt") }
+
 // MySQLDSN is the go-sql-driver DSN of the metrics user over TCP.
 func (e *Env) MySQLDSN() string {
 	return fmt.Sprintf("%s:%s@tcp(%s)/%s?timeout=5s&parseTime=true", e.MySQLUser, e.MySQLPassword, e.MySQLAddr, e.MySQLDatabase)

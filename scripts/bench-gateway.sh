@@ -185,15 +185,19 @@ cassandra:
 ENV
   echo "  - {name: key, path: /key, backend: \"http://127.0.0.1:$BACKEND_PORT\", policy: apikey, stripPrefix: true}" >> "$TMP/pol.yaml"
   # The API Manager only creates the schema and the key; it is idle during the runs.
-  "${ON_LOAD[@]}" "$TMP/apigw" --role apimgr --env "$TMP/env.yaml" --port $MGR_PORT --admin-port $MGR_ADMIN --skip-prechecks 2>"$TMP/apimgr.log" & PIDS+=($!)
+  # The management API answers only its admin token (never anonymously).
+  export APIMGR_ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf 'apimgr:\n  adminToken: ${environment.APIMGR_ADMIN_TOKEN}\n' >> "$TMP/env.yaml"
+  printf 'header = "Authorization: Bearer %s"\n' "$APIMGR_ADMIN_TOKEN" > "$TMP/curl-admin" # not on a command line
+  "${ON_LOAD[@]}" "$TMP/apigw" --role apimgr --env "$TMP/env.yaml" --listen-ip 127.0.0.1 --port $MGR_PORT --admin-port $MGR_ADMIN --skip-prechecks 2>"$TMP/apimgr.log" & PIDS+=($!)
   wait_http http://127.0.0.1:$MGR_PORT/healthcheck 90
-  APP=$(curl -fsS -X POST -d '{"name":"bench","apis":["key"]}' http://127.0.0.1:$MGR_PORT/api/applications | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  KEY=$(curl -fsS -X POST http://127.0.0.1:$MGR_PORT/api/applications/$APP/keys | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  APP=$(curl -fsS -K "$TMP/curl-admin" -X POST -d '{"name":"bench","apis":["key"]}' http://127.0.0.1:$MGR_PORT/api/applications | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  KEY=$(curl -fsS -K "$TMP/curl-admin" -X POST http://127.0.0.1:$MGR_PORT/api/applications/$APP/keys | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   CQL_CLEANUP="true" # tables are left under the unique prefix $PREFIX (Cassandra drops are slow; they are tiny)
 else
   echo "no lab ($LAB_ENV): the API-key case is skipped" >&2
 fi
-GWARGS=(--role traffic --pol "$TMP/pol.yaml" --env "$TMP/env.yaml" --port $GW_PORT --admin-port $GW_ADMIN
+GWARGS=(--role traffic --pol "$TMP/pol.yaml" --env "$TMP/env.yaml" --listen-ip 127.0.0.1 --port $GW_PORT --admin-port $GW_ADMIN
   --skip-prechecks --drain-delay 0s --log-level warn)
 [ -n "${PPROF_ADDR:-}" ] && GWARGS+=(--pprof-addr "$PPROF_ADDR")
 GOMAXPROCS=$GW_PROCS "${ON_PROXY[@]}" "$TMP/apigw" "${GWARGS[@]}" 2>"$TMP/apigw.log" & GW_PID=$!; PIDS+=($GW_PID)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apimctl/apimctl/gateway/adminauth"
 	"github.com/apimctl/apimctl/gateway/proxy"
 )
 
@@ -57,12 +58,13 @@ func (s *Streamer) Topology() Topology {
 	return t
 }
 
-// Mount adds the monitoring API to mux.
-func (s *Streamer) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/topology", func(w http.ResponseWriter, r *http.Request) {
+// Mount adds the monitoring API to mux, for the bearer of token only (adminauth.Require:
+// an empty token refuses everyone).
+func (s *Streamer) Mount(mux *http.ServeMux, token string) {
+	mux.Handle("GET /api/topology", adminauth.Require(token, "anm", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, s.Topology())
-	})
-	mux.HandleFunc("GET /api/metrics", s.metricsHandler)
+	})))
+	mux.Handle("GET /api/metrics", adminauth.Require(token, "anm", http.HandlerFunc(s.metricsHandler)))
 }
 
 func (s *Streamer) metricsHandler(w http.ResponseWriter, r *http.Request) {

@@ -26,16 +26,24 @@ import (
 	"github.com/apimctl/apimctl/gateway/metrics"
 )
 
-// OpenDB opens the metrics database described by an environment package's metricsDB.
+// OpenDB opens the metrics database described by an environment package's metricsDB. The
+// connection is TLS unless metricsDB.tls.mode is disabled, and the server is verified unless
+// it is insecure-skip-verify; there is no fallback to plaintext.
 func OpenDB(m *config.MetricsDB) (*sql.DB, error) {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = m.Username, m.Password, "tcp", m.Addr, m.Database
 	c.ParseTime, c.Loc = true, time.UTC
 	c.Timeout, c.ReadTimeout, c.WriteTimeout = 5*time.Second, 30*time.Second, 30*time.Second
-	db, err := sql.Open("mysql", c.FormatDSN())
+	tc, err := m.TLS.ClientConfig("metricsDB.tls", config.TLSVerify)
 	if err != nil {
 		return nil, err
 	}
+	c.TLS = tc
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(4)
 	db.SetConnMaxLifetime(10 * time.Minute)
 	return db, nil

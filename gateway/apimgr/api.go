@@ -4,7 +4,6 @@ package apimgr
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/gateway/adminauth"
 	"github.com/apimctl/apimctl/gateway/proxy"
 	"github.com/apimctl/apimctl/gateway/store"
 )
@@ -40,7 +40,7 @@ var _ Store = (*store.Cassandra)(nil)
 // Server is the management API.
 type Server struct {
 	Store         Store
-	AdminToken    string        // required as Bearer on management endpoints when set
+	AdminToken    string        // required as Bearer on the management endpoints; empty refuses everyone
 	TokenLifetime time.Duration // default for new OAuth clients
 	Log           *slog.Logger
 }
@@ -77,18 +77,12 @@ func (e *httpError) Error() string { return e.msg }
 
 func badRequest(msg string) error { return &httpError{http.StatusBadRequest, "invalid_request", msg} }
 
+// admin guards a management endpoint: only the admin token gets through, and without a
+// configured token nobody does (adminauth.Require).
 func (s *Server) admin(h handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.AdminToken != "" {
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if subtle.ConstantTimeCompare([]byte(got), []byte(s.AdminToken)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="apimgr"`)
-				proxy.WriteError(w, http.StatusUnauthorized, "unauthorized", "send the admin token as Authorization: Bearer <token>", "")
-				return
-			}
-		}
+	return adminauth.Require(s.AdminToken, "apimgr", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, h(w, r))
-	})
+	}))
 }
 
 // render writes err, if any, in the gateway's one error shape.

@@ -26,7 +26,10 @@ func TestExamplesLoad(t *testing.T) {
 		p.APIs[2].RateLimit.By != "application" || p.APIs[0].BackendURL.Host != "127.0.0.1:9001" {
 		t.Fatalf("unexpected policy package: %+v", p.APIs)
 	}
-	if p.Cache.PositiveTTL != 30*time.Second || p.OnStoreFailure != FailClosed {
+	if l := p.LookupLimit; l.PerClient != 10 || l.Burst != 20 || l.Total != 500 || len(l.TrustedNets) != 0 {
+		t.Fatalf("lookup limit defaults %+v", l)
+	}
+	if p.Cache.PositiveTTL != 30*time.Second || p.OnStoreFailure != FailClosed || p.Paths.EscapedSlashes != RejectEscapedSlashes {
 		t.Fatalf("cache %+v", p.Cache)
 	}
 	e, err := LoadEnvironmentPackage("../examples/environment.yaml", labVars)
@@ -87,6 +90,12 @@ func TestPolicyPackageErrors(t *testing.T) {
 		{"missing variable", "apis:\n  - name: a\n    path: /a\n    backend: ${environment.NOPE_BACKEND}\n    policy: passthrough\n", "apis[0].backend", 4, "NOPE_BACKEND is not set"},
 		{"store failure", "onStoreFailure: maybe\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "onStoreFailure", 1, `unknown value "maybe"`},
 		{"list expected", "apis: {name: a}\n", "apis", 1, "must be a list"},
+		{"bad trusted proxy", "lookupLimit:\n  trustedProxies: [10.0.0.0/8, ingress]\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: apikey}\n", "lookupLimit.trustedProxies[1]", 2, `"ingress" is not an address or CIDR`},
+		{"total below per client", "lookupLimit: {perClient: 50, total: 10}\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: apikey}\n", "lookupLimit.total", 1, "below perClient"},
+		{"escaped slashes", "paths: {escapedSlashes: keep}\napis:\n  - {name: a, path: /a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "paths.escapedSlashes", 1, `unknown value "keep" (use reject or decode)`},
+		{"dot segment path", "apis:\n  - {name: a, path: /a/../b, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},
+		{"double slash path", "apis:\n  - {name: a, path: //a, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "not a normalized path"},
+		{"escaped path", "apis:\n  - {name: a, path: /caf%C3%A9, backend: 'http://127.0.0.1:1', policy: passthrough}\n", "apis[0].path", 2, "write it decoded"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,5 +176,64 @@ func TestJDBC(t *testing.T) {
 	}
 	if _, _, err := ParseJDBCURL("jdbc:mysql://db/"); err == nil {
 		t.Fatal("no database accepted")
+	}
+}
+
+func TestRequireAdminToken(t *testing.T) {
+	text := "anm:\n  adminToken: ${environment.ANM_ADMIN_TOKEN:-}\napimgr:\n  adminToken: ${environment.APIMGR_ADMIN_TOKEN:-}\n"
+	for _, c := range []struct {
+		role, token, want string
+	}{
+		{"apimgr", "", "env.yaml:4: field apimgr.adminToken: is empty: the API Manager's management API"},
+		{"apimgr", "s3cr3t-x", "is too short (at least 16 characters)"},
+		{"apimgr", "0123456789abcdef", ""},
+		{"anm", "", "env.yaml:2: field anm.adminToken: is empty: the Admin Node Manager's API"},
+		{"anm", "0123456789abcdef", ""},
+		{"traffic", "", ""},
+	} {
+		v := map[string]string{"ANM_ADMIN_TOKEN": c.token, "APIMGR_ADMIN_TOKEN": c.token}
+		e, err := ParseEnvironmentPackage("env.yaml", []byte(text), vars(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.RequireAdminToken(c.role)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s %q: %v", c.role, c.token, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s %q: %v, want %q", c.role, c.token, err, c.want)
+		case err != nil && !strings.Contains(err.Error(), "Secret") || c.token != "" && err != nil && strings.Contains(err.Error(), c.token):
+			t.Errorf("%s %q: error does not name the Secret, or shows the token: %v", c.role, c.token, err)
+		}
+	}
+	// No anm section at all: still refused, naming the setting.
+	e, _ := ParseEnvironmentPackage("env.yaml", []byte("eventLog:\n  dir: /x\n"), vars(nil))
+	if err := e.RequireAdminToken("anm"); err == nil || !strings.Contains(err.Error(), "anm.adminToken") || !strings.Contains(err.Error(), "ANM_ADMIN_TOKEN") {
+		t.Errorf("no anm section: %v", err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"http://backend:8080/x", "http://backend:8080/x"},
+		{"http://user:pa55@backend/x", "http://user:xxxxx@backend/x"},
+		{"http://user:p@ss@backend/x", "http://user:xxxxx@backend/x"},
+		{"http://user@backend/x", "http://user@backend/x"},
+		{"jdbc:mysql://metrics:hunter2@db:3306/metrics?useSSL=true", "jdbc:mysql://metrics:xxxxx@db:3306/metrics?useSSL=true"},
+		{"jdbc:mysql://db/metrics?user=m&password=hunter2&x=1", "jdbc:mysql://db/metrics?user=m&password=xxxxx&x=1"},
+		{"http://u:s3cret@bad host%zz/", "http://u:xxxxx@bad host%zz/"},
+		{"https://api/x?api_key=abc&token=def", "https://api/x?api_key=xxxxx&token=xxxxx"},
+	} {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	_, err := ParsePolicyPackage("pol.yaml", []byte("apis:\n  - {name: a, path: /a, backend: 'http://u:hunter2@bad host/', policy: passthrough}\n"), vars(nil))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("backend error shows the password: %v", err)
+	}
+	_, err = ParseEnvironmentPackage("env.yaml", []byte("metricsDB:\n  url: 'jdbc:mysql://u:hunter2@db'\n"), vars(nil))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("JDBC error shows the password: %v", err)
 	}
 }

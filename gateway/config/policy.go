@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -37,6 +39,8 @@ type PolicyPackage struct {
 	OnStoreFailure StoreFailure     `yaml:"onStoreFailure"`
 	Cache          CacheSettings    `yaml:"cache"`
 	Throttle       ThrottleSettings `yaml:"throttle"`
+	Paths          PathSettings     `yaml:"paths"`
+	LookupLimit    LookupLimit      `yaml:"lookupLimit"`
 	APIs           []API            `yaml:"apis" cfg:"required"`
 
 	File  string         `yaml:"-"`
@@ -51,12 +55,48 @@ type CacheSettings struct {
 	MaxEntries  int           `yaml:"maxEntries"`  // bound on cached credentials (100000)
 }
 
+// LookupLimit bounds how many keys or tokens the gateway has not cached a caller can make it
+// look up in Cassandra: an attacker spraying random keys gets 429 once it has spent its
+// budget, instead of a Cassandra query per request. A lookup that finds a valid credential
+// is not counted.
+type LookupLimit struct {
+	PerClient float64 `yaml:"perClient"` // unknown credentials per second and client (10)
+	Burst     int     `yaml:"burst"`     // a client's allowance at once (20)
+	Total     float64 `yaml:"total"`     // per second for the whole gateway, all clients (500)
+	// TrustedProxies are the load balancers (CIDRs) whose X-Forwarded-For names the client;
+	// behind an ingress, list its pods' range, or every caller counts as the ingress.
+	TrustedProxies []string `yaml:"trustedProxies"`
+
+	TrustedNets []netip.Prefix `yaml:"-"`
+}
+
 // ThrottleSettings tune how rate-limit counters are shared through Cassandra.
 type ThrottleSettings struct {
 	// SyncInterval is how often a gateway adds its local counts to the shared Cassandra
 	// counters and reads the totals back (100ms). Between syncs each gateway counts locally,
 	// so a group may overshoot a limit by at most (gateways-1) × requests served per interval.
 	SyncInterval time.Duration `yaml:"syncInterval"`
+}
+
+// EscapedSlashes says what the gateway does with a path segment holding an encoded slash
+// (%2F), an encoded or raw backslash (%5C, \), the separators that let "..%2f" climb out of an
+// API's base on backends that decode them (Envoy's path_with_escaped_slashes_action).
+type EscapedSlashes string
+
+// The escaped-slash actions.
+const (
+	// RejectEscapedSlashes answers 400 (the default): no backend ever sees one.
+	RejectEscapedSlashes EscapedSlashes = "reject"
+	// DecodeEscapedSlashes turns them into "/" and normalizes the path again, so they route
+	// and forward as the separators they stand for.
+	DecodeEscapedSlashes EscapedSlashes = "decode"
+)
+
+// PathSettings say how request paths are normalized before routing, policy and forwarding.
+// Dot segments (".", "..", also written %2e) are always resolved (RFC 3986 §5.2.4) and
+// repeated slashes merged; only the escaped-slash action is a choice.
+type PathSettings struct {
+	EscapedSlashes EscapedSlashes `yaml:"escapedSlashes"` // reject (default) or decode
 }
 
 // API is one API of the policy package.
@@ -127,6 +167,18 @@ func (p *PolicyPackage) defaults() {
 	if p.Throttle.SyncInterval == 0 {
 		p.Throttle.SyncInterval = 100 * time.Millisecond
 	}
+	if p.Paths.EscapedSlashes == "" {
+		p.Paths.EscapedSlashes = RejectEscapedSlashes
+	}
+	if l := &p.LookupLimit; l.PerClient == 0 {
+		l.PerClient = 10
+	}
+	if l := &p.LookupLimit; l.Burst == 0 {
+		l.Burst = 20
+	}
+	if l := &p.LookupLimit; l.Total == 0 {
+		l.Total = 500
+	}
 	for i := range p.APIs {
 		a := &p.APIs[i]
 		if a.Timeout == 0 {
@@ -157,6 +209,29 @@ func (p *PolicyPackage) validate() error {
 	if p.Throttle.SyncInterval < 10*time.Millisecond {
 		bad("throttle.syncInterval", "%s is too short (at least 10ms)", p.Throttle.SyncInterval)
 	}
+	switch p.Paths.EscapedSlashes {
+	case RejectEscapedSlashes, DecodeEscapedSlashes:
+	default:
+		bad("paths.escapedSlashes", "unknown value %q (use reject or decode)", p.Paths.EscapedSlashes)
+	}
+	if l := &p.LookupLimit; l.PerClient < 0 || l.Burst < 0 || l.Total < 0 {
+		bad("lookupLimit", "rates and burst must be positive")
+	} else if l.Total < l.PerClient {
+		bad("lookupLimit.total", "%g per second is below perClient %g", l.Total, l.PerClient)
+	}
+	for i, c := range p.LookupLimit.TrustedProxies {
+		n, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			if a, aerr := netip.ParseAddr(strings.TrimSpace(c)); aerr == nil {
+				n, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			bad(fmt.Sprintf("lookupLimit.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.244.0.0/16)", c)
+			continue
+		}
+		p.LookupLimit.TrustedNets = append(p.LookupLimit.TrustedNets, n.Masked())
+	}
 	if len(p.APIs) == 0 {
 		bad("apis", "no API defined")
 	}
@@ -172,6 +247,8 @@ func (p *PolicyPackage) validate() error {
 		names[a.Name] = i
 		if !strings.HasPrefix(a.Path, "/") || strings.ContainsAny(a.Path, "?# ") {
 			bad(f("path"), "%q must start with / and hold no query, fragment or space", a.Path)
+		} else if !normalPath(a.Path) {
+			bad(f("path"), "%q is not a normalized path: write it decoded, without %%, \\, // or . and .. segments", a.Path)
 		} else if a.Path == "/healthcheck" || strings.HasPrefix(a.Path, "/healthcheck/") {
 			bad(f("path"), "%q is reserved for the gateway's health checks", a.Path)
 		} else if j, dup := paths[a.Path]; dup {
@@ -179,15 +256,20 @@ func (p *PolicyPackage) validate() error {
 		}
 		paths[a.Path] = i
 		u, err := url.Parse(a.Backend)
+		shown := RedactURL(a.Backend)
 		switch {
 		case err != nil:
-			bad(f("backend"), "%q is not a URL: %v", a.Backend, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // without the URL, which may hold a password
+			}
+			bad(f("backend"), "%q is not a URL: %v", shown, err)
 		case u.Scheme != "http" && u.Scheme != "https":
-			bad(f("backend"), "%q must be an http:// or https:// URL", a.Backend)
+			bad(f("backend"), "%q must be an http:// or https:// URL", shown)
 		case u.Host == "":
-			bad(f("backend"), "%q has no host", a.Backend)
+			bad(f("backend"), "%q has no host", shown)
 		case u.RawQuery != "" || u.Fragment != "":
-			bad(f("backend"), "%q must not have a query or fragment", a.Backend)
+			bad(f("backend"), "%q must not have a query or fragment", shown)
 		default:
 			a.BackendURL = u
 		}
@@ -215,6 +297,21 @@ func (p *PolicyPackage) validate() error {
 		}
 	}
 	return es.err()
+}
+
+// normalPath reports whether an API's path is what the gateway routes on: requests are
+// normalized before routing, so a path with a dot segment, "//", a backslash or an escape
+// could never match.
+func normalPath(p string) bool {
+	if strings.ContainsAny(p, "%\\") || strings.Contains(p, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // NeedsStore reports whether any API needs Cassandra (credentials or counters).

@@ -67,7 +67,7 @@ func New(group, imageTag string) *Metrics {
 		Name: "apigw_policy_rejections_total", Help: "Requests refused by a policy, by API, policy and reason.",
 	}, []string{"api", "policy", "reason"})
 	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_store_cache_total", Help: "Credential lookups by kind (key, token) and result: hit, miss (asked Cassandra), stale (served old answer while Cassandra failed).",
+		Name: "apigw_store_cache_total", Help: "Credential lookups by kind (key, token) and result: hit, miss (asked Cassandra), stale (served old answer while Cassandra failed), refused (an unknown credential over the client's lookup budget, not asked).",
 	}, []string{"kind", "result"})
 	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "apigw_store_errors_total", Help: "Cassandra operations that failed, by operation.",

@@ -15,6 +15,8 @@ type APIKey struct {
 	// FailOpen lets requests through (unauthenticated) when the store cannot answer and no
 	// cached answer is usable; otherwise they get 503.
 	FailOpen bool
+	// Lookups, when set, bounds the store lookups of unknown keys per client (429 beyond).
+	Lookups *LookupBudget
 }
 
 var (
@@ -38,10 +40,12 @@ func (p *APIKey) Check(r *http.Request) (Identity, *Rejection) {
 	if key == "" {
 		return Identity{}, missingKey
 	}
-	cred, err := p.Creds.Get(r.Context(), store.HashOf(key))
+	cred, err := lookup(r, p.Creds, p.Lookups, store.HashOf(key))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Identity{}, invalidKey
+	case errors.Is(err, store.ErrLookupRefused):
+		return Identity{}, lookupRefused
 	case err != nil:
 		if p.FailOpen {
 			return Identity{}, nil

@@ -16,6 +16,8 @@ type OAuth struct {
 	Creds    Credentials
 	FailOpen bool
 	Now      func() time.Time
+	// Lookups, when set, bounds the store lookups of unknown tokens per client (429 beyond).
+	Lookups *LookupBudget
 }
 
 const bearerRealm = `Bearer realm="apigw"`
@@ -40,10 +42,12 @@ func (p *OAuth) Check(r *http.Request) (Identity, *Rejection) {
 	if tok == "" {
 		return Identity{}, missingToken
 	}
-	cred, err := p.Creds.Get(r.Context(), store.HashOf(tok))
+	cred, err := lookup(r, p.Creds, p.Lookups, store.HashOf(tok))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Identity{}, invalidToken
+	case errors.Is(err, store.ErrLookupRefused):
+		return Identity{}, lookupRefused
 	case err != nil:
 		if p.FailOpen {
 			return Identity{}, nil

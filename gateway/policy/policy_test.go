@@ -111,6 +111,9 @@ type memCounters struct {
 	mu   sync.Mutex
 	m    map[string]int64
 	fail bool
+	// lostAnswers: the next this many adds are applied but their answer is lost (a timeout
+	// after the update left, as store.AddCount reports it).
+	lostAnswers int
 }
 
 func (c *memCounters) AddCount(_ context.Context, b string, w int64, d int64) (int64, error) {
@@ -121,6 +124,10 @@ func (c *memCounters) AddCount(_ context.Context, b string, w int64, d int64) (i
 	}
 	k := fmt.Sprintf("%s/%d", b, w)
 	c.m[k] += d
+	if c.lostAnswers > 0 && d != 0 {
+		c.lostAnswers--
+		return 0, fmt.Errorf("%w: gocql: no response received from cassandra within timeout period", store.ErrCountUnknown)
+	}
 	return c.m[k], nil
 }
 
@@ -222,5 +229,39 @@ func TestThrottleStoreFailure(t *testing.T) {
 	closed.syncAll()
 	if rej := closed.Allow(id); rej != nil {
 		t.Fatalf("closed throttle did not recover: %+v", rej)
+	}
+}
+
+// TestThrottleCountsOnceWhenAnAnswerIsLost: an update whose answer was lost (it may have
+// counted) is taken as counted and never sent again: the shared counter sees each request
+// once, and the gateway still enforces its limit.
+func TestThrottleCountsOnceWhenAnAnswerIsLost(t *testing.T) {
+	c := &memCounters{m: map[string]int64{}, lostAnswers: 1}
+	now := time.Unix(4_000_000, 0)
+	th := &Throttle{API: "a", Limit: 10, Per: time.Minute, Counters: c, SyncInterval: time.Hour, now: func() time.Time { return now }}
+	th.Start()
+	defer th.Stop()
+	id := Identity{KeyID: "k"}
+	for i := 0; i < 4; i++ {
+		if rej := th.Allow(id); rej != nil {
+			t.Fatal(rej)
+		}
+	}
+	th.syncAll() // applied, answer lost
+	th.syncAll()
+	th.syncAll()
+	key := fmt.Sprintf("a|key|k/%d", now.Unix()/60)
+	if got := c.m[key]; got != 4 {
+		t.Fatalf("shared counter %d after 4 requests and a lost answer, want 4", got)
+	}
+	allowed := 0
+	for i := 0; i < 10; i++ {
+		if th.Allow(id) == nil {
+			allowed++
+		}
+	}
+	th.syncAll()
+	if allowed != 6 || c.m[key] != 10 {
+		t.Fatalf("after the lost answer: %d more admitted (want 6), counter %d (want 10)", allowed, c.m[key])
 	}
 }

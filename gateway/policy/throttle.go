@@ -2,12 +2,15 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/apimctl/apimctl/gateway/store"
 )
 
 // Counters are the shared rate-limit counters (Cassandra counter table in the throttling
@@ -189,10 +192,13 @@ func (t *Throttle) syncAll() {
 			b.mu.Lock()
 			if b.window == w {
 				b.pending -= delta
-				if err == nil {
+				switch {
+				case err == nil:
 					b.global = total
-				} else {
-					b.local += delta // add it again at the next sync
+				case errors.Is(err, store.ErrCountUnknown):
+					b.global += delta // it may have counted: never send it twice
+				default:
+					b.local += delta // it did not count: add it again at the next sync
 				}
 			}
 			b.mu.Unlock()

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,7 +107,8 @@ func benchHandler(b *testing.B, backendURL string) *Handler {
 	return NewHandler(Options{
 		Routes: []Route{
 			{API: api("pass", "/pass", backendURL, config.Passthrough, true), Guard: policy.Passthrough{}},
-			{API: api("key", "/key", backendURL, config.APIKey, true), Guard: &policy.APIKey{API: "key", Creds: keys}},
+			{API: api("key", "/key", backendURL, config.APIKey, true), Guard: &policy.APIKey{API: "key", Creds: keys,
+				Lookups: policy.NewLookupBudget(policy.LookupBudgetOptions{PerClient: 10, Burst: 20, Total: 500})}},
 		},
 		Upstream: config.Upstream{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute, DialTimeout: time.Second},
 		Metrics:  m, Events: &nopSink{},
@@ -160,5 +164,37 @@ func BenchmarkRouterMatch(b *testing.B) {
 		if r.match("/pass/1k") == nil {
 			b.Fatal("no route")
 		}
+	}
+}
+
+// BenchmarkNormalizeCleanPath: the path check every request pays (a clean path: no change).
+func BenchmarkNormalizeCleanPath(b *testing.B) {
+	u, _ := url.Parse("http://h/pass/10k/orders/123/items")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := normalizeRequestPath(u, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWriteDeadline: what the write timeout adds to each write on a caller's connection
+// (compare with the same write without it).
+func BenchmarkWriteDeadline(b *testing.B) {
+	for _, wt := range []time.Duration{0, time.Minute} {
+		b.Run(fmt.Sprint("timeout=", wt), func(b *testing.B) {
+			c1, c2 := net.Pipe()
+			defer c1.Close()
+			defer c2.Close()
+			go io.Copy(io.Discard, c2)
+			cc := &corkConn{Conn: c1, writeTimeout: wt}
+			p := make([]byte, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := cc.Write(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Corking: one write per response instead of two.
@@ -29,12 +31,17 @@ type corkConn struct {
 	net.Conn
 	corked bool    // only ever set by the goroutine that serves the connection (HTTP/1.x)
 	buf    *[]byte // collected writes while corked
+
+	writeTimeout time.Duration // each write must complete within it (deadline.go); 0: none
+	deadline     atomic.Int64  // unix nanos of the write deadline set last, 0: none
+	external     atomic.Bool   // a deadline set through SetWriteDeadline/SetDeadline holds
 }
 
 var corkBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	if !c.corked {
+		c.extendWriteDeadline()
 		return c.Conn.Write(p)
 	}
 	*c.buf = append(*c.buf, p...)
@@ -59,6 +66,7 @@ func (c *corkConn) uncork() error {
 	c.corked = false
 	var err error
 	if b := *c.buf; len(b) > 0 {
+		c.extendWriteDeadline()
 		_, err = c.Conn.Write(b)
 	}
 	if cap(*c.buf) <= 2*corkMax {
@@ -69,19 +77,25 @@ func (c *corkConn) uncork() error {
 	return err
 }
 
-type corkListener struct{ net.Listener }
+type corkListener struct {
+	net.Listener
+	writeTimeout time.Duration
+}
 
 func (l corkListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &corkConn{Conn: c}, nil
+	return &corkConn{Conn: c, writeTimeout: l.writeTimeout}, nil
 }
 
 // CorkListener wraps the traffic listener (beneath TLS, when there is TLS) so the handler can
-// send each response with one write; the server must use ConnContext.
-func CorkListener(ln net.Listener) net.Listener { return corkListener{ln} }
+// send each response with one write, and each write to a caller must complete within
+// writeTimeout (0: no limit); the server must use ConnContext.
+func CorkListener(ln net.Listener, writeTimeout time.Duration) net.Listener {
+	return corkListener{ln, writeTimeout}
+}
 
 type corkKey struct{}
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,9 @@ type Handler struct {
 	events    EventSink
 	draining  *atomic.Bool
 	log       *slog.Logger
+	// decodeSlashes: %2F, %5C and \ in a path become "/" instead of a 400.
+	decodeSlashes bool
+	bodyTimeout   time.Duration
 }
 
 // Options configure a Handler.
@@ -60,11 +64,17 @@ type Options struct {
 	Events   EventSink // may be nil
 	Draining *atomic.Bool
 	Logger   *slog.Logger
+	// EscapedSlashes is the policy package's paths.escapedSlashes; empty means reject.
+	EscapedSlashes config.EscapedSlashes
+	// BodyTimeout bounds how long a request body may take to arrive (0: unbounded); the
+	// caller that is slower gets 408 (deadline.go).
+	BodyTimeout time.Duration
 }
 
 // NewHandler builds the traffic handler.
 func NewHandler(o Options) *Handler {
-	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger}
+	h := &Handler{metrics: o.Metrics, events: o.Events, draining: o.Draining, log: o.Logger,
+		decodeSlashes: o.EscapedSlashes == config.DecodeEscapedSlashes, bodyTimeout: o.BodyTimeout}
 	if h.draining == nil {
 		h.draining = new(atomic.Bool)
 	}
@@ -98,8 +108,11 @@ func NewHandler(o Options) *Handler {
 		rt.proxy = &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				if rt.strip {
-					s := rt.stripped(pr.In.URL)
-					pr.Out.URL.Path, pr.Out.URL.RawPath = s.Path, s.RawPath
+					// The same path as the direct client sends (outPath); it decodes: the
+					// handler normalized the request's path.
+					esc := rt.outPath(pr.In)
+					p, _ := url.PathUnescape(esc)
+					pr.Out.URL.Path, pr.Out.URL.RawPath = p, esc
 				}
 				pr.SetURL(target)
 				setXForwarded(pr)
@@ -155,6 +168,13 @@ func setXForwarded(pr *httputil.ProxyRequest) {
 // upstreamError answers when the backend could not be reached or did not answer in time.
 func (h *Handler) upstreamError(rt *route) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if rec, ok := w.(*recorder); ok && rec.body.TimedOut() {
+			// The caller's body did not arrive in time (the server has cancelled the
+			// request for it, too); the backend is not at fault.
+			w.Header().Set("Connection", "close")
+			WriteError(w, http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time", rt.name)
+			return
+		}
 		if r.Context().Err() != nil {
 			// The caller went away; nobody reads this answer and the backend is not at fault.
 			w.WriteHeader(499)
@@ -185,13 +205,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := recorders.Get().(*recorder)
 	rec.ResponseWriter, rec.status, rec.bytes = w, 0, 0
+	// A body must arrive in time, also one nobody reads (a rejected request's, which the
+	// server drains for the next request on the connection).
+	rec.body = withBodyDeadline(w, r, h.bodyTimeout)
 
-	rt := h.router.match(r.URL.Path)
+	// Route, authorize and forward on the normalized path only (path.go).
+	var rt *route
+	badPath := normalizeRequestPath(r.URL, h.decodeSlashes) != nil
+	if !badPath {
+		rt = h.router.match(r.URL.Path)
+	}
 	m := h.unmatched
 	name := "-"
 	var id policy.Identity
 	abort := false
 	switch {
+	case badPath:
+		WriteError(rec, http.StatusBadRequest, "invalid_path",
+			"the request path holds an encoded slash or backslash, a doubly encoded dot or slash, or a dot segment with parameters", "")
 	case rt == nil:
 		WriteError(rec, http.StatusNotFound, "no_such_api", "no API is published at this path", "")
 	default:
@@ -228,7 +259,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.events.Log(eventlog.Event{Time: start, API: name, Method: r.Method, Path: r.URL.Path, Status: status,
 			Latency: elapsed, BytesIn: in, BytesOut: rec.bytes, KeyID: id.KeyID, AppID: id.AppID})
 	}
-	rec.ResponseWriter = nil
+	rec.ResponseWriter, rec.body = nil, nil
 	recorders.Put(rec)
 	if abort {
 		// The response was cut short after its header went out: break the connection so the

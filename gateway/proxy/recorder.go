@@ -11,6 +11,7 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	body   *bodyDeadline // the request's body when it has a deadline (ReverseProxy hides it)
 }
 
 var recorders = sync.Pool{New: func() any { return new(recorder) }}

@@ -22,19 +22,28 @@ import (
 func NewTransport(u config.Upstream, responseHeaderTimeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: u.DialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 nil, // never route backend traffic through an environment proxy
-		DialContext:           d.DialContext,
-		MaxIdleConns:          4 * u.MaxIdleConnsPerHost,
-		MaxIdleConnsPerHost:   u.MaxIdleConnsPerHost,
-		IdleConnTimeout:       u.IdleConnTimeout,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: responseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     false,
-		DisableCompression:    true,
-		WriteBufferSize:       32 << 10,
-		ReadBufferSize:        32 << 10,
+		Proxy:                  nil, // never route backend traffic through an environment proxy
+		DialContext:            d.DialContext,
+		MaxIdleConns:           4 * u.MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:    u.MaxIdleConnsPerHost,
+		IdleConnTimeout:        u.IdleConnTimeout,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  responseHeaderTimeout,
+		ExpectContinueTimeout:  time.Second,
+		ForceAttemptHTTP2:      false,
+		DisableCompression:     true,
+		WriteBufferSize:        32 << 10,
+		ReadBufferSize:         32 << 10,
+		MaxResponseHeaderBytes: maxHeader(u),
 	}
+}
+
+// maxHeader is the cap on a backend's response header, 64 KB unless configured.
+func maxHeader(u config.Upstream) int64 {
+	if u.MaxResponseHeaderSize > 0 {
+		return int64(u.MaxResponseHeaderSize)
+	}
+	return 64 << 10
 }
 
 const copyBufferSize = 32 << 10

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -54,6 +55,7 @@ type connPool struct {
 	dialer      net.Dialer
 	maxIdle     int
 	idleTimeout time.Duration
+	maxHeader   int64       // bytes a response head may take, 1xx responses included
 	buffers     *bufferPool // body copy buffers, shared with ReverseProxy
 
 	mu   sync.Mutex
@@ -63,9 +65,35 @@ type connPool struct {
 // bconn is one connection to a backend with its buffers.
 type bconn struct {
 	net.Conn
+	lr     limitedConn // what br reads through: bounded while a response head is read
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
+}
+
+// limitedConn reads from a connection until its budget n is spent, then fails: a backend
+// cannot make the gateway buffer an endless response header (http.ReadResponse would). Reads
+// are cut to the budget, so a header within it is always read whole. http.Transport does the
+// same for MaxResponseHeaderBytes.
+type limitedConn struct {
+	c net.Conn
+	n int64
+}
+
+const unlimited = 1<<63 - 1
+
+var errHeaderTooLarge = errors.New("backend response header too large")
+
+func (l *limitedConn) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.c.Read(p)
+	l.n -= int64(n)
+	return n, err
 }
 
 // poolKey names the connection pool of a backend URL.
@@ -77,6 +105,7 @@ func newConnPool(target *url.URL, u config.Upstream, buffers *bufferPool) *connP
 		dialer:      net.Dialer{Timeout: u.DialTimeout, KeepAlive: 30 * time.Second},
 		maxIdle:     u.MaxIdleConnsPerHost,
 		idleTimeout: u.IdleConnTimeout,
+		maxHeader:   maxHeader(u),
 	}
 	port := target.Port()
 	if target.Scheme == "https" {
@@ -191,7 +220,9 @@ func (p *connPool) dial(ctx context.Context) (*bconn, error) {
 		}
 		conn = tc
 	}
-	return &bconn{Conn: conn, br: bufio.NewReaderSize(conn, 32<<10), bw: bufio.NewWriterSize(conn, 4<<10)}, nil
+	c := &bconn{Conn: conn, lr: limitedConn{c: conn, n: unlimited}, bw: bufio.NewWriterSize(conn, 4<<10)}
+	c.br = bufio.NewReaderSize(&c.lr, 32<<10)
+	return c, nil
 }
 
 // replayable is http.Transport's rule for resending a bodiless request on a new connection.
@@ -263,28 +294,48 @@ func (up *upstream) send(c *bconn, r *http.Request, rt *route) (*http.Response, 
 	if up.headerTimeout > 0 {
 		_ = c.SetReadDeadline(time.Now().Add(up.headerTimeout))
 	}
-	for {
+	// The response head, informational ones included, gets maxHeader bytes (the pool put
+	// back only connections with nothing buffered, so every byte read from here on is this
+	// response's).
+	c.lr.n = up.pool.maxHeader
+	for informational := 0; ; informational++ {
 		if _, err := c.br.Peek(1); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 				return nil, &staleConnError{err}
 			}
-			return nil, err
+			return nil, up.headErr(err)
 		}
 		resp, err := http.ReadResponse(c.br, r)
 		if err != nil {
-			return nil, err
+			return nil, up.headErr(err)
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
 			return nil, errors.New("the backend switched protocols without being asked to")
 		}
 		if resp.StatusCode < 200 {
+			if informational == maxInformational {
+				return nil, errors.New("the backend sent too many informational (1xx) responses")
+			}
 			continue // 100 Continue, 103 Early Hints: informational, not forwarded
 		}
+		c.lr.n = unlimited
 		if up.headerTimeout > 0 {
 			_ = c.SetReadDeadline(time.Time{})
 		}
 		return resp, nil
 	}
+}
+
+// maxInformational is how many 1xx responses may precede the response: a backend must not
+// hold a request with an endless stream of them.
+const maxInformational = 5
+
+// headErr names an oversized response head; other errors pass as they are.
+func (up *upstream) headErr(err error) error {
+	if errors.Is(err, errHeaderTooLarge) {
+		return fmt.Errorf("backend response header exceeds %d bytes (upstream.maxResponseHeaderSize)", up.pool.maxHeader)
+	}
+	return err
 }
 
 // release ends an exchange: the connection goes back to the pool when its response was read
@@ -373,29 +424,14 @@ func (up *upstream) writeRequest(bw *bufio.Writer, r *http.Request, rt *route) {
 }
 
 // outPath is the escaped path of the request as the backend is to see it, before the
-// backend's own path is put in front.
+// backend's own path is put in front: the normalized path, without the API's prefix when the
+// API strips it.
 func (rt *route) outPath(r *http.Request) string {
+	esc := r.URL.EscapedPath()
 	if !rt.strip {
-		return r.URL.EscapedPath()
+		return esc
 	}
-	u := rt.stripped(r.URL)
-	return u.EscapedPath()
-}
-
-// stripped is the request's path without the API's prefix, always starting with a slash. An
-// escaped form the caller chose (a%2Fb) is kept when the prefix can be cut from it too.
-func (rt *route) stripped(in *url.URL) url.URL {
-	u := url.URL{Path: strings.TrimPrefix(in.Path, rt.prefix)}
-	if raw := in.RawPath; raw != "" && strings.HasPrefix(raw, rt.prefix) {
-		u.RawPath = raw[len(rt.prefix):]
-	}
-	if u.Path == "" || u.Path[0] != '/' {
-		u.Path = "/" + u.Path
-		if u.RawPath != "" {
-			u.RawPath = "/" + u.RawPath
-		}
-	}
-	return u
+	return stripEscaped(esc, rt.prefix)
 }
 
 // writePath writes base and p joined by exactly one slash (ReverseProxy's singleJoiningSlash).

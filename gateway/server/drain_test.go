@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -250,5 +251,109 @@ func TestInvalidConfigDoesNotStart(t *testing.T) {
 	p = startApigw(t, map[string]string{"CASS_HOST": "127.0.0.1"}, "--role", "traffic", "--pol", bad, "--env", envFile)
 	if code := p.wait(t, 10*time.Second); code != 1 || !strings.Contains(p.logs.String(), `bad.yaml:5: field apis[0].policy: unknown policy \"jwt\"`) {
 		t.Fatalf("exit %d logs: %s", code, p.logs.String())
+	}
+}
+
+// TestManagementRolesRefuseToStartWithoutToken: the API Manager and the Admin Node Manager
+// do not start without the token of their management API, and say which setting and which
+// Secret key to fill (checked before any dependency is contacted).
+func TestManagementRolesRefuseToStartWithoutToken(t *testing.T) {
+	dir := t.TempDir()
+	envFile := writeFile(t, dir, "env.yaml", `cassandra:
+  hosts: 127.0.0.1
+  keyspace: k
+  throttleKeyspace: t
+metricsDB:
+  url: jdbc:mysql://127.0.0.1:1/m
+anm:
+  adminToken: ${environment.ANM_ADMIN_TOKEN:-}
+eventLog:
+  dir: `+dir+`/events
+apimgr:
+  adminToken: ${environment.APIMGR_ADMIN_TOKEN:-}
+`)
+	for _, c := range []struct {
+		role, want string
+		env        map[string]string
+	}{
+		{"apimgr", `field apimgr.adminToken: is empty: the API Manager's management API (applications, keys, OAuth clients) never answers without a token; set apimgr.adminToken: ${environment.APIMGR_ADMIN_TOKEN} from the Secret apimgr-admin, key APIMGR_ADMIN_TOKEN`, nil},
+		{"anm", `field anm.adminToken: is empty: the Admin Node Manager's API (topology, traffic metrics) never answers without a token; set anm.adminToken: ${environment.ANM_ADMIN_TOKEN} from the Secret anm-admin, key ANM_ADMIN_TOKEN`, nil},
+		{"apimgr", `field apimgr.adminToken: is too short (at least 16 characters)`, map[string]string{"APIMGR_ADMIN_TOKEN": "letmein"}},
+	} {
+		p := startApigw(t, c.env, "--role", c.role, "--env", envFile, "--port", fmt.Sprint(freePort(t)), "--admin-port", fmt.Sprint(freePort(t)))
+		if code := p.wait(t, 10*time.Second); code != 1 {
+			t.Fatalf("%s: exit code %d, want 1\n%s", c.role, code, p.logs.String())
+		}
+		logs := strings.ReplaceAll(p.logs.String(), `\"`, `"`)
+		if !strings.Contains(logs, c.want) {
+			t.Errorf("%s: logs lack %q:\n%s", c.role, c.want, logs)
+		}
+		if strings.Contains(logs, "letmein") {
+			t.Errorf("%s: the token is in the logs", c.role)
+		}
+	}
+}
+
+// TestSlowClientsAreCutOff runs apigw with a 500 ms body timeout and a 500 ms write timeout:
+// a client that trickles its body gets 408 and its connection closed long before it is done;
+// one that stops reading a large response is disconnected and the backend released.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	released := make(chan struct{}, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			io.Copy(io.Discard, r.Body)
+			return
+		}
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 4096; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				released <- struct{}{}
+				return
+			}
+		}
+	}))
+	defer backend.Close()
+	_, addr, _, _ := passthroughGateway(t, backend.URL, "", "--body-timeout", "500ms", "--write-timeout", "500ms")
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /slow/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
+	cut := make(chan int, 1)
+	go func() {
+		for i := 0; i < 1000; i++ { // one byte every 50 ms: 50 s for the whole body
+			if _, err := c.Write([]byte{'x'}); err != nil {
+				cut <- i
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cut <- 1000
+	}()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("slow body: no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("slow body: %d, want 408", resp.StatusCode)
+	}
+	if n := <-cut; n >= 1000 {
+		t.Fatal("the slow client sent its whole body into an open connection")
+	}
+
+	r, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	io.WriteString(r, "GET /slow/big HTTP/1.1\r\nHost: a\r\n\r\n") // and never read
+	select {
+	case <-released:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a client that stopped reading kept its backend connection")
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apimctl/apimctl/gateway/internal/testpki"
 )
 
 var (
@@ -82,7 +86,8 @@ type proc struct {
 func startApigw(t *testing.T, env map[string]string, args ...string) *proc {
 	t.Helper()
 	p := &proc{logs: &syncBuf{}, done: make(chan struct{})}
-	p.cmd = exec.Command(apigwBinary(t), args...)
+	// apigw listens on every interface by default; tests stay on loopback.
+	p.cmd = exec.Command(apigwBinary(t), append([]string{"--listen-ip", "127.0.0.1"}, args...)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
@@ -186,4 +191,26 @@ func call(t *testing.T, c *http.Client, method, url string, body io.Reader, hdr 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return result{resp.StatusCode, strings.TrimSpace(string(b)), resp.Header}
+}
+
+// testPKI writes a CA and a server certificate for 127.0.0.1 and localhost signed by it into
+// dir, and returns their paths (the key is 0600).
+func testPKI(t *testing.T, dir string) (caFile, certFile, keyFile string) {
+	t.Helper()
+	ca, err := testpki.NewCA("apigw test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Server([]string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = writeFile(t, dir, "ca.crt", string(ca.PEM))
+	certFile = writeFile(t, dir, "tls.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})))
+	keyFile = writeFile(t, dir, "tls.key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})))
+	return caFile, certFile, keyFile
 }

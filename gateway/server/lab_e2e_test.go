@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -153,12 +156,19 @@ func TestRolesEndToEnd(t *testing.T) {
 	anmPort, anmAdmin := freePort(t), freePort(t)
 	mgrPort, mgrAdmin := freePort(t), freePort(t)
 	trPort, trAdmin := freePort(t), freePort(t)
+	// The ANM serves its API over TLS (a certificate of a CA of this test); traffic and
+	// apimgr verify it in their prechecks. The ANM verifies MariaDB against the lab's CA.
+	anmCA, anmCert, anmKey := testPKI(t, dir)
 	vars := env.Vars()
 	vars["EVENTS_DIR"] = events
-	vars["ANM_URL"] = fmt.Sprintf("http://127.0.0.1:%d", anmPort)
+	vars["ANM_URL"] = fmt.Sprintf("https://127.0.0.1:%d", anmPort)
+	vars["ANM_CA_FILE"] = anmCA
+	vars["METRICS_DB_CA_FILE"] = env.MySQLCAFile()
 	vars["BACKEND"] = backend.URL
 	vars["APIM_GROUP"] = "grp-" + id
 	vars["APIM_IMAGE_TAG"] = "it-" + id
+	mgrToken, anmToken := "mgr-"+uniq()+uniq()+uniq(), "anm-"+uniq()+uniq()+uniq()
+	vars["APIMGR_ADMIN_TOKEN"], vars["ANM_ADMIN_TOKEN"] = mgrToken, anmToken
 	envFile := writeFile(t, dir, "env.yaml", `
 cassandra:
   hosts: ${environment.CASS_HOST}
@@ -174,10 +184,15 @@ metricsDB:
   username: ${environment.METRICS_DB_USERNAME}
   password: ${environment.METRICS_DB_PASS}
   tablePrefix: `+prefix+`
+  tls: {caFile: "${environment.METRICS_DB_CA_FILE}"}
 anm:
   url: ${environment.ANM_URL}
+  adminToken: ${environment.ANM_ADMIN_TOKEN}
+  tls: {caFile: "${environment.ANM_CA_FILE}"}
 eventLog:
   dir: ${environment.EVENTS_DIR}
+apimgr:
+  adminToken: ${environment.APIMGR_ADMIN_TOKEN}
 `)
 	polFile := writeFile(t, dir, "pol.yaml", `
 apis:
@@ -187,7 +202,8 @@ apis:
   - {name: broken, path: /broken, backend: "http://127.0.0.1:`+fmt.Sprint(freePort(t))+`", policy: passthrough}
 `)
 	common := []string{"--env", envFile, "--precheck-timeout", "60s", "--drain-delay", "200ms"}
-	anmP := startApigw(t, vars, append(common, "--role", "anm", "--port", fmt.Sprint(anmPort), "--admin-port", fmt.Sprint(anmAdmin), "--anm-interval", "500ms")...)
+	anmTLS := []string{"--tls-cert", anmCert, "--tls-key", anmKey}
+	anmP := startApigw(t, vars, append(append(common, anmTLS...), "--role", "anm", "--port", fmt.Sprint(anmPort), "--admin-port", fmt.Sprint(anmAdmin), "--anm-interval", "500ms")...)
 	anmP.waitReady(t, fmt.Sprintf("http://127.0.0.1:%d/healthcheck", anmAdmin), 60*time.Second)
 	mgr := startApigw(t, vars, append(common, "--role", "apimgr", "--port", fmt.Sprint(mgrPort), "--admin-port", fmt.Sprint(mgrAdmin))...)
 	mgr.waitReady(t, fmt.Sprintf("http://127.0.0.1:%d/healthcheck", mgrPort), 90*time.Second)
@@ -199,29 +215,44 @@ apis:
 		}
 	}
 
-	c := &http.Client{Timeout: 20 * time.Second}
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(anmCA)
+	pool.AppendCertsFromPEM(caPEM)
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	mgrURL := fmt.Sprintf("http://127.0.0.1:%d", mgrPort)
 	trURL := fmt.Sprintf("http://127.0.0.1:%d", trPort)
 	jsonBody := func(v any) io.Reader { b, _ := json.Marshal(v); return strings.NewReader(string(b)) }
+	adm := map[string]string{"Authorization": "Bearer " + mgrToken}
+	anmAdm := map[string]string{"Authorization": "Bearer " + anmToken}
 
-	r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "shop", "apis": []string{"orders", "limited", "payments"}}), nil)
+	// No management call is answered without the admin token (or with the other role's).
+	for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer " + anmToken}, {"Authorization": "Bearer "}} {
+		if r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "anon"}), hdr); r.code != 401 {
+			t.Fatalf("management API without the admin token (%v): %d %s", hdr, r.code, r.body)
+		}
+		if r := call(t, c, "GET", mgrURL+"/api/applications", nil, hdr); r.code != 401 {
+			t.Fatalf("listing applications without the admin token: %d %s", r.code, r.body)
+		}
+	}
+
+	r := call(t, c, "POST", mgrURL+"/api/applications", jsonBody(map[string]any{"name": "shop", "apis": []string{"orders", "limited", "payments"}}), adm)
 	if r.code != 201 {
 		t.Fatalf("create app: %d %s", r.code, r.body)
 	}
 	var app store.Application
 	json.Unmarshal([]byte(r.body), &app)
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, adm)
 	var key struct{ KeyID, Key string }
 	if json.Unmarshal([]byte(r.body), &key); r.code != 201 || key.Key == "" {
 		t.Fatalf("create key: %d %s", r.code, r.body)
 	}
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/keys", nil, adm)
 	var key2 struct{ KeyID, Key string }
 	json.Unmarshal([]byte(r.body), &key2)
-	if r = call(t, c, "POST", mgrURL+"/api/applications", strings.NewReader(`{"name":"x","colour":"red"}`), nil); r.code != 400 {
+	if r = call(t, c, "POST", mgrURL+"/api/applications", strings.NewReader(`{"name":"x","colour":"red"}`), adm); r.code != 400 {
 		t.Fatalf("unknown field accepted: %d %s", r.code, r.body)
 	}
-	if r = call(t, c, "GET", mgrURL+"/api/applications/app-nope", nil, nil); r.code != 404 {
+	if r = call(t, c, "GET", mgrURL+"/api/applications/app-nope", nil, adm); r.code != 404 {
 		t.Fatalf("unknown app: %d %s", r.code, r.body)
 	}
 
@@ -283,7 +314,7 @@ apis:
 	}
 
 	// OAuth: client-credentials token, valid, then expired.
-	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/oauth-clients", strings.NewReader(`{"tokenLifetimeSeconds":2}`), nil)
+	r = call(t, c, "POST", mgrURL+"/api/applications/"+app.ID+"/oauth-clients", strings.NewReader(`{"tokenLifetimeSeconds":2}`), adm)
 	var cl struct{ ClientID, ClientSecret string }
 	if json.Unmarshal([]byte(r.body), &cl); r.code != 201 || cl.ClientSecret == "" {
 		t.Fatalf("create client: %d %s", r.code, r.body)
@@ -364,7 +395,10 @@ apis:
 		}
 	}
 	waitAggregates()
-	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, nil)
+	if r = call(t, c, "GET", fmt.Sprintf("https://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, adm); r.code != 401 {
+		t.Fatalf("ANM metrics API with the API Manager's token: %d %s", r.code, r.body)
+	}
+	r = call(t, c, "GET", fmt.Sprintf("https://127.0.0.1:%d/api/metrics?api=limited&group=grp-%s", anmPort, id), nil, anmAdm)
 	var rows []struct {
 		Requests, Status2xx, Status4xx int64
 	}
@@ -379,7 +413,10 @@ apis:
 	if s2 != 5 || s4 != 3 {
 		t.Fatalf("ANM metrics for limited: 2xx %d 4xx %d, want 5 and 3", s2, s4)
 	}
-	r = call(t, c, "GET", fmt.Sprintf("http://127.0.0.1:%d/api/topology", anmPort), nil, nil)
+	if r = call(t, c, "GET", fmt.Sprintf("https://127.0.0.1:%d/api/topology", anmPort), nil, nil); r.code != 401 {
+		t.Fatalf("anonymous ANM topology: %d %s", r.code, r.body)
+	}
+	r = call(t, c, "GET", fmt.Sprintf("https://127.0.0.1:%d/api/topology", anmPort), nil, anmAdm)
 	if !strings.Contains(r.body, `"instance":"gw-`+id+`"`) || !strings.Contains(r.body, `"name":"grp-`+id+`"`) {
 		t.Fatalf("topology: %s", r.body)
 	}
@@ -389,7 +426,7 @@ apis:
 	if code := anmP.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("anm exit code %d", code)
 	}
-	anm2 := startApigw(t, vars, append(common, "--role", "anm", "--port", fmt.Sprint(anmPort), "--admin-port", fmt.Sprint(anmAdmin), "--anm-interval", "300ms")...)
+	anm2 := startApigw(t, vars, append(append(common, anmTLS...), "--role", "anm", "--port", fmt.Sprint(anmPort), "--admin-port", fmt.Sprint(anmAdmin), "--anm-interval", "300ms")...)
 	anm2.waitReady(t, fmt.Sprintf("http://127.0.0.1:%d/healthcheck", anmAdmin), 60*time.Second)
 	call(t, c, "GET", trURL+"/orders/8", nil, map[string]string{"KeyId": key.Key})
 	want["orders"] = 3
@@ -400,7 +437,7 @@ apis:
 	// No secret in any log.
 	for _, p := range []*proc{anmP, mgr, tr, anm2} {
 		logs := p.logs.String()
-		for _, secret := range []string{env.CassandraPassword, env.MySQLPassword, key.Key, cl.ClientSecret, tok.AccessToken} {
+		for _, secret := range []string{env.CassandraPassword, env.MySQLPassword, key.Key, cl.ClientSecret, tok.AccessToken, mgrToken, anmToken} {
 			if secret != "" && strings.Contains(logs, secret) {
 				t.Fatalf("a secret appears in the logs of %v", p.cmd.Args)
 			}

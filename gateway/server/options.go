@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"time"
@@ -45,6 +46,8 @@ type Options struct {
 	SkipPrechecks   bool
 	DrainDelay      time.Duration
 	DrainTimeout    time.Duration
+	BodyTimeout     time.Duration
+	WriteTimeout    time.Duration
 	MemoryLimit     string
 	LogLevel        string
 	ANMInterval     time.Duration
@@ -69,7 +72,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	role := fs.String("role", "", "role to run: traffic (port 8065), apimgr (8075) or anm (8090)")
 	fs.StringVar(&o.PolicyFile, "pol", "", "policy package (YAML); required for traffic")
 	fs.StringVar(&o.EnvFile, "env", "", "environment package (YAML) with ${environment.NAME} references")
-	fs.StringVar(&o.ListenIP, "listen-ip", "127.0.0.1", "address to listen on")
+	fs.StringVar(&o.ListenIP, "listen-ip", def("APIGW_LISTEN_IP", ""), "address of the main and admin ports (env APIGW_LISTEN_IP; default: every interface, as a pod must answer its Service; 127.0.0.1 for loopback only)")
 	fs.IntVar(&o.Port, "port", 0, "main port (default: the role's port)")
 	fs.IntVar(&o.AdminPort, "admin-port", 8085, "port of /metrics and /healthcheck")
 	fs.StringVar(&o.Group, "group", def("APIM_GROUP", "default"), "gateway group name (env APIM_GROUP)")
@@ -82,6 +85,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	fs.BoolVar(&o.SkipPrechecks, "skip-prechecks", false, "do not wait for dependencies at startup")
 	fs.DurationVar(&o.DrainDelay, "drain-delay", 5*time.Second, "after SIGTERM, keep serving this long with readiness false so endpoints are removed")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "after the delay, how long in-flight requests may take to finish")
+	fs.DurationVar(&o.BodyTimeout, "body-timeout", 60*time.Second, "a request body must arrive within this after its header; a slower caller gets 408 and is disconnected")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", 60*time.Second, "each write of a response to a caller must complete within this; a caller that stops reading is disconnected")
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "48MiB", "Go soft memory limit (GOMEMLIMIT wins when set; 0 disables)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&o.ANMInterval, "anm-interval", 2*time.Second, "anm: how often the events directory is streamed")
@@ -118,11 +123,17 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (Op
 	if o.Port < 0 || o.Port > 65535 || o.AdminPort < 0 || o.AdminPort > 65535 {
 		return o, fmt.Errorf("%w: ports must be between 0 and 65535", errUsage)
 	}
+	if o.ListenIP != "" && net.ParseIP(o.ListenIP) == nil {
+		return o, fmt.Errorf("%w: --listen-ip %q is not an IP address", errUsage, o.ListenIP)
+	}
 	if o.Port == o.AdminPort && o.Port != 0 {
 		return o, fmt.Errorf("%w: --port and --admin-port must differ", errUsage)
 	}
 	if o.DrainDelay < 0 || o.DrainTimeout <= 0 || o.PrecheckTimeout <= 0 {
 		return o, fmt.Errorf("%w: drain and precheck durations must be positive", errUsage)
+	}
+	if o.BodyTimeout <= 0 || o.WriteTimeout <= 0 {
+		return o, fmt.Errorf("%w: --body-timeout and --write-timeout must be positive", errUsage)
 	}
 	return o, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apimctl/apimctl/gateway/config"
 )
 
 // dependency is something a role waits for before starting, like the reference Helm chart's
@@ -17,6 +20,7 @@ type dependency struct {
 	name  string
 	addr  string // host:port for a TCP check, or a URL for an HTTP check
 	httpc bool
+	tls   *tls.Config // for an https URL; nil: the system's CAs
 }
 
 func (d dependency) probe(ctx context.Context) error {
@@ -32,13 +36,18 @@ func (d dependency) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := precheckClient.Do(req)
+	c := precheckClient
+	if d.tls != nil {
+		c = &http.Client{Timeout: precheckClient.Timeout, Transport: &http.Transport{Proxy: nil, TLSClientConfig: d.tls}}
+		defer c.CloseIdleConnections()
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", d.addr, resp.Status)
+		return fmt.Errorf("%s answered %s", config.RedactURL(d.addr), resp.Status)
 	}
 	return nil
 }
@@ -56,18 +65,19 @@ func waitFor(ctx context.Context, deps []dependency, timeout time.Duration, log 
 			pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
 			err := d.probe(pctx)
 			pcancel()
+			addr := config.RedactURL(d.addr) // an endpoint URL may carry credentials
 			if err == nil {
-				log.Info("precheck passed", "dependency", d.name, "address", d.addr, "waited", time.Since(start).Round(time.Millisecond).String())
+				log.Info("precheck passed", "dependency", d.name, "address", addr, "waited", time.Since(start).Round(time.Millisecond).String())
 				break
 			}
 			if time.Since(lastLog) >= 10*time.Second {
-				log.Warn("precheck waiting", "dependency", d.name, "address", d.addr, "attempt", attempt, "err", err.Error())
+				log.Warn("precheck waiting", "dependency", d.name, "address", addr, "attempt", attempt, "err", config.RedactURL(err.Error()))
 				lastLog = time.Now()
 			}
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("precheck failed: %s at %s not reachable after %s: %v (raise --precheck-timeout, or --skip-prechecks)",
-					d.name, d.addr, time.Since(start).Round(time.Second), err)
+					d.name, addr, time.Since(start).Round(time.Second), config.RedactURL(err.Error()))
 			case <-time.After(time.Second):
 			}
 		}

@@ -98,6 +98,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	if err != nil {
 		return ExitError, err
 	}
+	for _, w := range keyFilesReadableByOthers(o, env) {
+		log.Warn("private key file too open", "problem", w)
+	}
 	flt, err := faultFromEnv(lookup)
 	if err != nil {
 		return ExitUsage, err
@@ -106,7 +109,11 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 		"admin", hostPort(o.ListenIP, o.AdminPort), "tls", tlsCfg != nil, "memoryLimit", limit)
 
 	if !o.SkipPrechecks {
-		if err := waitFor(ctx, dependencies(o.Role, env), o.PrecheckTimeout, log); err != nil {
+		deps, err := dependencies(o.Role, env)
+		if err != nil {
+			return ExitError, err
+		}
+		if err := waitFor(ctx, deps, o.PrecheckTimeout, log); err != nil {
 			return ExitError, err
 		}
 	}
@@ -118,7 +125,7 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	case Traffic:
 		a, err = startTraffic(ctx, o, env, pol, m, log)
 	case APIMgr:
-		a, err = startAPIMgr(ctx, env, m, log)
+		a, err = startAPIMgr(ctx, o, env, m, log)
 	case ANM:
 		a, err = startANM(ctx, o, env, m, log)
 	}
@@ -157,7 +164,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	}
 	a.admin.Handle("GET /metrics", m.Handler())
 	a.health.Mount(a.admin)
-	adminSrv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 5 * time.Second, ErrorLog: errLog}
+	// The admin port serves small answers to Prometheus and the kubelet: tight deadlines.
+	adminSrv := &http.Server{Handler: a.admin, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
 
 	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
@@ -167,9 +176,9 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	go func() {
 		var err error
 		if tlsCfg != nil {
-			err = mainSrv.Serve(tls.NewListener(proxy.CorkListener(mainLn), tlsCfg))
+			err = mainSrv.Serve(tls.NewListener(proxy.CorkListener(mainLn, o.WriteTimeout), tlsCfg))
 		} else {
-			err = mainSrv.Serve(proxy.CorkListener(mainLn))
+			err = mainSrv.Serve(proxy.CorkListener(mainLn, o.WriteTimeout))
 		}
 		serveErr <- err
 	}()
@@ -220,6 +229,8 @@ func Run(ctx context.Context, o Options, lookup config.Lookup, log *slog.Logger)
 	return code, nil
 }
 
+// requireSections checks that the packages hold what the role needs, and that a role with a
+// management API has its token: such a role does not start to answer anonymously.
 func requireSections(r Role, env *config.EnvironmentPackage, pol *config.PolicyPackage) error {
 	switch r {
 	case Traffic:
@@ -227,16 +238,22 @@ func requireSections(r Role, env *config.EnvironmentPackage, pol *config.PolicyP
 			return env.Require(string(r), "cassandra")
 		}
 	case APIMgr:
-		return env.Require(string(r), "cassandra")
+		if err := env.Require(string(r), "cassandra"); err != nil {
+			return err
+		}
+		return env.RequireAdminToken(string(r))
 	case ANM:
-		return env.Require(string(r), "metricsDB", "eventLog.dir")
+		if err := env.Require(string(r), "metricsDB", "eventLog.dir"); err != nil {
+			return err
+		}
+		return env.RequireAdminToken(string(r))
 	}
 	return nil
 }
 
 // dependencies are what each role waits for at startup: Cassandra hosts, the RDBMS, and for
 // traffic and apimgr the Admin Node Manager (and the API Manager for traffic, when given).
-func dependencies(r Role, env *config.EnvironmentPackage) []dependency {
+func dependencies(r Role, env *config.EnvironmentPackage) ([]dependency, error) {
 	var deps []dependency
 	if c := env.Cassandra; c != nil && r != ANM {
 		for _, h := range c.HostList {
@@ -246,13 +263,17 @@ func dependencies(r Role, env *config.EnvironmentPackage) []dependency {
 	if env.MetricsDB != nil {
 		deps = append(deps, dependency{name: "rdbms", addr: env.MetricsDB.Addr})
 	}
-	if r != ANM && env.ANM != nil {
-		deps = append(deps, dependency{name: "anm", addr: healthURL(env.ANM.URL), httpc: true})
+	if r != ANM && env.ANM != nil && env.ANM.URL != "" {
+		tc, err := env.ANM.TLS.ClientConfig("anm.tls", config.TLSVerify)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, dependency{name: "anm", addr: healthURL(env.ANM.URL), httpc: true, tls: tc})
 	}
 	if r == Traffic && env.APIManager != nil {
 		deps = append(deps, dependency{name: "apimgr", addr: healthURL(env.APIManager.URL), httpc: true})
 	}
-	return deps
+	return deps, nil
 }
 
 // withHealth serves /healthcheck on the role's main port too (the reference adds the path on
@@ -296,6 +317,7 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 				PositiveTTL: pol.Cache.PositiveTTL, NegativeTTL: pol.Cache.NegativeTTL,
 				StaleFor: pol.Cache.StaleFor, MaxEntries: pol.Cache.MaxEntries, FetchTimeout: env.Cassandra.Timeout + time.Second,
 				Hit: m.CacheCounter(kind, "hit"), Miss: m.CacheCounter(kind, "miss"), Stale: m.CacheCounter(kind, "stale"),
+				Refused: m.CacheCounter(kind, "refused"),
 			}
 		}
 		keys = store.NewCache(counted(cass.LookupKey, m, "lookup_key"), opts("key"))
@@ -305,6 +327,9 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		checks = append(checks, health.Check{Name: "cassandra", Grace: pol.Cache.StaleFor, Probe: cass.QuorumCheck})
 	}
 	failOpen := pol.OnStoreFailure == config.FailOpen
+	ll := pol.LookupLimit
+	lookups := policy.NewLookupBudget(policy.LookupBudgetOptions{PerClient: ll.PerClient, Burst: ll.Burst, Total: ll.Total,
+		TrustedProxies: ll.TrustedNets})
 	var routes []proxy.Route
 	for _, api := range pol.APIs {
 		r := proxy.Route{API: api}
@@ -312,9 +337,9 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		case config.Passthrough:
 			r.Guard = policy.Passthrough{}
 		case config.APIKey:
-			r.Guard = &policy.APIKey{API: api.Name, Creds: keys, FailOpen: failOpen}
+			r.Guard = &policy.APIKey{API: api.Name, Creds: keys, FailOpen: failOpen, Lookups: lookups}
 		case config.OAuth:
-			r.Guard = &policy.OAuth{API: api.Name, Creds: tokens, FailOpen: failOpen}
+			r.Guard = &policy.OAuth{API: api.Name, Creds: tokens, FailOpen: failOpen, Lookups: lookups}
 		}
 		if rl := api.RateLimit; rl != nil {
 			th := &policy.Throttle{API: api.Name, Limit: rl.Requests, Per: rl.Per, ByApp: rl.By == "application",
@@ -339,7 +364,8 @@ func startTraffic(ctx context.Context, o Options, env *config.EnvironmentPackage
 		a.health.AddLiveness(health.Liveness{Name: "event-writer", Probe: w.Alive})
 		a.closers = append([]func(){func() { _ = w.Close() }}, a.closers...)
 	}
-	h := proxy.NewHandler(proxy.Options{Routes: routes, Upstream: env.Upstream, Metrics: m, Events: sink, Draining: a.draining, Logger: log})
+	h := proxy.NewHandler(proxy.Options{Routes: routes, Upstream: env.Upstream, Metrics: m, Events: sink, Draining: a.draining, Logger: log,
+		EscapedSlashes: pol.Paths.EscapedSlashes, BodyTimeout: o.BodyTimeout})
 	a.main = withHealth(a.health, h)
 	for _, api := range pol.APIs {
 		log.Info("api published", "api", api.Name, "path", api.Path, "backend", api.BackendURL.Redacted(), "policy", string(api.Policy), "rateLimited", api.RateLimit != nil)
@@ -358,7 +384,7 @@ func counted(f store.Fetch, m *metrics.Metrics, op string) store.Fetch {
 	}
 }
 
-func startAPIMgr(ctx context.Context, env *config.EnvironmentPackage, m *metrics.Metrics, log *slog.Logger) (*app, error) {
+func startAPIMgr(ctx context.Context, o Options, env *config.EnvironmentPackage, m *metrics.Metrics, log *slog.Logger) (*app, error) {
 	a := &app{admin: http.NewServeMux(), draining: new(atomic.Bool)}
 	cass, err := openCassandra(ctx, env.Cassandra, log)
 	if err != nil {
@@ -375,7 +401,7 @@ func startAPIMgr(ctx context.Context, env *config.EnvironmentPackage, m *metrics
 	a.health = health.New(health.Check{Name: "cassandra", Probe: cass.QuorumCheck})
 	mux := http.NewServeMux()
 	(&apimgr.Server{Store: cass, AdminToken: env.APIMgr.AdminToken, TokenLifetime: env.APIMgr.TokenLifetime, Log: log}).Mount(mux)
-	a.main = withHealth(a.health, countRequests(mux, m.ForAPI("apimgr"), m, a.draining))
+	a.main = withHealth(a.health, countRequests(proxy.LimitBodyTime(mux, o.BodyTimeout), m.ForAPI("apimgr"), m, a.draining))
 	return a, nil
 }
 
@@ -404,8 +430,8 @@ func startANM(ctx context.Context, o Options, env *config.EnvironmentPackage, m 
 	a.closers = append(a.closers, func() { rcancel(); wg.Wait(); db.Close() })
 	a.health = health.New(health.Check{Name: "rdbms", Probe: db.PingContext})
 	mux := http.NewServeMux()
-	st.Mount(mux)
-	a.main = withHealth(a.health, countRequests(mux, m.ForAPI("anm"), m, a.draining))
+	st.Mount(mux, env.ANM.AdminToken)
+	a.main = withHealth(a.health, countRequests(proxy.LimitBodyTime(mux, o.BodyTimeout), m.ForAPI("anm"), m, a.draining))
 	log.Info("streaming events", "dir", env.EventLog.Dir, "database", env.MetricsDB.Database, "interval", o.ANMInterval.String())
 	return a, nil
 }

@@ -11,7 +11,10 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"sort"
 	"time"
+
+	"github.com/apimctl/apimctl/gateway/config"
 )
 
 // tlsConfig returns the main port's TLS configuration, or nil for plain HTTP. TLS 1.2 is the
@@ -68,4 +71,28 @@ func selfSigned(ip string) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// keyFilesReadableByOthers returns a warning for each private key file the role reads
+// (--tls-key, the client keys of cassandra.tls and metricsDB.tls) that its group or others
+// can read: a key should be 0600 (0400 from a Kubernetes Secret: defaultMode).
+func keyFilesReadableByOthers(o Options, env *config.EnvironmentPackage) []string {
+	files := map[string]string{"--tls-key": o.TLSKey}
+	if env.Cassandra != nil {
+		files["cassandra.tls.keyFile"] = env.Cassandra.TLS.KeyFile
+	}
+	if env.MetricsDB != nil {
+		files["metricsDB.tls.keyFile"] = env.MetricsDB.TLS.KeyFile
+	}
+	var out []string
+	for what, path := range files {
+		if path == "" {
+			continue
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			out = append(out, fmt.Sprintf("%s %s is readable by others than its owner (mode %04o); make it 0600", what, path, fi.Mode().Perm()))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,12 +111,77 @@ func TestCacheBounded(t *testing.T) {
 	for i := 0; i < 10000; i++ {
 		c.Get(context.Background(), HashOf(string(rune(i))+"x"))
 	}
-	n := 0
-	for i := range c.shards {
-		n += len(c.shards[i].entries)
+	found, nf := c.Len()
+	if found != 0 || nf > 160+64 {
+		t.Fatalf("cache holds %d found and %d not-found entries, bound 0 and 160", found, nf)
 	}
-	if n > 640+64 {
-		t.Fatalf("cache holds %d entries, bound 640", n)
+}
+
+// TestCacheUnknownKeysNeverEvictValidOnes: a spray of random keys fills only the "not found"
+// side of a full cache; every valid key stays cached and is answered without the store.
+func TestCacheUnknownKeysNeverEvictValidOnes(t *testing.T) {
+	src := &fakeSource{creds: map[Hash]Credential{}}
+	var valid []Hash
+	for i := 0; i < 200; i++ {
+		h := HashOf(fmt.Sprintf("valid-%d", i))
+		src.creds[h] = Credential{KeyID: fmt.Sprint(i), AppID: "a"}
+		valid = append(valid, h)
+	}
+	c := NewCache(src.fetch, CacheOptions{PositiveTTL: time.Hour, NegativeTTL: time.Hour, StaleFor: time.Hour, MaxEntries: 64 * 8})
+	ctx := context.Background()
+	for _, h := range valid {
+		if _, err := c.Get(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		if _, err := c.Get(ctx, HashOf(fmt.Sprintf("spray-%d", i))); !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	before := src.calls.Load()
+	for _, h := range valid {
+		if cr, err := c.Get(ctx, h); err != nil || cr.AppID != "a" {
+			t.Fatalf("valid key after the spray: %+v %v", cr, err)
+		}
+	}
+	if n := src.calls.Load() - before; n != 0 {
+		t.Fatalf("%d valid keys were evicted by unknown ones and asked of the store again", n)
+	}
+	if found, nf := c.Len(); found != len(valid) || nf > 64*2+64 {
+		t.Fatalf("cache holds %d found (want %d) and %d not-found (bound %d)", found, len(valid), nf, 64*2)
+	}
+}
+
+// TestCacheAdmission: a lookup the caller would wait for is asked about first; a refused one
+// never reaches the store, cached answers and running lookups are not asked about.
+func TestCacheAdmission(t *testing.T) {
+	k := HashOf("valid")
+	src := &fakeSource{creds: map[Hash]Credential{k: {AppID: "a"}}}
+	now := time.Unix(1000, 0)
+	c := NewCache(src.fetch, CacheOptions{PositiveTTL: time.Minute, NegativeTTL: 5 * time.Second, StaleFor: time.Hour})
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	asked := 0
+	no := func() bool { asked++; return false }
+	yes := func() bool { asked++; return true }
+	if _, err := c.GetAdmitted(ctx, HashOf("unknown"), no); !errors.Is(err, ErrLookupRefused) || src.calls.Load() != 0 {
+		t.Fatalf("refused lookup: %v, %d store calls", err, src.calls.Load())
+	}
+	if _, err := c.GetAdmitted(ctx, k, yes); err != nil || asked != 2 {
+		t.Fatalf("admitted lookup: %v (asked %d)", err, asked)
+	}
+	if _, err := c.GetAdmitted(ctx, k, no); err != nil || asked != 2 {
+		t.Fatalf("cached answer: %v (asked %d)", err, asked)
+	}
+	now = now.Add(2 * time.Minute) // an expired valid key is renewed without asking
+	if _, err := c.GetAdmitted(ctx, k, no); err != nil || asked != 2 {
+		t.Fatalf("expired valid key: %v (asked %d)", err, asked)
+	}
+	c.GetAdmitted(ctx, HashOf("unknown"), yes)
+	now = now.Add(6 * time.Second) // an expired "not found" is asked about again
+	if _, err := c.GetAdmitted(ctx, HashOf("unknown"), no); !errors.Is(err, ErrLookupRefused) {
+		t.Fatalf("expired not-found: %v", err)
 	}
 }
 

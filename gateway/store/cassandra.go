@@ -35,6 +35,29 @@ type Cassandra struct {
 
 // Open connects to Cassandra with QUORUM consistency for every query.
 func Open(ctx context.Context, c *config.Cassandra, log *slog.Logger) (*Cassandra, error) {
+	cl, err := clusterConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return open(cl, c)
+}
+
+func open(cl *gocql.ClusterConfig, c *config.Cassandra) (*Cassandra, error) {
+	s, err := cl.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connect to cassandra %v:%d: %w", c.HostList, c.Port, err)
+	}
+	return &Cassandra{s: s, ks: c.Keyspace, tks: c.ThrottleKeyspace, prefix: c.TablePrefix, cfg: c}, nil
+}
+
+// clusterConfig is the session configuration of c.
+//
+// Retries: every statement of this store is idempotent (reads, INSERTs and DELETEs of fixed
+// values; the session's default) except the counter UPDATE of the rate limits, which says so
+// (AddCount). gocql's query loop asks the retry policy about any failed query, idempotent or
+// not, so the policy itself refuses non-idempotent ones: a counter update that timed out on
+// one host and was retried on the next would count the requests twice.
+func clusterConfig(c *config.Cassandra) (*gocql.ClusterConfig, error) {
 	cl := gocql.NewCluster(c.HostList...)
 	cl.Port = c.Port
 	cl.Consistency = gocql.Quorum
@@ -45,17 +68,40 @@ func Open(ctx context.Context, c *config.Cassandra, log *slog.Logger) (*Cassandr
 	cl.NumConns = 2
 	cl.ProtoVersion = 4
 	cl.ReconnectInterval = 5 * time.Second
-	cl.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 1}
-	// Idempotent reads move to another replica when one is slow or down.
+	cl.DefaultIdempotence = true
+	// Idempotent statements move to another replica when one is slow or down.
+	cl.RetryPolicy = idempotentOnly{&gocql.SimpleRetryPolicy{NumRetries: 1}}
 	cl.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy())
 	if c.Username != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.Username, Password: c.Password}
 	}
-	s, err := cl.CreateSession()
+	tc, err := c.TLS.ClientConfig("cassandra.tls", config.TLSDisabled)
 	if err != nil {
-		return nil, fmt.Errorf("connect to cassandra %v:%d: %w", c.HostList, c.Port, err)
+		return nil, err
 	}
-	return &Cassandra{s: s, ks: c.Keyspace, tks: c.ThrottleKeyspace, prefix: c.TablePrefix, cfg: c}, nil
+	if tc != nil {
+		// gocql verifies the name of each node's address unless told otherwise.
+		cl.SslOpts = &gocql.SslOptions{Config: tc, EnableHostVerification: !tc.InsecureSkipVerify}
+	}
+	return cl, nil
+}
+
+// idempotentOnly is a retry policy that never retries a statement not marked idempotent.
+type idempotentOnly struct{ gocql.RetryPolicy }
+
+func (p idempotentOnly) Attempt(q gocql.RetryableQuery) bool {
+	if iq, ok := q.(interface{ IsIdempotent() bool }); !ok || !iq.IsIdempotent() {
+		return false
+	}
+	return p.RetryPolicy.Attempt(q)
+}
+
+// idempotent marks every statement of a batch idempotent (batch entries default to not).
+func idempotent(b *gocql.Batch) *gocql.Batch {
+	for i := range b.Entries {
+		b.Entries[i].Idempotent = true
+	}
+	return b
 }
 
 // Close closes the session.

@@ -148,7 +148,7 @@ func (c *Cassandra) CreateKey(ctx context.Context, appID string) (KeyInfo, strin
 	b := c.s.NewBatch(gocql.LoggedBatch).WithContext(ctx)
 	b.Query(`INSERT INTO `+c.t("api_keys")+` (key_hash, key_id, app_id, enabled, created) VALUES (?, ?, ?, true, ?)`, h, info.KeyID, appID, info.Created)
 	b.Query(`INSERT INTO `+c.t("app_keys")+` (app_id, key_id, key_hash, created) VALUES (?, ?, ?, ?)`, appID, info.KeyID, h, info.Created)
-	if err := c.s.ExecuteBatch(b); err != nil {
+	if err := c.s.ExecuteBatch(idempotent(b)); err != nil {
 		return KeyInfo{}, "", err
 	}
 	return info, key, nil
@@ -176,7 +176,7 @@ func (c *Cassandra) DeleteKey(ctx context.Context, appID, keyID string) error {
 	b := c.s.NewBatch(gocql.LoggedBatch).WithContext(ctx)
 	b.Query(`DELETE FROM `+c.t("api_keys")+` WHERE key_hash = ?`, h)
 	b.Query(`DELETE FROM `+c.t("app_keys")+` WHERE app_id = ? AND key_id = ?`, appID, keyID)
-	return c.s.ExecuteBatch(b)
+	return c.s.ExecuteBatch(idempotent(b))
 }
 
 // CreateOAuthClient registers a client-credentials client and returns it with its secret,

@@ -145,19 +145,38 @@ func (a *Agent) resolve(ctx context.Context, pod *corev1.Pod, ip, podDir string)
 		l.env = append(l.env, k+"="+rewrite(vars[k]))
 	}
 	l.env = append(l.env, "HOSTNAME="+pod.Name, "APIM_IMAGE_TAG="+tag, "PATH=/usr/local/bin:/usr/bin:/bin")
-	listen := false
+	args := make([]string, 0, len(c.Args))
 	for _, arg := range c.Args {
-		arg = rewrite(expand(arg, vars))
-		listen = listen || strings.HasPrefix(arg, "--listen-ip")
-		l.args = append(l.args, arg)
-	}
-	if !listen {
-		l.args = append(l.args, "--listen-ip="+ip)
+		args = append(args, rewrite(expand(arg, vars)))
 	}
 	if waitErr != nil {
 		return nil, waitErr
 	}
+	if l.args, err = loopbackArgs(args, ip); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// loopbackArgs is the container's arguments with the listen address set to the pod's
+// loopback IP: apigw listens on every interface by default (what a real pod needs), and the
+// lab must never do so. Whatever --listen-ip the pod's arguments give is dropped.
+func loopbackArgs(args []string, ip string) ([]string, error) {
+	if a := net.ParseIP(ip); a == nil || !a.IsLoopback() {
+		return nil, &configError{"CreateContainerConfigError", fmt.Sprintf("pod IP %q is not a loopback address: the lab binds only 127.0.0.0/8", ip)}
+	}
+	out := make([]string, 0, len(args)+1)
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if strings.HasPrefix(args[i], "-") && name == "listen-ip" {
+			if !hasValue {
+				i++ // --listen-ip VALUE
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return append(out, "--listen-ip="+ip), nil
 }
 
 func (a *Agent) valueFrom(ctx context.Context, pod *corev1.Pod, ip string, vf *corev1.EnvVarSource) (string, error) {
