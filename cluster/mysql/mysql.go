@@ -63,15 +63,6 @@ func Open(t Target) (*sql.DB, error) {
 	return db, nil
 }
 
-// Version connects and returns the server version.
-func Version(ctx context.Context, db *sql.DB) (string, error) {
-	var v string
-	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
-		return "", err
-	}
-	return v, nil
-}
-
 // Status is what the console shows of the database.
 type Status struct {
 	Version          string

@@ -62,9 +62,6 @@ func (h *Health) AddLiveness(l Liveness) { h.live = append(h.live, l) }
 // SetDraining turns readiness off for good: the process is shutting down.
 func (h *Health) SetDraining() { h.draining.Store(true) }
 
-// Draining reports whether the process is shutting down.
-func (h *Health) Draining() bool { return h.draining.Load() }
-
 // ProbeOnce runs every check now.
 func (h *Health) ProbeOnce(ctx context.Context) {
 	var wg sync.WaitGroup

@@ -193,17 +193,6 @@ func (p *connPool) put(c *bconn) {
 	}
 }
 
-// closeIdle closes every pooled connection.
-func (p *connPool) closeIdle() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle = nil
-	p.mu.Unlock()
-	for _, c := range idle {
-		c.Close()
-	}
-}
-
 func (p *connPool) dial(ctx context.Context) (*bconn, error) {
 	conn, err := p.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
