@@ -22,7 +22,7 @@ type Client struct {
 	Namespace string // the context's namespace, or "default"
 	// ContextNamespace is the namespace the kubeconfig context names ("" when it names none).
 	ContextNamespace string
-	Server    string
+	Server           string
 	// Stats counts the requests this client made.
 	Stats *RequestStats
 }
