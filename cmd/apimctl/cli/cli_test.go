@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apimctl/apimctl/ops/model"
@@ -23,9 +24,23 @@ func run(t *testing.T, tty bool, args ...string) (code int, stdout, stderr strin
 	t.Helper()
 	ios, _, out, errOut := Test()
 	ios.InTTY, ios.OutTTY, ios.ErrTTY = tty, tty, tty
-	t.Setenv("APIMCTL_AUDIT_LOG", filepath.Join(t.TempDir(), "audit.log"))
+	t.Setenv("APIMCTL_AUDIT_LOG", auditLog(t))
 	code = Main(ios, args)
 	return code, out.String(), errOut.String()
+}
+
+var auditLogs sync.Map // *testing.T → path
+
+// auditLog is the test's own audit log: every run of one test appends to the same file,
+// never to the user's.
+func auditLog(t *testing.T) string {
+	if p, ok := auditLogs.Load(t); ok {
+		return p.(string)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	auditLogs.Store(t, p)
+	t.Cleanup(func() { auditLogs.Delete(t) })
+	return p
 }
 
 func TestUsageErrorsExit2(t *testing.T) {

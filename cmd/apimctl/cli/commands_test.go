@@ -442,9 +442,9 @@ func TestConfigFile(t *testing.T) {
 		t.Errorf("--context did not override the config:\n%s", r.out)
 	}
 	for bad, say := range map[string]string{
-		"contxt: prod\n":          "unknown field",
-		"refresh: fast\n":         "refresh",
-		"theme: neon\n":           "theme",
+		"contxt: prod\n":            "unknown field",
+		"refresh: fast\n":           "refresh",
+		"theme: neon\n":             "theme",
 		"context: a\ncontexts: [b]": "not both",
 	} {
 		os.WriteFile(cfg, []byte(bad), 0o600)

@@ -100,6 +100,7 @@ func NewCmdScale(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 	}
 	cmd.Flags().IntVar(&o.Pods, "pods", 0, "number of synthetic pods (0 removes them)")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print what would change")
+	addYes(cmd)
 	return cmd
 }
 
@@ -157,6 +158,7 @@ summary by status. With --background it runs as a lab component ('lab down' stop
 	cmd.Flags().IntVar(&o.RPS, "rps", 50, fmt.Sprintf("requests per second (1..%d)", traffic.MaxRPS))
 	cmd.Flags().DurationVar(&o.Duration, "duration", time.Minute, fmt.Sprintf("how long (at most %s)", traffic.MaxDuration))
 	cmd.Flags().BoolVar(&o.Background, "background", false, "run as a lab component and return at once")
+	addYes(cmd)
 	return cmd
 }
 
@@ -239,6 +241,7 @@ func NewCmdFault(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 	cmd.Flags().BoolVar(&o.NeverReady, "never-ready", false, "readiness always fails")
 	cmd.Flags().Float64Var(&o.ErrorRate, "error-rate", 0, "share of API requests answered 500 (0..1)")
 	cmd.Flags().BoolVar(&o.Clear, "clear", false, "remove the fault")
+	addYes(cmd)
 	return cmd
 }
 

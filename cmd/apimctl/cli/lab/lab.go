@@ -48,3 +48,9 @@ func componentNames(pids map[string]int) string {
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
+
+// addYes accepts --yes on a lab change that never asks (starting the lab, scaling it, a
+// fault, traffic), so that scripts can pass it to every change alike.
+func addYes(cmd *cobra.Command) {
+	cmd.Flags().BoolP("yes", "y", false, "accepted for scripts; this change never asks")
+}

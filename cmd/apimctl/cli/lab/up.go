@@ -59,6 +59,7 @@ func NewCmdUp(f *cmdutil.Factory, stateDir *string, runF func(context.Context, *
 	fl.StringSliceVar(&o.Components, "only", nil, "start only these component groups: kube, cassandra, mariadb, prometheus, registry")
 	fl.StringVar(&o.ToolsDir, "tools-dir", "", "lab/tools of an apimctl checkout, to build the control plane (found from the working directory)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print what would start, and where, without starting anything")
+	addYes(cmd)
 	return cmd
 }
 
