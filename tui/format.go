@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"github.com/charmbracelet/x/ansi"
@@ -65,29 +66,12 @@ func fitRight(s string, w int) string {
 	return s
 }
 
-// humanAge says a duration the way kubectl does: 12s, 5m, 3h, 4d.
-func humanAge(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-}
+// humanAge says a duration the way kubectl does: 12s, 5m, 3h, 4d (format.Age, as the
+// command line says it).
+func humanAge(d time.Duration) string { return format.Age(d) }
 
 // ago is "12s ago", or "never" for a zero time.
-func ago(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return humanAge(now.Sub(t)) + " ago"
-}
+func ago(t, now time.Time) string { return format.Ago(t, now) }
 
 // freshness is what a title bar says about its source: "✓ 12s ago", "! stale · 3m ago",
 // "✗ error · last ok 2m ago" or "syncing". A failing source keeps its last data; this only

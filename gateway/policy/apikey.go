@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/apimctl/apimctl/gateway/store"
@@ -41,16 +40,10 @@ func (p *APIKey) Check(r *http.Request) (Identity, *Rejection) {
 		return Identity{}, missingKey
 	}
 	cred, err := lookup(r, p.Creds, p.Lookups, store.HashOf(key))
+	if err != nil {
+		return Identity{}, lookupFailed(err, p.FailOpen, invalidKey)
+	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return Identity{}, invalidKey
-	case errors.Is(err, store.ErrLookupRefused):
-		return Identity{}, lookupRefused
-	case err != nil:
-		if p.FailOpen {
-			return Identity{}, nil
-		}
-		return Identity{}, storeDown
 	case cred.Disabled:
 		return Identity{KeyID: cred.KeyID, AppID: cred.AppID}, disabledKey
 	case !cred.Allows(p.API):

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -200,3 +201,18 @@ func lookup(r *http.Request, creds Credentials, budget *LookupBudget, h store.Ha
 
 var lookupRefused = &Rejection{Status: http.StatusTooManyRequests, Code: "too_many_unknown_credentials",
 	Message: "too many unknown keys or tokens from this client; retry later", Reason: "lookup_limited", RetryAfter: 1}
+
+// lookupFailed answers a failed credential lookup: notFound for an unknown credential, 429
+// past the lookup budget, and 503 when the store did not answer — or nothing (nil: let the
+// request through) when the policy fails open.
+func lookupFailed(err error, failOpen bool, notFound *Rejection) *Rejection {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound
+	case errors.Is(err, store.ErrLookupRefused):
+		return lookupRefused
+	case failOpen:
+		return nil
+	}
+	return storeDown
+}

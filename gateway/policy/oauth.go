@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -43,16 +42,8 @@ func (p *OAuth) Check(r *http.Request) (Identity, *Rejection) {
 		return Identity{}, missingToken
 	}
 	cred, err := lookup(r, p.Creds, p.Lookups, store.HashOf(tok))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return Identity{}, invalidToken
-	case errors.Is(err, store.ErrLookupRefused):
-		return Identity{}, lookupRefused
-	case err != nil:
-		if p.FailOpen {
-			return Identity{}, nil
-		}
-		return Identity{}, storeDown
+	if err != nil {
+		return Identity{}, lookupFailed(err, p.FailOpen, invalidToken)
 	}
 	id := Identity{KeyID: cred.KeyID, AppID: cred.AppID}
 	now := time.Now
