@@ -62,7 +62,7 @@ func secretValue(t *testing.T, cs kubernetes.Interface, ns, name, key string) st
 // Secret the Deployment reads is accepted.
 func TestGatewayManagementAPIsRefuseAnonymous(t *testing.T) {
 	env := labtest.Require(t)
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	ns := env.Namespace
 	c := &http.Client{Timeout: 10 * time.Second}
 	do := func(method, url, token, body string) int {
@@ -196,7 +196,7 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-paths")
 	var keep []*unstructured.Unstructured

@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -27,19 +26,6 @@ import (
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
-
-func clientset(t *testing.T, env *lab.Env) kubernetes.Interface {
-	t.Helper()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
 
 // TestRolloutKeepsCapacity applies the traffic Deployment of deploy/ to a fresh namespace,
 // changes its image and watches the Deployment's status throughout: with maxSurge 1 and
@@ -50,7 +36,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	env0 := env
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-rollout")
 	var keep []*unstructured.Unstructured

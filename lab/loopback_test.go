@@ -121,7 +121,7 @@ func TestNothingLeavesLoopback(t *testing.T) {
 		t.Errorf("only %d gateway processes: the reference topology runs 5", len(gws))
 	}
 
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	ctx := context.Background()
 	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {

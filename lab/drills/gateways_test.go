@@ -29,14 +29,7 @@ func gatewayLab(t *testing.T) (*lab.Env, *lab.Lab, kubernetes.Interface) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := labtest.Clientset(t, env)
 	return env, l, cs
 }
 

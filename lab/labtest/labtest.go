@@ -53,14 +53,7 @@ func probe(env *lab.Env) error {
 // needs and applies it with lab.Apply.
 func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructured.Unstructured) {
 	t.Helper()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := Clientset(t, env)
 	l, err := lab.Open(env.StateDir)
 	if err != nil {
 		t.Fatal(err)
@@ -77,4 +70,18 @@ func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructure
 		t.Fatal(err)
 	}
 	return ns, objs
+}
+
+// Clientset is a client of the lab's API server as its admin.
+func Clientset(t testing.TB, env *lab.Env) kubernetes.Interface {
+	t.Helper()
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }
