@@ -2,6 +2,7 @@ package patch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/model"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
@@ -145,6 +147,28 @@ func (p *PatchPlan) Fields() []action.Field {
 		f = append(f, action.Field{Key: "registry", Value: p.Target + " is free", Mark: action.MarkOK})
 	}
 	return f
+}
+
+// TargetImage is the image a merge is pushed as: to, or the base's repository with tag
+// (exactly one of them), never the base itself.
+func TargetImage(base, to, tag string) (string, error) {
+	if base == "" {
+		return "", errors.New("the base image is required")
+	}
+	if (to == "") == (tag == "") {
+		return "", errors.New("give the new image as a reference or as a tag (in the base's repository)")
+	}
+	if tag != "" {
+		t, err := model.NewImage(base, tag)
+		if err != nil {
+			return "", err
+		}
+		to = t
+	}
+	if to == base {
+		return "", fmt.Errorf("the new image %s is the base itself", to)
+	}
+	return to, nil
 }
 
 // PushAction pushes the planned image. An existing tag is a refusal (bad input, exit 2), an
