@@ -7,6 +7,7 @@
 package backup
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -198,13 +199,40 @@ type Problem struct {
 // Verify re-reads every part of the backup in dir and compares it with the manifest: a
 // missing file, a different size or checksum, a file the manifest does not list.
 func Verify(dir string) (*Manifest, []Problem, error) {
+	return VerifyWithProgress(context.Background(), dir, nil)
+}
+
+// VerifyProgress is how far a verification is: files and bytes checked of the manifest's.
+type VerifyProgress struct {
+	Files, TotalFiles int
+	Bytes, TotalBytes int64
+	Path              string // the part being read
+}
+
+// VerifyWithProgress is Verify that reports each part before it reads it and stops when ctx
+// ends (a backup of many gigabytes takes minutes to re-read).
+func VerifyWithProgress(ctx context.Context, dir string, progress func(VerifyProgress)) (*Manifest, []Problem, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	if progress == nil {
+		progress = func(VerifyProgress) {}
+	}
+	vp := VerifyProgress{TotalFiles: len(m.Parts)}
+	for _, p := range m.Parts {
+		vp.TotalBytes += p.Bytes
+	}
 	var probs []Problem
 	listed := map[string]bool{ManifestFile: true}
 	for _, p := range m.Parts {
+		if err := ctx.Err(); err != nil {
+			return m, probs, err
+		}
+		vp.Path = p.Path
+		progress(vp)
+		vp.Files++
+		vp.Bytes += p.Bytes
 		listed[p.Path] = true
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(p.Path)))
 		if err != nil {
@@ -212,7 +240,7 @@ func Verify(dir string) (*Manifest, []Problem, error) {
 			continue
 		}
 		h := sha256.New()
-		n, err := io.Copy(h, f)
+		n, err := io.Copy(h, ctxReader{ctx, f})
 		f.Close()
 		switch {
 		case err != nil:
@@ -223,6 +251,11 @@ func Verify(dir string) (*Manifest, []Problem, error) {
 			probs = append(probs, Problem{p.Path, "checksum differs from the manifest"})
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return m, probs, err
+	}
+	vp.Path = ""
+	progress(vp)
 	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -234,6 +267,19 @@ func Verify(dir string) (*Manifest, []Problem, error) {
 		return nil
 	})
 	return m, probs, err
+}
+
+// ctxReader stops a long read when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
 }
 
 // Summary is one backup of a directory, as list shows it.

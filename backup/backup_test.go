@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +146,26 @@ func TestSQLLiterals(t *testing.T) {
 	}
 	if quoteIdent("we`ird") != "`we``ird`" {
 		t.Error("identifier quoting")
+	}
+}
+
+// TestVerifyReportsProgressAndStops: each part is reported before it is read, then the
+// end; a cancelled context stops the verification with its error.
+func TestVerifyReportsProgressAndStops(t *testing.T) {
+	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	dir := writeBackup(t, t.TempDir(), at, map[string]string{"a": "12345", "b": "678"})
+	var seen []VerifyProgress
+	_, probs, err := VerifyWithProgress(context.Background(), dir, func(p VerifyProgress) { seen = append(seen, p) })
+	if err != nil || len(probs) != 0 {
+		t.Fatal(err, probs)
+	}
+	if len(seen) != 3 || seen[0].Files != 0 || seen[0].TotalFiles != 2 || seen[0].TotalBytes != 8 ||
+		seen[2].Files != 2 || seen[2].Bytes != 8 || seen[2].Path != "" || seen[1].Path == seen[0].Path {
+		t.Errorf("progress %+v", seen)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := VerifyWithProgress(ctx, dir, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled verify: %v", err)
 	}
 }
