@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/check"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"charm.land/bubbles/v2/key"
@@ -109,6 +110,13 @@ func (v *findingsView) View() string {
 		for _, l := range wrap(f.ID+" "+f.Subject+": "+f.Message, v.width-2) {
 			detail = append(detail, "  "+l)
 		}
+		if r, ok := check.Remedy(f, *v.snap); ok {
+			offer := "  " + st.Prompt.Render("F") + " " + r.Label + st.Muted.Render(" ("+r.Command+")")
+			if v.c.readOnly != "" {
+				offer = "  " + st.Muted.Render("fixed by: "+r.Label+" — not offered: "+v.c.readOnly)
+			}
+			detail = append(detail, truncate(offer, v.width))
+		}
 		for j, l := range wrap("fix: "+f.Fix, v.width-2) {
 			if j == 0 {
 				l = st.OK.Render("fix:") + strings.TrimPrefix(l, "fix:")
@@ -119,5 +127,28 @@ func (v *findingsView) View() string {
 	return out + "\n" + padLines(detail, v.width, findingDetailLines)
 }
 
-func (v *findingsView) ShortHelp() []key.Binding  { return listHelp(v.c.keys, nil).ShortHelp() }
-func (v *findingsView) FullHelp() [][]key.Binding { return listHelp(v.c.keys, nil).FullHelp() }
+func (v *findingsView) ShortHelp() []key.Binding {
+	return listHelp(v.c.keys, v.fixKeys()).ShortHelp()
+}
+func (v *findingsView) FullHelp() [][]key.Binding {
+	return listHelp(v.c.keys, nil, v.c.keys.Fix).FullHelp()
+}
+
+// selectedFinding is the finding under the cursor.
+func (v *findingsView) selectedFinding() (model.Finding, bool) {
+	i, ok := v.tbl.SelectedIndex()
+	if !ok {
+		return model.Finding{}, false
+	}
+	return v.findings[i], true
+}
+
+// fixKeys is F in the short help while the selected finding offers an action.
+func (v *findingsView) fixKeys() []key.Binding {
+	if f, ok := v.selectedFinding(); ok && v.snap != nil && v.c.readOnly == "" {
+		if _, ok := check.Remedy(f, *v.snap); ok {
+			return []key.Binding{v.c.keys.Fix}
+		}
+	}
+	return nil
+}

@@ -97,10 +97,12 @@ type Model struct {
 
 	actions   Actions
 	inspector any
-	stack     []openDetail // the open drill-downs, innermost last
-	jobs      map[string]*job // the console's actions by kind: rollout, backup
+	stack     []openDetail    // the open drill-downs, innermost last
+	jobs      map[string]*job // the console's actions by id (job.id), several at once
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
+	jobSeq    int             // jobs started so far
+	dialog    dialog          // the open action dialog (history, backups, a form, the jobs), if any
 	// ctx ends the jobs when the console quits.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -199,9 +201,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleKey(msg)
 
 	case proposalMsg:
-		m.proposed(msg)
+		cmd := m.proposed(msg)
 		m.buildChrome()
-		return m, nil
+		return m, cmd
+
+	case dialogMsg:
+		cmd := m.dialogLoaded(msg)
+		m.buildChrome()
+		return m, cmd
 
 	case detailMsg:
 		cmd := m.loaded(msg)
@@ -243,6 +250,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.prompt != promptNone {
 		return m.handlePromptKey(msg)
 	}
+	if m.dialogTyping(msg) {
+		return m.dialogKey(msg)
+	}
 	quitArmed := m.quitArmed
 	m.quitArmed = false
 	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
@@ -258,6 +268,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if j := m.shownJob(); j != nil {
 		return m.handleJobKey(j, msg)
+	}
+	if m.dialog != nil {
+		return m.dialogKey(msg)
+	}
+	if cmd, ok := m.actionKey(msg); ok {
+		return cmd
 	}
 	cur := m.body()
 	switch {
@@ -337,6 +353,8 @@ func (m *Model) View() tea.View {
 	switch j := m.shownJob(); {
 	case j != nil:
 		b.WriteString(m.jobView(j, m.width, h))
+	case m.dialog != nil:
+		b.WriteString(m.dialog.View(m, m.width, h))
 	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
 	default:
@@ -375,6 +393,9 @@ const jobGrace = 15 * time.Second
 func (m *Model) awaitJobs(grace time.Duration) {
 	deadline := time.After(grace)
 	for _, j := range m.jobs {
+		if j.phase == jobConfirm && j.proposal.Refusal == nil {
+			j.proposal.Decline() // left unanswered: recorded as declined, nothing changed
+		}
 		if j.phase < jobRunning {
 			continue
 		}
