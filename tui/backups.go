@@ -152,7 +152,7 @@ func (d *backupsDialog) View(m *Model, w, h int) string {
 		d.w, d.h = w, th
 		d.tbl.SetSize(w, th-1)
 	}
-	lines = append(lines, d.tbl.View())
+	lines = append(lines, strings.Split(d.tbl.View(), "\n")...)
 	return padLines(clipLines(append(lines, foot...), h, w), w, h)
 }
 

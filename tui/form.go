@@ -152,8 +152,10 @@ func (f *form) View(m *Model, w, h int) string {
 		}
 	}
 	lines := []string{titleBar(m.c, w, f.title, st.status(toneWarn, "waiting for you"), nil)}
-	for _, l := range f.intro {
-		lines = append(lines, truncate("  "+l, w))
+	for _, p := range f.intro {
+		for _, l := range wrap(p, max(w-4, 20)) {
+			lines = append(lines, "  "+st.Muted.Render(l))
+		}
 	}
 	lines = append(lines, "")
 	for i, fl := range f.fields {
@@ -174,7 +176,7 @@ func (f *form) View(m *Model, w, h int) string {
 			lines = append(lines, "  "+st.Error.Render(l))
 		}
 	}
-	lines = append(lines, "  "+st.Muted.Render("enter on the last field shows the plan; nothing changes before you say y there."))
+	lines = append(lines, "  "+st.Muted.Render("enter on the last field shows the plan; nothing changes before y."))
 	return padLines(clipLines(lines, h, w), w, h)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -200,7 +201,7 @@ func (d *historyDialog) View(m *Model, w, h int) string {
 		d.w, d.h = w, th
 		d.tbl.SetSize(w, th-1)
 	}
-	lines = append(lines, d.tbl.View())
+	lines = append(lines, strings.Split(d.tbl.View(), "\n")...)
 	return padLines(clipLines(append(lines, foot...), h, w), w, h)
 }
 

@@ -154,6 +154,9 @@ func (m *Model) proposed(msg proposalMsg) tea.Cmd {
 		return nil
 	}
 	j.proposal, j.phase = msg.p, jobConfirm
+	if msg.p.Title != "" {
+		j.title = msg.p.Title // ops knows the target by now: "Restore · ID → namespace"
+	}
 	if msg.p.NoConfirm && msg.p.Refusal == nil {
 		return m.run(j)
 	}
@@ -343,7 +346,10 @@ func (m *Model) jobView(j *job, w, h int) string {
 		lines = append(lines, "  "+st.Muted.Render(j.planning))
 	case jobConfirm:
 		if r := j.proposal.Refusal; r != nil {
-			lines = append(lines, "  "+st.Error.Render("refused: "+r.Error()), "  "+st.Muted.Render("nothing was changed; n or esc closes this"))
+			for _, l := range wrap("refused: "+r.Error(), max(w-4, 20)) {
+				lines = append(lines, "  "+st.Error.Render(l))
+			}
+			lines = append(lines, "  "+st.Muted.Render("nothing was changed; n or esc closes this"))
 		} else {
 			for _, l := range wrap(j.proposal.Question, max(w-4, 20)) {
 				lines = append(lines, "  "+st.Message.Render(l))

@@ -96,8 +96,8 @@ func (d *jobsDialog) View(m *Model, w, h int) string {
 		d.w, d.h = w, h
 		d.tbl.SetSize(w, max(h-3, 1))
 	}
-	lines := []string{titleBar(m.c, w, "Jobs", extra, nil), d.tbl.View(), "",
-		"  " + m.c.styles.Muted.Render("Jobs run on while you look elsewhere; quitting asks first and stops the running ones.")}
+	lines := append([]string{titleBar(m.c, w, "Jobs", extra, nil)}, strings.Split(d.tbl.View(), "\n")...)
+	lines = append(lines, "", "  "+m.c.styles.Muted.Render("Jobs run on while you look elsewhere; quitting asks first and stops the running ones."))
 	return padLines(clipLines(lines, h, w), w, h)
 }
 
