@@ -28,9 +28,9 @@ type fakeConsole struct {
 	ran      []string // the proposals run
 	declined []string
 
-	hist      ops.History
-	histErr   error
-	backups   ops.Backups
+	hist       ops.History
+	histErr    error
+	backups    ops.Backups
 	proposeErr error // every Propose… fails with it
 	refuse     error // every proposal is refused with it
 	conflicts  []patch.Conflict
