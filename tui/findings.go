@@ -66,20 +66,41 @@ func (v *findingsView) SetSnapshot(s *model.Snapshot) {
 		}
 	}
 	v.tbl.SetRows(rows)
+	v.resize()
 }
 
 func (v *findingsView) Refresh() {}
 
-func (v *findingsView) SetFilter(f string) { v.tbl.SetFilter(f) }
+func (v *findingsView) SetFilter(f string) { v.tbl.SetFilter(f); v.resize() }
 func (v *findingsView) Filter() string     { return v.tbl.Filter() }
 
 func (v *findingsView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.tbl.SetSize(w, max(h-1-findingDetailLines, 1))
+	v.resize()
+}
+
+// resize gives the selected finding's detail a line more when it offers an action (F).
+func (v *findingsView) resize() {
+	n := findingDetailLines
+	if v.offer() {
+		n++
+	}
+	v.tbl.SetSize(v.width, max(v.height-1-n, 1))
+}
+
+// offer says whether the selected finding offers an action.
+func (v *findingsView) offer() bool {
+	f, ok := v.selectedFinding()
+	if !ok || v.snap == nil {
+		return false
+	}
+	_, ok = check.Remedy(f, *v.snap)
+	return ok
 }
 
 func (v *findingsView) Update(msg tea.KeyPressMsg) tea.Cmd {
 	v.tbl.Update(msg)
+	v.resize()
 	return nil
 }
 
@@ -124,7 +145,11 @@ func (v *findingsView) View() string {
 			detail = append(detail, "  "+l)
 		}
 	}
-	return out + "\n" + padLines(detail, v.width, findingDetailLines)
+	n := findingDetailLines
+	if v.offer() {
+		n++
+	}
+	return out + "\n" + padLines(detail, v.width, n)
 }
 
 func (v *findingsView) ShortHelp() []key.Binding {
@@ -145,10 +170,8 @@ func (v *findingsView) selectedFinding() (model.Finding, bool) {
 
 // fixKeys is F in the short help while the selected finding offers an action.
 func (v *findingsView) fixKeys() []key.Binding {
-	if f, ok := v.selectedFinding(); ok && v.snap != nil && v.c.readOnly == "" {
-		if _, ok := check.Remedy(f, *v.snap); ok {
-			return []key.Binding{v.c.keys.Fix}
-		}
+	if v.offer() && v.c.readOnly == "" {
+		return []key.Binding{v.c.keys.Fix}
 	}
 	return nil
 }
