@@ -68,8 +68,12 @@ func (m *Model) canChange(what, access string) (bool, string) {
 		return false, what + " is not available here"
 	}
 	if r, ro := readOnlyReason(m.opts, m.snap); ro {
-		if r == "" {
+		switch {
+		case r != "":
+		case m.opts.ReadOnly:
 			r = "read-only mode"
+		default:
+			r = "no RBAC rights" // the live model found this identity may change nothing
 		}
 		return false, "read-only (" + r + "): the console offers no " + what
 	}
