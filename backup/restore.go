@@ -155,22 +155,26 @@ func CassandraRows(ctx context.Context, s *gocql.Session, dir string, m *Manifes
 // (which takes no INSERT) an UPDATE adding each counter's value. Counters add up, so a counter
 // table that already holds rows is left alone (nil writer): restoring it twice would double it.
 func rowWriter(ctx context.Context, s *gocql.Session, to, table string) (func(string) error, error) {
-	km, err := s.KeyspaceMetadata(to)
-	if err != nil {
-		return nil, fmt.Errorf("cassandra: metadata of %s: %w", to, err)
-	}
-	tm := km.Tables[table]
-	if tm == nil {
-		return nil, fmt.Errorf("cassandra: table %s.%s was not created", to, table)
-	}
+	// The columns straight from system_schema, not the driver's cached metadata: the cache
+	// is cleared by schema events the driver debounces, so right after CREATE TABLE it may
+	// still hold the keyspace without the table (seen restoring a second keyspace).
+	it := s.Query("SELECT column_name, kind, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?", to, table).
+		WithContext(ctx).Consistency(gocql.One).Iter()
 	var counters, keys []string
-	for name, c := range tm.Columns {
+	var name, kind, typ string
+	for it.Scan(&name, &kind, &typ) {
 		switch {
-		case c.Kind == gocql.ColumnPartitionKey || c.Kind == gocql.ColumnClusteringKey:
+		case kind == "partition_key" || kind == "clustering":
 			keys = append(keys, name)
-		case c.Type.Type() == gocql.TypeCounter:
+		case typ == "counter":
 			counters = append(counters, name)
 		}
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("cassandra: columns of %s.%s: %w", to, table, err)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("cassandra: table %s.%s was not created", to, table)
 	}
 	if len(counters) == 0 {
 		q := "INSERT INTO " + to + "." + table + " JSON ?"

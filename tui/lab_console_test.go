@@ -89,7 +89,11 @@ func startLabConsole(t *testing.T, env *lab.Env, targets live.Targets, getenv fu
 		// A second q in case a job still runs (the first one asks).
 		tm.Send(keyMsg("q"))
 	})
-	lc.waitScreen(90*time.Second, "the first snapshot", func(s string) bool { return strings.Contains(s, "ctx "+targets.Context) })
+	// The first snapshot, with the API server's answer on what this identity may do.
+	lc.waitScreen(90*time.Second, "the first snapshot and the access review", func(s string) bool {
+		return strings.Contains(s, "ctx "+targets.Context) && (strings.Contains(s, "read-write") || strings.Contains(s, "READ-ONLY")) &&
+			!strings.Contains(s, "access unknown")
+	})
 	return lc
 }
 
