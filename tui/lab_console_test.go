@@ -104,6 +104,10 @@ func (c *labConsole) keys(keys ...string) {
 			c.tm.Type(s)
 			continue
 		}
+		if k == "ctrl+u" { // clears a field
+			c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+			continue
+		}
 		c.tm.Send(keyMsg(k))
 	}
 }
