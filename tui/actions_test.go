@@ -383,7 +383,7 @@ func TestJobsListAndStatusLine(t *testing.T) {
 
 	// Quitting asks first, then stops them (their contexts end).
 	send(m, keyMsg("esc"))
-	if _, cmd := m.Update(keyMsg("q")); cmd != nil || !strings.Contains(frame(m), "q again to quit") {
+	if _, cmd := m.Update(keyMsg("q")); cmd != nil || !strings.Contains(frame(m), "3 jobs are running (J lists them): quitting stops them — q again to quit") {
 		t.Fatalf("q with running jobs:\n%s", frame(m))
 	}
 	if _, cmd := m.Update(keyMsg("q")); cmd == nil || m.ctx.Err() == nil {

@@ -375,6 +375,14 @@ func (m *Model) jobView(j *job, w, h int) string {
 	return padLines(clipLines(lines, h, w), w, h)
 }
 
+// quitWarnings says what quitting does to the running jobs.
+func quitWarnings(running []*job) string {
+	if len(running) == 1 {
+		return quitWarning(running[0])
+	}
+	return fmt.Sprintf("%d jobs are running (J lists them): quitting stops them", len(running))
+}
+
 // jobsChanged keeps an open jobs list in step with the jobs.
 func (m *Model) jobsChanged() {
 	if d, ok := m.dialog.(*jobsDialog); ok {

@@ -258,7 +258,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
 		if running := m.runningJobs(); len(running) > 0 {
 			m.quitArmed = true
-			m.message, m.messageErr = quitWarning(running[0])+" — q again to quit", true
+			m.message, m.messageErr = quitWarnings(running)+" — q again to quit", true
 			return nil
 		}
 	}
@@ -379,8 +379,13 @@ func (m *Model) View() tea.View {
 
 // quitWarning says what quitting does to a running job.
 func quitWarning(j *job) string {
-	if j.kind == "rollout" {
+	switch j.kind {
+	case "rollout":
 		return "a rollout is running: quitting rolls it back, as Ctrl-C does"
+	case "undo", "restart":
+		return "a " + j.kind + " is running: quitting stops watching it (the Deployment rolls on)"
+	case "restore":
+		return "a restore is running: quitting stops it (run it again to resume)"
 	}
 	return "a " + j.kind + " is running: quitting cancels it"
 }
