@@ -95,8 +95,13 @@ func CassandraSchema(dir string, m *Manifest, from, to, replication string) ([]s
 }
 
 // CassandraRows inserts a keyspace's rows (INSERT JSON, at QUORUM, workers in parallel) into
-// keyspace to, and returns how many.
-func CassandraRows(ctx context.Context, s *gocql.Session, dir string, m *Manifest, from, to string, workers int) (int64, error) {
+// keyspace to, and returns how many. progress (nil: none) hears of each table as it starts,
+// every RowsProgressEvery rows read, and when it ends.
+func CassandraRows(ctx context.Context, s *gocql.Session, dir string, m *Manifest, from, to string, workers int,
+	progress func(table string, read, total int64)) (int64, error) {
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
 	var n atomic.Int64
 	for _, p := range m.PartsOf("cassandra-table") {
 		ks, table, _ := strings.Cut(p.Name, ".")
@@ -135,12 +140,18 @@ func CassandraRows(ctx context.Context, s *gocql.Session, dir string, m *Manifes
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		var read int64
+		progress(table, 0, p.Items)
 		for sc.Scan() {
 			lines <- sc.Text()
+			if read++; read%RowsProgressEvery == 0 {
+				progress(table, read, p.Items)
+			}
 		}
 		close(lines)
 		wg.Wait()
 		f.Close()
+		progress(table, read, p.Items)
 		if err := sc.Err(); err != nil {
 			return n.Load(), err
 		}
@@ -150,6 +161,9 @@ func CassandraRows(ctx context.Context, s *gocql.Session, dir string, m *Manifes
 	}
 	return n.Load(), nil
 }
+
+// RowsProgressEvery is how often CassandraRows reports a table's progress, in rows.
+const RowsProgressEvery = 5000
 
 // rowWriter returns how one JSON row goes into to.table: INSERT JSON, or for a counter table
 // (which takes no INSERT) an UPDATE adding each counter's value. Counters add up, so a counter

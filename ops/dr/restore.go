@@ -245,7 +245,9 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 						return "", fmt.Errorf("%.80s…: %w", st, err)
 					}
 				}
-				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), o.Dir, p.manifest, k.From, k.To, 16)
+				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), o.Dir, p.manifest, k.From, k.To, 16, func(table string, read, total int64) {
+					say(fmt.Sprintf("  %s.%s: %d of %d rows", k.To, table, read, total))
+				})
 				return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
 			})
 			if err != nil {
