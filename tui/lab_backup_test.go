@@ -43,7 +43,7 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close) // after the keyspaces are dropped (cleanups run last-registered first)
 	s := cl.Session()
 	cql := func(q string, args ...any) {
 		t.Helper()
@@ -53,7 +53,9 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, ks := range []string{src, dst, srcT, dstT} {
-			_ = s.Query("DROP KEYSPACE IF EXISTS " + ks).Exec()
+			if err := s.Query("DROP KEYSPACE IF EXISTS " + ks).Exec(); err != nil {
+				t.Errorf("drop keyspace %s: %v", ks, err)
+			}
 		}
 	})
 	for _, ks := range []string{src, srcT} {
