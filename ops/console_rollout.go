@@ -48,7 +48,13 @@ func (c *Console) History(ctx context.Context, s model.Snapshot, role, group str
 	if err != nil {
 		return nil, err
 	}
-	return &History{Namespace: w.Namespace, Deployment: w.Name, Role: w.Role, Group: w.Group, Paused: w.Paused, Revisions: revs}, nil
+	// Paused as the API server has it now (the snapshot may be a moment behind a pause
+	// the console just made).
+	_, d, err := r.Container(ctx, w.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &History{Namespace: w.Namespace, Deployment: w.Name, Role: w.Role, Group: w.Group, Paused: d.Spec.Paused, Revisions: revs}, nil
 }
 
 // ProposeUndo prepares returning the Deployment to toRevision (0: the one before the
