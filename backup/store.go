@@ -81,14 +81,41 @@ type Problem struct {
 // different size or checksum, a unit missing from a table, an object the manifest does not
 // list. Parts stored in an earlier backup (incremental) are read there.
 func VerifyAt(ctx context.Context, loc Location, id string) (*Manifest, []Problem, error) {
+	return VerifyAtWithProgress(ctx, loc, id, nil)
+}
+
+// VerifyProgress is how far a verification is: parts and bytes checked of the manifest's.
+type VerifyProgress struct {
+	Files, TotalFiles int
+	Bytes, TotalBytes int64
+	Path              string // the part being read ("" at the end)
+}
+
+// VerifyAtWithProgress is VerifyAt that reports each part before it reads it, then the end,
+// and stops when ctx ends (a backup of many gigabytes takes minutes to re-read).
+func VerifyAtWithProgress(ctx context.Context, loc Location, id string, progress func(VerifyProgress)) (*Manifest, []Problem, error) {
+	if progress == nil {
+		progress = func(VerifyProgress) {}
+	}
 	b, err := Open(ctx, loc, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	m := b.Manifest
 	var probs []Problem
+	vp := VerifyProgress{TotalFiles: len(m.Parts)}
+	for _, p := range m.Parts {
+		vp.TotalBytes += p.Bytes
+	}
 	listed := map[string]bool{id + "/" + ManifestFile: true}
 	for _, p := range m.Parts {
+		if err := ctx.Err(); err != nil {
+			return m, probs, err
+		}
+		vp.Path = p.Path
+		progress(vp)
+		vp.Files++
+		vp.Bytes += p.Bytes
 		name := objectName(id, p)
 		listed[name] = true
 		r, err := loc.Open(ctx, name)
@@ -101,7 +128,7 @@ func VerifyAt(ctx context.Context, loc Location, id string) (*Manifest, []Proble
 			continue
 		}
 		h := sha256.New()
-		n, err := io.Copy(h, r)
+		n, err := io.Copy(h, ctxReader{ctx, r})
 		r.Close()
 		switch {
 		case err != nil:
@@ -126,6 +153,11 @@ func VerifyAt(ctx context.Context, loc Location, id string) (*Manifest, []Proble
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return m, probs, err
+	}
+	vp.Path = ""
+	progress(vp)
 	objs, err := loc.List(ctx, id+"/")
 	if err != nil {
 		return m, probs, err
@@ -269,8 +301,26 @@ func Remove(root string, s Summary) error {
 
 // Verify verifies the backup in a local directory.
 func Verify(dir string) (*Manifest, []Problem, error) {
+	return VerifyWithProgress(context.Background(), dir, nil)
+}
+
+// VerifyWithProgress verifies the backup in a local directory, reporting progress.
+func VerifyWithProgress(ctx context.Context, dir string, progress func(VerifyProgress)) (*Manifest, []Problem, error) {
 	dir = filepath.Clean(dir)
-	return VerifyAt(context.Background(), Dir(filepath.Dir(dir)), filepath.Base(dir))
+	return VerifyAtWithProgress(ctx, Dir(filepath.Dir(dir)), filepath.Base(dir), progress)
+}
+
+// ctxReader stops a long read when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
 }
 
 func mkdirPrivate(root, id string) error {

@@ -23,12 +23,20 @@ type Console struct {
 	Gate    rollout.Gate
 	Timeout time.Duration
 	Getenv  func(string) string
+	Now     func() time.Time
 }
 
 // NewConsole acts through conn and runner with the default gate and a 10-minute rollout
-// timeout.
+// timeout (the subcommands' defaults).
 func NewConsole(conn *live.Connection, runner *action.Runner, getenv func(string) string) *Console {
-	return &Console{Conn: conn, Runner: runner, Gate: rollout.DefaultGate(), Timeout: 10 * time.Minute, Getenv: getenv}
+	return &Console{Conn: conn, Runner: runner, Gate: rollout.DefaultGate(), Timeout: 10 * time.Minute, Getenv: getenv, Now: time.Now}
+}
+
+func (c *Console) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
 }
 
 // Proposal is a prepared change waiting for the user: its plan, and either the reason it may
@@ -42,6 +50,9 @@ type Proposal struct {
 	// run (read-only, RBAC, a preflight finding, the API server's refusal).
 	Question string
 	Refusal  error
+	// NoConfirm: a read (verify) that changes nothing starts without a question, as its
+	// subcommand does.
+	NoConfirm bool
 	// Run makes the change after the console's confirmation (its y key); Decline records a
 	// no. ops sets both; the console's tests set their own.
 	Run     func(ctx context.Context) Outcome
@@ -73,6 +84,22 @@ func (c *Console) propose(ctx context.Context, p *Proposal, a *action.Action, pr
 	p.Decline = func() { _ = pending.Decline() }
 	return p, nil
 }
+
+// after runs cleanup once the proposal is over: now when it was refused, else after it ran
+// or was declined.
+func (p *Proposal) after(cleanup func()) *Proposal {
+	if p.Refusal != nil {
+		cleanup()
+		return p
+	}
+	run, decline := p.Run, p.Decline
+	p.Run = func(ctx context.Context) Outcome { defer cleanup(); return run(ctx) }
+	p.Decline = func() { defer cleanup(); decline() }
+	return p
+}
+
+// failed is the outcome of a change that returned err, in words.
+func failed(err error) Outcome { return Outcome{Line: "failed: " + err.Error()} }
 
 // ProposeRollout prepares rolling a group's traffic gateways to image (a tag or a reference).
 func (c *Console) ProposeRollout(ctx context.Context, s model.Snapshot, group, image string, progress func(string)) (*Proposal, error) {

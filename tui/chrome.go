@@ -16,6 +16,9 @@ func (m *Model) helpKeys() help.KeyMap {
 	if j := m.shownJob(); j != nil && m.prompt == promptNone {
 		return m.jobHelp(j)
 	}
+	if m.dialog != nil && m.prompt == promptNone {
+		return m.dialog
+	}
 	if m.prompt != promptNone {
 		k := m.c.keys
 		if m.prompt == promptCommand {
@@ -31,7 +34,7 @@ func (m *Model) helpHeight() int {
 		return 1
 	}
 	n := 1
-	for _, col := range m.body().FullHelp() {
+	for _, col := range m.helpKeys().FullHelp() {
 		n = max(n, len(col))
 	}
 	return n
@@ -86,7 +89,12 @@ func (m *Model) buildChrome() {
 			"  " + st.HeaderKey.Render("ns ") + st.HeaderVal.Render(orDash(s.Namespace)) +
 			"  " + st.HeaderKey.Render("as ") + st.HeaderVal.Render(orDash(s.Identity))
 	}
+	m.c.readOnly = ""
 	if r, ro := readOnlyReason(m.opts, m.snap); ro {
+		m.c.readOnly = "read-only"
+		if r != "" {
+			m.c.readOnly += " (" + r + ")"
+		}
 		right = st.ReadOnly.Render("! READ-ONLY")
 		if r != "" {
 			right += st.Muted.Render(" (" + r + ")")
@@ -121,12 +129,7 @@ func (m *Model) buildChrome() {
 	case m.snap == nil:
 		m.status = ""
 	default:
-		parts := make([]string, 0, 6)
-		for _, j := range m.runningJobs() {
-			if !j.shown {
-				parts = append(parts, j.statusPart(st))
-			}
-		}
+		parts := m.jobsStatus(st)
 		if m.feedClosed {
 			parts = append(parts, st.status(toneBad, "live feed stopped: data frozen"))
 		}

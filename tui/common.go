@@ -11,6 +11,9 @@ type common struct {
 	// this, never the clock, so a View is a pure function of the model.
 	now   time.Time
 	clock func() time.Time
+	// readOnly says why the console offers no change ("" when it does): views that offer
+	// an action (a finding's fix) say so instead. The root sets it with the chrome.
+	readOnly string
 }
 
 func newCommon(clock func() time.Time, theme string) *common {

@@ -71,7 +71,7 @@ func (v *dashboardView) ShortHelp() []key.Binding {
 }
 
 func (v *dashboardView) FullHelp() [][]key.Binding {
-	return [][]key.Binding{v.c.keys.globalKeys()}
+	return [][]key.Binding{v.c.keys.globalKeys(), v.c.keys.actionKeys()}
 }
 
 // block is something the dashboard stacks: a panel, or two panels side by side.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/check"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"charm.land/bubbles/v2/key"
@@ -65,20 +66,41 @@ func (v *findingsView) SetSnapshot(s *model.Snapshot) {
 		}
 	}
 	v.tbl.SetRows(rows)
+	v.resize()
 }
 
 func (v *findingsView) Refresh() {}
 
-func (v *findingsView) SetFilter(f string) { v.tbl.SetFilter(f) }
+func (v *findingsView) SetFilter(f string) { v.tbl.SetFilter(f); v.resize() }
 func (v *findingsView) Filter() string     { return v.tbl.Filter() }
 
 func (v *findingsView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.tbl.SetSize(w, max(h-1-findingDetailLines, 1))
+	v.resize()
+}
+
+// resize gives the selected finding's detail a line more when it offers an action (F).
+func (v *findingsView) resize() {
+	n := findingDetailLines
+	if v.offer() {
+		n++
+	}
+	v.tbl.SetSize(v.width, max(v.height-1-n, 1))
+}
+
+// offer says whether the selected finding offers an action.
+func (v *findingsView) offer() bool {
+	f, ok := v.selectedFinding()
+	if !ok || v.snap == nil {
+		return false
+	}
+	_, ok = check.Remedy(f, *v.snap)
+	return ok
 }
 
 func (v *findingsView) Update(msg tea.KeyPressMsg) tea.Cmd {
 	v.tbl.Update(msg)
+	v.resize()
 	return nil
 }
 
@@ -109,6 +131,13 @@ func (v *findingsView) View() string {
 		for _, l := range wrap(f.ID+" "+f.Subject+": "+f.Message, v.width-2) {
 			detail = append(detail, "  "+l)
 		}
+		if r, ok := check.Remedy(f, *v.snap); ok {
+			offer := "  " + st.Prompt.Render("F") + " " + r.Label + st.Muted.Render(" ("+r.Command+")")
+			if v.c.readOnly != "" {
+				offer = "  " + st.Muted.Render("fixed by: "+r.Label+" — not offered: "+v.c.readOnly)
+			}
+			detail = append(detail, truncate(offer, v.width))
+		}
 		for j, l := range wrap("fix: "+f.Fix, v.width-2) {
 			if j == 0 {
 				l = st.OK.Render("fix:") + strings.TrimPrefix(l, "fix:")
@@ -116,8 +145,33 @@ func (v *findingsView) View() string {
 			detail = append(detail, "  "+l)
 		}
 	}
-	return out + "\n" + padLines(detail, v.width, findingDetailLines)
+	n := findingDetailLines
+	if v.offer() {
+		n++
+	}
+	return out + "\n" + padLines(detail, v.width, n)
 }
 
-func (v *findingsView) ShortHelp() []key.Binding  { return listHelp(v.c.keys, nil).ShortHelp() }
-func (v *findingsView) FullHelp() [][]key.Binding { return listHelp(v.c.keys, nil).FullHelp() }
+func (v *findingsView) ShortHelp() []key.Binding {
+	return listHelp(v.c.keys, v.fixKeys()).ShortHelp()
+}
+func (v *findingsView) FullHelp() [][]key.Binding {
+	return listHelp(v.c.keys, nil, v.c.keys.Fix).FullHelp()
+}
+
+// selectedFinding is the finding under the cursor.
+func (v *findingsView) selectedFinding() (model.Finding, bool) {
+	i, ok := v.tbl.SelectedIndex()
+	if !ok {
+		return model.Finding{}, false
+	}
+	return v.findings[i], true
+}
+
+// fixKeys is F in the short help while the selected finding offers an action.
+func (v *findingsView) fixKeys() []key.Binding {
+	if v.offer() && v.c.readOnly == "" {
+		return []key.Binding{v.c.keys.Fix}
+	}
+	return nil
+}

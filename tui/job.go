@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -41,7 +43,11 @@ const (
 const maxJobLines = 200
 
 type job struct {
-	kind    string // "rollout", "backup"
+	// id keys the job in the console's jobs: its kind for R and B (one each), kind and
+	// subject for the others ("verify 20261128T030000Z-apim").
+	id      string
+	seq     int    // order of starting, for the status line and the jobs list
+	kind    string // "rollout", "backup", "undo", "verify", …
 	verb    string // what y does: "roll out", "back up"
 	subject string // e.g. the group, for the status line
 	key     string // the key that shows it again
@@ -58,6 +64,9 @@ type job struct {
 	// planning and nothingDone are the job's words while it is planned and when it is
 	// cancelled before it ran.
 	planning, nothingDone string
+	// form is the dialog the job was asked for in: it opens again, with the error, when
+	// the proposal fails (bad input is corrected, not retyped).
+	form dialog
 }
 
 type (
@@ -81,8 +90,16 @@ type (
 )
 
 func newJob(kind, verb, subject, key, title, planning, nothingDone string) *job {
-	return &job{kind: kind, verb: verb, subject: subject, key: key, title: title, shown: true, ch: make(chan string, 256),
+	return &job{id: kind, kind: kind, verb: verb, subject: subject, key: key, title: title, shown: true, ch: make(chan string, 256),
 		finished: make(chan struct{}), planning: planning, nothingDone: nothingDone}
+}
+
+// newSubjectJob is a job of which several may exist at once, one per subject (shown again
+// from the jobs list, J).
+func newSubjectJob(kind, verb, subject, title, planning, nothingDone string) *job {
+	j := newJob(kind, verb, subject, "J", title, planning, nothingDone)
+	j.id = strings.TrimSpace(kind + " " + subject)
+	return j
 }
 
 // progress is the job's progress function: it never blocks the work (a line is dropped when
@@ -104,8 +121,15 @@ func waitJobLine(j *job) tea.Cmd {
 // propose starts a job: it is shown while propose (a call into ops, off the UI goroutine)
 // prepares it.
 func (m *Model) propose(j *job, propose func(ctx context.Context, progress func(string)) (*ops.Proposal, error)) tea.Cmd {
-	m.jobs[j.kind] = j
+	if old := m.jobs[j.id]; old != nil && old.phase != jobDone {
+		m.hideJobsBut(old) // the same change is on its way: show it, do not start a second
+		return nil
+	}
+	m.jobSeq++
+	j.seq = m.jobSeq
+	m.jobs[j.id] = j
 	m.hideJobsBut(j)
+	m.dialog = nil
 	ctx := m.ctx
 	return func() tea.Msg {
 		p, err := propose(ctx, j.progress)
@@ -113,17 +137,30 @@ func (m *Model) propose(j *job, propose func(ctx context.Context, progress func(
 	}
 }
 
-func (m *Model) proposed(msg proposalMsg) {
+// proposed receives a job's proposal: it waits for y, or — a read — starts at once.
+func (m *Model) proposed(msg proposalMsg) tea.Cmd {
+	defer m.jobsChanged()
 	j := msg.j
-	if m.jobs[j.kind] != j {
-		return // cancelled meanwhile
+	if m.jobs[j.id] != j {
+		return nil // cancelled meanwhile
 	}
 	if msg.err != nil {
-		delete(m.jobs, j.kind)
+		delete(m.jobs, j.id)
 		m.message, m.messageErr = j.kind+": "+msg.err.Error(), true
-		return
+		if f, ok := j.form.(interface{ setError(string) }); ok && j.shown {
+			f.setError(msg.err.Error())
+			m.dialog = j.form
+		}
+		return nil
 	}
 	j.proposal, j.phase = msg.p, jobConfirm
+	if msg.p.Title != "" {
+		j.title = msg.p.Title // ops knows the target by now: "Restore · ID → namespace"
+	}
+	if msg.p.NoConfirm && msg.p.Refusal == nil {
+		return m.run(j)
+	}
+	return nil
 }
 
 // run starts the confirmed job on its own goroutine, with a context cancelled when the
@@ -145,6 +182,7 @@ func (m *Model) run(j *job) tea.Cmd {
 
 // updateJob handles the progress and end of a job.
 func (m *Model) updateJob(msg tea.Msg) tea.Cmd {
+	defer m.jobsChanged()
 	switch msg := msg.(type) {
 	case jobLineMsg:
 		if !msg.ok {
@@ -182,19 +220,27 @@ func (m *Model) hideJobsBut(keep *job) {
 	}
 }
 
-// runningJobs are the jobs still running, for the quit question and the status line.
+// runningJobs are the jobs still running, oldest first, for the quit question and the
+// status line.
 func (m *Model) runningJobs() []*job {
 	var out []*job
-	for _, k := range jobKinds {
-		if j := m.jobs[k]; j != nil && j.phase == jobRunning {
+	for _, j := range m.sortedJobs() {
+		if j.phase == jobRunning {
 			out = append(out, j)
 		}
 	}
 	return out
 }
 
-// jobKinds orders the jobs in the status line.
-var jobKinds = []string{"rollout", "backup"}
+// sortedJobs are every job, in the order they were started.
+func (m *Model) sortedJobs() []*job {
+	out := make([]*job, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		out = append(out, j)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].seq < out[b].seq })
+	return out
+}
 
 // handleJobKey: y starts a confirmed job, n/esc cancel it before it runs, esc hides a running
 // one and closes a finished one.
@@ -209,12 +255,12 @@ func (m *Model) handleJobKey(j *job, msg tea.KeyPressMsg) tea.Cmd {
 			if j.proposal.Refusal == nil {
 				j.proposal.Decline()
 			}
-			delete(m.jobs, j.kind)
+			delete(m.jobs, j.id)
 			m.message = j.kind + " cancelled: " + j.nothingDone
 		}
 	case jobPlanning:
 		if key.Matches(msg, k.Cancel) {
-			delete(m.jobs, j.kind)
+			delete(m.jobs, j.id)
 			m.message = j.kind + " cancelled: " + j.nothingDone
 		}
 	case jobRunning:
@@ -224,7 +270,7 @@ func (m *Model) handleJobKey(j *job, msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case jobDone:
 		if key.Matches(msg, k.Cancel) {
-			delete(m.jobs, j.kind)
+			delete(m.jobs, j.id)
 		}
 	}
 	return nil
@@ -300,7 +346,10 @@ func (m *Model) jobView(j *job, w, h int) string {
 		lines = append(lines, "  "+st.Muted.Render(j.planning))
 	case jobConfirm:
 		if r := j.proposal.Refusal; r != nil {
-			lines = append(lines, "  "+st.Error.Render("refused: "+r.Error()), "  "+st.Muted.Render("nothing was changed; n or esc closes this"))
+			for _, l := range wrap("refused: "+r.Error(), max(w-4, 20)) {
+				lines = append(lines, "  "+st.Error.Render(l))
+			}
+			lines = append(lines, "  "+st.Muted.Render("nothing was changed; n or esc closes this"))
 		} else {
 			for _, l := range wrap(j.proposal.Question, max(w-4, 20)) {
 				lines = append(lines, "  "+st.Message.Render(l))
@@ -324,6 +373,40 @@ func (m *Model) jobView(j *job, w, h int) string {
 		}
 	}
 	return padLines(clipLines(lines, h, w), w, h)
+}
+
+// quitWarnings says what quitting does to the running jobs.
+func quitWarnings(running []*job) string {
+	if len(running) == 1 {
+		return quitWarning(running[0])
+	}
+	return fmt.Sprintf("%d jobs are running (J lists them): quitting stops them", len(running))
+}
+
+// jobsChanged keeps an open jobs list in step with the jobs.
+func (m *Model) jobsChanged() {
+	if d, ok := m.dialog.(*jobsDialog); ok {
+		d.refresh()
+	}
+}
+
+// jobsStatus are the status line's parts for the running jobs whose panel is hidden: the
+// first two, then how many more the jobs list (J) has.
+func (m *Model) jobsStatus(st *Styles) []string {
+	var parts []string
+	hidden := 0
+	for _, j := range m.runningJobs() {
+		if j.shown {
+			continue
+		}
+		if hidden++; hidden <= 2 {
+			parts = append(parts, j.statusPart(st))
+		}
+	}
+	if hidden > 2 {
+		parts = append(parts, st.status(toneBusy, fmt.Sprintf("%d more jobs", hidden-2))+st.Muted.Render(" (J)"))
+	}
+	return parts
 }
 
 // statusPart is a hidden running job in the status line.

@@ -41,6 +41,14 @@ type KeyMap struct {
 	Backup  key.Binding
 	Yes     key.Binding
 	No      key.Binding
+	// The action dialogs: a Deployment's history (undo, pause, resume, restart), the
+	// backups (verify, prune, restore), a patch merge, the jobs; F starts the action a
+	// finding offers.
+	History key.Binding
+	Backups key.Binding
+	Patch   key.Binding
+	Jobs    key.Binding
+	Fix     key.Binding
 
 	// Prompt (filter and command line).
 	Accept   key.Binding
@@ -80,6 +88,11 @@ func DefaultKeyMap() KeyMap {
 		Backup:  key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "back up")),
 		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "roll out")),
 		No:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
+		History: key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history/undo")),
+		Backups: key.NewBinding(key.WithKeys("V"), key.WithHelp("V", "backups")),
+		Patch:   key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "patch merge")),
+		Jobs:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "jobs")),
+		Fix:     key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "fix")),
 
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -95,6 +108,11 @@ func (k KeyMap) listKeys() []key.Binding {
 // globalKeys are shown in every view's full help.
 func (k KeyMap) globalKeys() []key.Binding {
 	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Rollout, k.Backup, k.Back, k.Help, k.Quit}
+}
+
+// actionKeys open the action dialogs; the views' full help shows them as a column.
+func (k KeyMap) actionKeys() []key.Binding {
+	return []key.Binding{k.History, k.Backups, k.Patch, k.Jobs}
 }
 
 // keyHelp is a help.KeyMap made of fixed binding lists.

@@ -112,7 +112,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	if fields[0] == "q" || fields[0] == "quit" {
 		if running := m.runningJobs(); len(running) > 0 && !m.quitArmed {
 			m.quitArmed = true
-			m.message, m.messageErr = quitWarning(running[0])+" — :q again to quit", true
+			m.message, m.messageErr = quitWarnings(running)+" — :q again to quit", true
 			return nil
 		}
 		m.cancel()

@@ -154,7 +154,7 @@ func (p *pager) View() string {
 func pagerHelp(k KeyMap) keyHelp {
 	return keyHelp{
 		short: []key.Binding{k.Move, k.Command, k.JumpView, k.Help, k.Back, k.Quit},
-		full:  [][]key.Binding{k.listKeys(), k.globalKeys()},
+		full:  [][]key.Binding{k.listKeys(), k.globalKeys(), k.actionKeys()},
 	}
 }
 
@@ -163,5 +163,5 @@ func pagerHelp(k KeyMap) keyHelp {
 func listHelp(k KeyMap, short []key.Binding, full ...key.Binding) keyHelp {
 	s := append([]key.Binding{k.Move, k.Filter}, short...)
 	s = append(s, k.Command, k.Help, k.Back, k.Quit)
-	return keyHelp{short: s, full: [][]key.Binding{k.listKeys(), append([]key.Binding{k.Filter}, full...), k.globalKeys()}}
+	return keyHelp{short: s, full: [][]key.Binding{k.listKeys(), append([]key.Binding{k.Filter}, full...), k.globalKeys(), k.actionKeys()}}
 }

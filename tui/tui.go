@@ -99,10 +99,12 @@ type Model struct {
 
 	actions   Actions
 	inspector any
-	stack     []openDetail // the open drill-downs, innermost last
-	jobs      map[string]*job // the console's actions by kind: rollout, backup
+	stack     []openDetail    // the open drill-downs, innermost last
+	jobs      map[string]*job // the console's actions by id (job.id), several at once
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
+	jobSeq    int             // jobs started so far
+	dialog    dialog          // the open action dialog (history, backups, a form, the jobs), if any
 	// ctx ends the jobs when the console quits.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -201,9 +203,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleKey(msg)
 
 	case proposalMsg:
-		m.proposed(msg)
+		cmd := m.proposed(msg)
 		m.buildChrome()
-		return m, nil
+		return m, cmd
+
+	case dialogMsg:
+		cmd := m.dialogLoaded(msg)
+		m.buildChrome()
+		return m, cmd
 
 	case detailMsg:
 		cmd := m.loaded(msg)
@@ -245,12 +252,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.prompt != promptNone {
 		return m.handlePromptKey(msg)
 	}
+	if m.dialogTyping(msg) {
+		return m.dialogKey(msg)
+	}
 	quitArmed := m.quitArmed
 	m.quitArmed = false
 	if key.Matches(msg, k.Quit) && !quitArmed && msg.String() != "ctrl+c" {
 		if running := m.runningJobs(); len(running) > 0 {
 			m.quitArmed = true
-			m.message, m.messageErr = quitWarning(running[0])+" — q again to quit", true
+			m.message, m.messageErr = quitWarnings(running)+" — q again to quit", true
 			return nil
 		}
 	}
@@ -260,6 +270,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if j := m.shownJob(); j != nil {
 		return m.handleJobKey(j, msg)
+	}
+	if m.dialog != nil {
+		return m.dialogKey(msg)
+	}
+	if cmd, ok := m.actionKey(msg); ok {
+		return cmd
 	}
 	cur := m.body()
 	switch {
@@ -339,6 +355,8 @@ func (m *Model) View() tea.View {
 	switch j := m.shownJob(); {
 	case j != nil:
 		b.WriteString(m.jobView(j, m.width, h))
+	case m.dialog != nil:
+		b.WriteString(m.dialog.View(m, m.width, h))
 	case m.snap == nil:
 		b.WriteString(m.loadingView(h))
 	default:
@@ -363,8 +381,13 @@ func (m *Model) View() tea.View {
 
 // quitWarning says what quitting does to a running job.
 func quitWarning(j *job) string {
-	if j.kind == "rollout" {
+	switch j.kind {
+	case "rollout":
 		return "a rollout is running: quitting rolls it back, as Ctrl-C does"
+	case "undo", "restart":
+		return "a " + j.kind + " is running: quitting stops watching it (the Deployment rolls on)"
+	case "restore":
+		return "a restore is running: quitting stops it (run it again to resume)"
 	}
 	return "a " + j.kind + " is running: quitting cancels it"
 }
@@ -377,6 +400,9 @@ const jobGrace = 15 * time.Second
 func (m *Model) awaitJobs(grace time.Duration) {
 	deadline := time.After(grace)
 	for _, j := range m.jobs {
+		if j.phase == jobConfirm && j.proposal.Refusal == nil {
+			j.proposal.Decline() // left unanswered: recorded as declined, nothing changed
+		}
 		if j.phase < jobRunning {
 			continue
 		}

@@ -147,3 +147,18 @@ func RestoreAction(conn *live.Connection, p *RestorePlan, o RestoreOptions) *act
 		},
 	}
 }
+
+// ParsePairs reads FROM=TO values (--keyspace-map, --registry; the console's fields the same
+// way): each needs both sides.
+func ParsePairs(what string, vals []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range vals {
+		from, to, ok := strings.Cut(v, "=")
+		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+		if !ok || from == "" || to == "" {
+			return nil, fmt.Errorf("%s %q: FROM=TO", what, v)
+		}
+		m[from] = to
+	}
+	return m, nil
+}

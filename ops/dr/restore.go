@@ -250,7 +250,10 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 						return "", fmt.Errorf("%.80s…: %w", st, err)
 					}
 				}
-				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{})
+				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{
+					Progress: func(pr backup.Progress) {
+						say(fmt.Sprintf("  %s.%s: unit %d of %d, %d rows", k.To, pr.Table, pr.Unit+1, pr.Units, pr.Rows))
+					}})
 				return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
 			})
 			if err != nil {

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/model"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
@@ -50,12 +52,8 @@ type PatchPlan struct {
 // PlanPatch merges and builds the patched image in memory (nothing is pushed): the base from
 // its registry, the merged layer on top, the provenance in the config's labels.
 func PlanPatch(ctx context.Context, base, target string, m *Merge, now time.Time) (*PatchPlan, error) {
-	if len(m.Conflicts) > 0 {
-		var cs []string
-		for _, c := range m.Conflicts {
-			cs = append(cs, c.Path+" ("+strings.Join(c.Patches, ", ")+")")
-		}
-		return nil, fmt.Errorf("%d conflicts between patches: %s — resolve them in --custom, which overrides", len(m.Conflicts), strings.Join(cs, "; "))
+	if err := m.ConflictError(); err != nil {
+		return nil, err
 	}
 	baseImg, err := registry.Image(ctx, base)
 	if err != nil {
@@ -121,19 +119,49 @@ func (p *PatchPlan) checkTarget(ctx context.Context) {
 	}
 }
 
-// Fields are the plan as the command line and the console show it.
-func (p *PatchPlan) Fields() []action.Field {
+// ConflictError is the refusal of a merge with conflicts left (nil without).
+func (m *Merge) ConflictError() error {
+	if len(m.Conflicts) == 0 {
+		return nil
+	}
+	var cs []string
+	for _, c := range m.Conflicts {
+		cs = append(cs, c.Path+" ("+strings.Join(c.Patches, ", ")+")")
+	}
+	return fmt.Errorf("%d conflicts between patches: %s — resolve them in --custom, which overrides", len(m.Conflicts), strings.Join(cs, "; "))
+}
+
+// Fields are the merge as the command line and the console show it: the patches, what was
+// merged, the conflicts the customisations settled and those left.
+func (m *Merge) Fields() []action.Field {
 	var ps []string
-	for _, s := range p.Merge.Patches {
+	for _, s := range m.Patches {
 		ps = append(ps, fmt.Sprintf("%s (%d files)", s.Name, s.Files))
 	}
 	f := []action.Field{
-		{Key: "base", Value: p.Base + " (" + p.BaseDigest + ")"},
 		{Key: "patches", Value: format.OrDash(strings.Join(ps, ", "))},
-		{Key: "merged", Value: fmt.Sprintf("%d files, %d overridden by the customisations, layer %s", p.Merge.Files, len(p.Merge.Overrides), format.Bytes(p.LayerBytes))},
+		{Key: "merged", Value: fmt.Sprintf("%d files, %d overridden by the customisations", m.Files, len(m.Overrides))},
 	}
-	if len(p.Merge.Resolved) > 0 {
-		f = append(f, action.Field{Key: "resolved", Value: fmt.Sprintf("%d conflicts settled by the customisations: %s", len(p.Merge.Resolved), strings.Join(p.Merge.Resolved, ", ")), Mark: action.MarkOK})
+	if len(m.Resolved) > 0 {
+		f = append(f, action.Field{Key: "resolved", Value: fmt.Sprintf("%d conflicts settled by the customisations: %s", len(m.Resolved), strings.Join(m.Resolved, ", ")), Mark: action.MarkOK})
+	}
+	for i, c := range m.Conflicts {
+		k := ""
+		if i == 0 {
+			k = "conflicts"
+		}
+		f = append(f, action.Field{Key: k, Value: c.Path + " written differently by " + strings.Join(c.Patches, ", "), Mark: action.MarkBad})
+	}
+	return f
+}
+
+// Fields are the plan as the command line and the console show it.
+func (p *PatchPlan) Fields() []action.Field {
+	f := append([]action.Field{{Key: "base", Value: p.Base + " (" + p.BaseDigest + ")"}}, p.Merge.Fields()...)
+	for i := range f {
+		if f[i].Key == "merged" {
+			f[i].Value += ", layer " + format.Bytes(p.LayerBytes)
+		}
 	}
 	f = append(f, action.Field{Key: "image", Value: p.Digest + " → " + p.Target})
 	switch {
@@ -145,6 +173,28 @@ func (p *PatchPlan) Fields() []action.Field {
 		f = append(f, action.Field{Key: "registry", Value: p.Target + " is free", Mark: action.MarkOK})
 	}
 	return f
+}
+
+// TargetImage is the image a merge is pushed as: to, or the base's repository with tag
+// (exactly one of them), never the base itself.
+func TargetImage(base, to, tag string) (string, error) {
+	if base == "" {
+		return "", errors.New("the base image is required")
+	}
+	if (to == "") == (tag == "") {
+		return "", errors.New("give the new image as a reference or as a tag (in the base's repository)")
+	}
+	if tag != "" {
+		t, err := model.NewImage(base, tag)
+		if err != nil {
+			return "", err
+		}
+		to = t
+	}
+	if to == base {
+		return "", fmt.Errorf("the new image %s is the base itself", to)
+	}
+	return to, nil
 }
 
 // PushAction pushes the planned image. An existing tag is a refusal (bad input, exit 2), an

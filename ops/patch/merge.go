@@ -81,7 +81,7 @@ type mergedFile struct {
 // outside, "..", a link, a device) is an error, as is going past a limit. Two patches writing
 // the same path with different contents is a conflict. The merged tree is written to dir (a
 // new temporary directory when empty).
-func MergePatches(archives []string, custom, dir string, lim Limits) (*Merge, error) {
+func MergePatches(archives []string, custom, dir string, lim Limits) (m *Merge, err error) {
 	if len(archives) == 0 && custom == "" {
 		return nil, errors.New("nothing to merge: give --patch archives and/or --custom")
 	}
@@ -89,11 +89,16 @@ func MergePatches(archives []string, custom, dir string, lim Limits) (*Merge, er
 		lim = DefaultLimits()
 	}
 	if dir == "" {
-		d, err := os.MkdirTemp("", "apimctl-merge-")
-		if err != nil {
-			return nil, err
+		d, mkErr := os.MkdirTemp("", "apimctl-merge-")
+		if mkErr != nil {
+			return nil, mkErr
 		}
 		dir = d
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(d) // a failed merge leaves no temporary directory behind
+			}
+		}()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func MergePatches(archives []string, custom, dir string, lim Limits) (*Merge, er
 		return nil, err
 	}
 	defer os.RemoveAll(staging)
-	m := &Merge{Custom: custom, Dir: dir, files: map[string]mergedFile{}, staging: staging, limits: lim}
+	m = &Merge{Custom: custom, Dir: dir, files: map[string]mergedFile{}, staging: staging, limits: lim}
 	for _, a := range archives {
 		src, err := m.addArchive(a)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/model"
 )
 
 // The changes of this package as actions for the one runner (ops/action): each names the
@@ -90,6 +91,19 @@ const (
 	VerbResume  = "resume"
 	VerbRestart = "restart"
 )
+
+// VerbApplies says why verb cannot apply to w as it is now (nil when it can): a paused
+// Deployment is not paused again, nor one that is not paused resumed. The command line and
+// the console both ask it before they build the action.
+func VerbApplies(verb string, w *model.Workload) error {
+	switch {
+	case verb == VerbPause && w.Paused:
+		return fmt.Errorf("deployment/%s is already paused", w.Name)
+	case verb == VerbResume && !w.Paused:
+		return fmt.Errorf("deployment/%s is not paused", w.Name)
+	}
+	return nil
+}
 
 // SimpleAction pauses, resumes or restarts the Deployment; a restart is waited for.
 func (r *Rollouts) SimpleAction(verb, deployment string, now time.Time, o RolloutOptions) (*action.Action, error) {

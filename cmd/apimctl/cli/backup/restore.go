@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -81,13 +80,9 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 
 // pairs parses FROM=TO flag values.
 func pairs(flag string, vals []string) (map[string]string, error) {
-	m := map[string]string{}
-	for _, v := range vals {
-		from, to, ok := strings.Cut(v, "=")
-		if !ok || from == "" || to == "" {
-			return nil, cmdutil.Usagef("%s %q: FROM=TO", flag, v)
-		}
-		m[from] = to
+	m, err := dr.ParsePairs(flag, vals)
+	if err != nil {
+		return nil, cmdutil.Usagef("%v", err)
 	}
 	return m, nil
 }

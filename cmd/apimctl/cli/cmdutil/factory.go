@@ -68,5 +68,6 @@ type Site struct {
 	Conn    *live.Connection
 }
 
-// ConsoleActions is what the TUI is given to change things (nil in read-only mode).
+// ConsoleActions is what the TUI is given to change things (its runner refuses every change
+// in read-only mode).
 type ConsoleActions = *ops.Console

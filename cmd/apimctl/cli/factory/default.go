@@ -91,10 +91,11 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, PollInterval: f.Config.RefreshInterval()})
 		l.Start(ctx)
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
-		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme}
-		if !f.ReadOnly {
-			opts.Actions = ops.NewConsole(c, r, f.Getenv)
-		}
+		// The console gets its actions in read-only mode too: it offers the reads (a
+		// rollout's history, verifying a backup) and says why it offers no change; the
+		// runner refuses every change anyway.
+		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme,
+			Actions: ops.NewConsole(c, r, f.Getenv)}
 		return tui.Run(ctx, l, opts)
 	}
 	return f

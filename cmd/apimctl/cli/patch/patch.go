@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
-	"github.com/apimctl/apimctl/ops/model"
 	opspatch "github.com/apimctl/apimctl/ops/patch"
 )
 
@@ -70,16 +69,11 @@ func NewCmdMerge(f *cmdutil.Factory, runF func(context.Context, *MergeOptions) e
 			if o.Limits.MaxTotalBytes <= 0 || o.Limits.MaxFileBytes <= 0 || o.Limits.MaxEntries <= 0 {
 				return cmdutil.Usagef("--max-size, --max-file-size and --max-entries must be positive")
 			}
-			if o.Tag != "" {
-				to, err := model.NewImage(o.Base, o.Tag)
-				if err != nil {
-					return cmdutil.Usagef("%v", err)
-				}
-				o.To = to
+			to, err := opspatch.TargetImage(o.Base, o.To, o.Tag)
+			if err != nil {
+				return cmdutil.Usagef("%v", err)
 			}
-			if o.To == o.Base {
-				return cmdutil.Usagef("the new image %s is the base itself", o.To)
-			}
+			o.To = to
 			return nil
 		}, runF, func(ctx context.Context, o *MergeOptions) error {
 			return mergeRun(ctx, f, o)

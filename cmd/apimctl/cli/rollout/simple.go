@@ -46,11 +46,8 @@ func simpleRun(ctx context.Context, f *cmdutil.Factory, o *SimpleOptions) error 
 	}
 	defer e.cancel()
 	name := e.w.Name
-	switch {
-	case o.Verb == opsrollout.VerbPause && e.w.Paused:
-		return cmdutil.Usagef("deployment/%s is already paused", name)
-	case o.Verb == opsrollout.VerbResume && !e.w.Paused:
-		return cmdutil.Usagef("deployment/%s is not paused", name)
+	if err := opsrollout.VerbApplies(o.Verb, e.w); err != nil {
+		return cmdutil.Usagef("%v", err)
 	}
 	act, err := e.rollouts.SimpleAction(o.Verb, name, f.Now(), options(f, o.Mutation))
 	if err != nil {
