@@ -41,6 +41,10 @@ func DialNode(ctx context.Context, t Target, addr string) (*NodeSession, error) 
 	c.Timeout, c.ConnectTimeout = timeout, timeout
 	c.Consistency = gocql.One
 	c.HostFilter = gocql.WhiteListHostFilter(host)
+	// One node, asked a few questions: no ring discovery, no event subscriptions.
+	c.DisableInitialHostLookup = true
+	c.Events.DisableNodeStatusEvents, c.Events.DisableTopologyEvents, c.Events.DisableSchemaEvents = true, true, true
+	c.NumConns = 1
 	c.Logger = t.Logger
 	if c.Logger == nil {
 		c.Logger = discard
@@ -353,4 +357,21 @@ func uuidString(u gocql.UUID) string {
 		return ""
 	}
 	return u.String()
+}
+
+// Replication reads every keyspace's replication options (class, replication_factor or a
+// factor per DC) from system_schema.keyspaces.
+func (n *NodeSession) Replication(ctx context.Context) (map[string]map[string]string, error) {
+	it := n.session.Query(`SELECT keyspace_name, replication FROM system_schema.keyspaces`).WithContext(ctx).Iter()
+	out := map[string]map[string]string{}
+	var name string
+	var repl map[string]string
+	for it.Scan(&name, &repl) {
+		out[name] = repl
+		repl = nil
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("keyspaces on %s: %w", n.Addr, err)
+	}
+	return out, nil
 }
