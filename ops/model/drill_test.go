@@ -198,3 +198,14 @@ func TestSortAlerts(t *testing.T) {
 		t.Error("tones")
 	}
 }
+
+func TestTopErrors(t *testing.T) {
+	in := []CodeRate{{Code: "4xx", RPS: 0.5}, {Code: "5xx", RPS: 2}, {Code: "other", RPS: 0}, {Code: "rejected", Reason: "key", RPS: math.NaN()}}
+	for i := 0; i < 10; i++ {
+		in = append(in, CodeRate{Code: "rejected", Reason: string(rune('a' + i)), RPS: 0.1})
+	}
+	out := TopErrors(in)
+	if len(out) != 8 || out[0].Code != "5xx" || out[1].Code != "4xx" || out[2].Reason != "a" {
+		t.Errorf("top errors %+v", out)
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -91,3 +92,24 @@ func IsAPI(api string) bool {
 // IsGatewayTraffic reports whether a series with this api label is traffic through a gateway
 // group (APIs and unmatched requests), not a management role's own requests.
 func IsGatewayTraffic(api string) bool { return api != APILabelANM && api != APILabelAPIMgr }
+
+// maxTopErrors is how many kinds of error a traffic detail lists.
+const maxTopErrors = 8
+
+// TopErrors keeps the errors that happened (a rate above zero), the most frequent first, at
+// most eight.
+func TopErrors(rs []CodeRate) []CodeRate {
+	out := make([]CodeRate, 0, len(rs))
+	for _, r := range rs {
+		if r.RPS > 0 && !math.IsNaN(r.RPS) && !math.IsInf(r.RPS, 0) {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].RPS != out[j].RPS {
+			return out[i].RPS > out[j].RPS
+		}
+		return out[i].Code+out[i].Reason < out[j].Code+out[j].Reason
+	})
+	return out[:min(len(out), maxTopErrors)]
+}
