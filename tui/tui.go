@@ -97,7 +97,7 @@ type Model struct {
 
 	actions   Actions
 	inspector any
-	stack     []openDetail // the open drill-downs, innermost last
+	stack     []openDetail    // the open drill-downs, innermost last
 	jobs      map[string]*job // the console's actions by kind: rollout, backup
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
@@ -122,6 +122,7 @@ func New(feed Feed, opts Options) tea.Model {
 	m.screens = []screen{
 		newDashboardView(c), newPodsView(c), newHPAView(c), newCassandraView(c),
 		newMySQLView(c), newTrafficView(c), newEventsView(c), newFindingsView(c),
+		newAlertsView(c),
 	}
 	m.seen = make([]int, len(m.screens))
 	m.help = help.New()

@@ -110,7 +110,8 @@ func topErrors(ctx context.Context, c *prom.Client, sel string, at time.Time) ([
 		return nil, fmt.Errorf("top errors: %w", err)
 	}
 	for _, s := range classes {
-		out = append(out, model.CodeRate{Code: s.Labels["code_class"], RPS: s.Value / secs})
+		class := s.Labels["code_class"]
+		out = append(out, model.CodeRate{Code: class, Reason: "all " + class + " responses", RPS: s.Value / secs})
 	}
 	rejections, err := c.Instant(ctx, `sum by (policy, reason) (increase(apigw_policy_rejections_total{`+sel+`}`+w+`))`, at)
 	if err != nil {
