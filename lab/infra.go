@@ -19,7 +19,11 @@ func (l *Lab) prometheusComponent(t *tools) *component {
 			if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 				return err
 			}
-			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer, l.ports.Agent)
+			rules, scrapes := l.alertingConfig()
+			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer, l.ports.Agent, rules) + scrapes
+			if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(alertRules), 0o644); err != nil {
+				return err
+			}
 			return os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644)
 		},
 		command: func() *exec.Cmd {
@@ -74,7 +78,7 @@ const prometheusConfig = `# written by apimctl lab
 global:
   scrape_interval: 5s
   evaluation_interval: 5s
-scrape_configs:
+%[4]sscrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ["%[1]s"]
