@@ -64,7 +64,12 @@ func shortID(id string) string {
 	return id
 }
 
+// fmtLatency shows a latency in ms, or µs below a millisecond (a local read from memory
+// takes microseconds).
 func fmtLatency(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	}
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
 }
 

@@ -144,15 +144,23 @@ func dataHelp(k KeyMap, own ...key.Binding) keyHelp {
 	return detailHelp(k, append([]key.Binding{reloadKey}, own...)...)
 }
 
-// seriesSparkline draws a series in w cells: when it has more points than cells, each cell
-// shows the mean of its points; a cell without any value is a blank, so a gap in the data
-// shows as one. The scale runs from 0 (or the minimum, if negative) to the maximum.
+// seriesSparkline draws a series in at most w cells: when it has more points than cells, each
+// cell shows the mean of its points; when it has far fewer, each point takes the same whole
+// number of cells. A cell without any value is a blank, so a gap in the data shows as one.
+// The scale runs from 0 (or the minimum, if negative) to the maximum.
 func seriesSparkline(vals []float64, w int) string {
 	if w <= 0 || len(vals) == 0 {
 		return ""
 	}
 	cells := vals
-	if len(vals) > w {
+	if k := w / len(vals); k > 1 {
+		cells = make([]float64, 0, k*len(vals))
+		for _, v := range vals {
+			for range k {
+				cells = append(cells, v)
+			}
+		}
+	} else if len(vals) > w {
 		cells = make([]float64, w)
 		for i := range cells {
 			from, to := i*len(vals)/w, (i+1)*len(vals)/w

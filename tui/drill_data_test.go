@@ -317,11 +317,12 @@ func TestSeriesSparkline(t *testing.T) {
 	}{
 		{nil, 10, ""},
 		{[]float64{1, 2, 3}, 0, ""},
-		{[]float64{0, 7}, 10, "▁█"},
-		{[]float64{nan, nan, 0, 7}, 4, "  ▁█"},             // a gap at the start is blank
-		{[]float64{0, 0, 7, 7, nan, nan, 7, 7}, 4, "▁█ █"}, // means of pairs; an empty pair is blank
-		{[]float64{3, 3, 3}, 3, "███"},                     // scaled from 0: a steady rate fills
-		{[]float64{nan, nan}, 2, "  "},                     // nothing at all
+		{[]float64{0, 7}, 10, "▁▁▁▁▁█████"}, // few points: each widened alike
+		{[]float64{0, 7}, 5, "▁▁██"},
+		{[]float64{nan, nan, 0, 7}, 5, "  ▁█"},                                  // a gap at the start is blank
+		{[]float64{0, 0, 7, 7, nan, nan, 7, 7}, 4, "▁█ █"},                      // means of pairs; an empty pair is blank
+		{[]float64{3, 3, 3}, 3, "███"},                                          // scaled from 0: a steady rate fills
+		{[]float64{nan, nan}, 2, "  "},                                          // nothing at all
 		{[]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, 7, "▁▂▄▅▆▇█"}, // means 0.5 … 12.5
 	} {
 		if got := seriesSparkline(tc.vals, tc.w); got != tc.want {

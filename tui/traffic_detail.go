@@ -134,6 +134,7 @@ func (v *trafficDetail) rebuild() {
 		row := func(label, value string, s model.Series, t tone) string {
 			return "  " + st.Label.Render(fit(label, labelW)) + " " + st.paint(t, fitRight(value, valueW)) + "  " + st.paint(t, seriesSparkline(s.Values, sw))
 		}
+		sw = width(seriesSparkline(d.RPS.Values, sw)) // the axis spans what is drawn
 		lines = append(lines,
 			row("req/s", nowValue(d.RPS, fmtRate), d.RPS, toneNone),
 			row("p50", nowValue(d.P50, fmtMillis), d.P50, toneNone),
