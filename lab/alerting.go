@@ -78,10 +78,10 @@ modules:
       ip_protocol_fallback: false
 `
 
-// alertingScrapeConfig is the scrape jobs of the probes and of kube-state-metrics, appended
-// to prometheusConfig: %[1]s the Cassandra targets, %[2]s the exporter's address, %[3]s
-// kube-state-metrics'.
-const alertingScrapeConfig = `  - job_name: cassandra-native
+// cassandraProbeConfig is the scrape job of the Cassandra probes: %[1]s the targets, %[2]s the
+// exporter's address. Each series is labelled with the node it probes (cassandra_node, and
+// instance as the blackbox exporter's documentation does).
+const cassandraProbeConfig = `  - job_name: cassandra-native
     metrics_path: /probe
     params:
       module: [cql_port]
@@ -96,20 +96,25 @@ const alertingScrapeConfig = `  - job_name: cassandra-native
         target_label: instance
       - target_label: __address__
         replacement: %[2]s
-  - job_name: kube-state-metrics
-    honor_labels: true
-    static_configs:
-      - targets: ["%[3]s"]
 `
 
-// alertingConfig is what prometheusConfig gains: the rules file and the scrape jobs.
+// kubeStateMetricsConfig scrapes kube-state-metrics at %[1]s, keeping its namespace labels.
+const kubeStateMetricsConfig = `  - job_name: kube-state-metrics
+    honor_labels: true
+    static_configs:
+      - targets: ["%[1]s"]
+`
+
+// alertingConfig is what prometheusConfig gains: the rules file and the scrape jobs of their
+// signals. Both jobs are always there, whatever components a partial `lab up --only` starts:
+// Prometheus may be restarted alone.
 func (l *Lab) alertingConfig() (ruleFiles, scrapes string) {
 	var targets []string
 	for _, h := range l.opts.cassandraHosts() {
 		targets = append(targets, strconv.Quote(net.JoinHostPort(h, strconv.Itoa(l.opts.CassandraPort))))
 	}
-	scrapes = fmt.Sprintf(alertingScrapeConfig, strings.Join(targets, ", "),
-		fmt.Sprintf("127.0.0.1:%d", l.ports.Blackbox), fmt.Sprintf("127.0.0.1:%d", l.ports.KubeStateMetrics))
+	scrapes = fmt.Sprintf(cassandraProbeConfig, strings.Join(targets, ", "), fmt.Sprintf("127.0.0.1:%d", l.ports.Blackbox)) +
+		fmt.Sprintf(kubeStateMetricsConfig, fmt.Sprintf("127.0.0.1:%d", l.ports.KubeStateMetrics))
 	return "rule_files:\n  - rules.yml\n", scrapes
 }
 
