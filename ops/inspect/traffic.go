@@ -23,10 +23,14 @@ const (
 )
 
 // trafficSelector is the PromQL label matchers of a group's traffic (its APIs and unmatched
-// requests, not the management roles' own) or of one API's. Values are quoted as PromQL
-// strings (Go's escaping rules), so a label value cannot change the query.
-func trafficSelector(group, api string) string {
+// requests, not the management roles' own) or of one API's, in the console's namespace (all
+// namespaces when ""). Values are quoted as PromQL strings (Go's escaping rules), so a label
+// value cannot change the query.
+func trafficSelector(namespace, group, api string) string {
 	sel := "group=" + strconv.Quote(group)
+	if namespace != "" {
+		sel = "namespace=" + strconv.Quote(namespace) + "," + sel
+	}
 	if api != "" {
 		return sel + ",api=" + strconv.Quote(api)
 	}
@@ -45,7 +49,8 @@ func trafficQueries(sel string) [5]string {
 	}
 }
 
-// Traffic drills into a gateway group's traffic (api "") or one API's: requests per second,
+// Traffic drills into a gateway group's traffic (api "") or one API's, in the console's
+// namespace: requests per second,
 // p50/p90/p99 latency and the 5xx ratio over the last 15 minutes from range queries, the
 // errors that made up the window, and the pods serving it now. Prometheus answering with no
 // series is not an error: the series are then empty (Series.Empty).
@@ -66,7 +71,7 @@ func (i *Inspector) Traffic(ctx context.Context, group, api string) (*model.Traf
 	end := time.Now().Truncate(TrafficStep)
 	start := end.Add(-TrafficWindow)
 	n := int(TrafficWindow/TrafficStep) + 1
-	sel := trafficSelector(group, api)
+	sel := trafficSelector(i.Conn.Targets.Namespace, group, api)
 	d := &model.TrafficDetail{Group: group, API: api, Window: TrafficWindow}
 	series := []*model.Series{&d.RPS, &d.P50, &d.P90, &d.P99, &d.ErrorRatio}
 	g, gctx := errgroup.WithContext(ctx)

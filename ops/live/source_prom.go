@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,13 +23,22 @@ type TrafficQueries struct {
 	Window, Step time.Duration
 }
 
-// DefaultTrafficQueries read apigw's own metrics. A group's traffic is its gateways' (its
-// APIs and the requests no API matched), not the Admin Node Manager's and API Manager's own
-// requests, which apigw counts under the api labels "anm" and "apimgr"; the per-API table
-// lists APIs only.
-func DefaultTrafficQueries() TrafficQueries {
-	const g = `api!~"anm|apimgr"`
-	const a = `api!~"anm|apimgr|-"`
+// DefaultTrafficQueries read apigw's own metrics, from every namespace. A group's traffic is
+// its gateways' (its APIs and the requests no API matched), not the Admin Node Manager's and
+// API Manager's own requests, which apigw counts under the api labels "anm" and "apimgr"; the
+// per-API table lists APIs only.
+func DefaultTrafficQueries() TrafficQueries { return TrafficQueriesIn("") }
+
+// TrafficQueriesIn are DefaultTrafficQueries scoped to one namespace (by the namespace label
+// the scrape configuration sets): another site's or stage's group of the same name in the
+// same Prometheus is not added in. "" is every namespace.
+func TrafficQueriesIn(namespace string) TrafficQueries {
+	ns := ""
+	if namespace != "" {
+		ns = "namespace=" + strconv.Quote(namespace) + ","
+	}
+	g := ns + `api!~"anm|apimgr"`
+	a := ns + `api!~"anm|apimgr|-"`
 	return TrafficQueries{
 		GroupRPS:    `sum by (group) (rate(apigw_requests_total{` + g + `}[1m]))`,
 		GroupP90:    `histogram_quantile(0.9, sum by (group, le) (rate(apigw_request_duration_seconds_bucket{` + g + `}[1m])))`,
