@@ -316,7 +316,8 @@ func (h *trafficHistory) state() model.TrafficState {
 	return st
 }
 
-// pollAlerts reads Prometheus's pending and firing alerts, each linked to what it names.
+// pollAlerts reads Prometheus's pending and firing alerts about this deployment, each linked
+// to what it names.
 func (p *promSource) pollAlerts(ctx context.Context) ([]model.Alert, error) {
 	as, err := p.client.Alerts(ctx)
 	if err != nil {
@@ -324,6 +325,9 @@ func (p *promSource) pollAlerts(ctx context.Context) ([]model.Alert, error) {
 	}
 	out := make([]model.Alert, 0, len(as))
 	for _, a := range as {
+		if !model.AlertConcerns(a.Labels, p.t.Namespace) {
+			continue
+		}
 		subject, ref := model.AlertSubject(a.Labels, p.t.Namespace)
 		summary := a.Annotations["summary"]
 		if summary == "" {

@@ -47,6 +47,14 @@ func AlertSubject(labels map[string]string, namespace string) (string, *Ref) {
 	return "", nil
 }
 
+// AlertConcerns reports whether an alert is about the deployment in namespace: it names that
+// namespace, or none (a Cassandra node, a Kubernetes node). An alert of another namespace
+// (another site or stage in the same Prometheus) is not. Every alert concerns namespace "".
+func AlertConcerns(labels map[string]string, namespace string) bool {
+	ns := labels["namespace"]
+	return namespace == "" || ns == "" || ns == namespace
+}
+
 // alertSeverityRank orders the usual severity labels.
 func alertSeverityRank(s string) int {
 	switch strings.ToLower(s) {

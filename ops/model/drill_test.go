@@ -209,3 +209,20 @@ func TestTopErrors(t *testing.T) {
 		t.Errorf("top errors %+v", out)
 	}
 }
+
+func TestAlertConcerns(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		ns     string
+		want   bool
+	}{
+		{map[string]string{"namespace": "apim"}, "apim", true},
+		{map[string]string{"namespace": "dr"}, "apim", false},
+		{map[string]string{"cassandra_node": "127.0.0.1:9042"}, "apim", true},
+		{map[string]string{"namespace": "dr"}, "", true},
+	} {
+		if got := AlertConcerns(tc.labels, tc.ns); got != tc.want {
+			t.Errorf("AlertConcerns(%v, %q) = %v", tc.labels, tc.ns, got)
+		}
+	}
+}
