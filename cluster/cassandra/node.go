@@ -45,6 +45,8 @@ func DialNode(ctx context.Context, t Target, addr string) (*NodeSession, error) 
 	c.DisableInitialHostLookup = true
 	c.Events.DisableNodeStatusEvents, c.Events.DisableTopologyEvents, c.Events.DisableSchemaEvents = true, true, true
 	c.NumConns = 1
+	// Protocol v4 (Cassandra 2.2 and later): no extra connection to discover the version.
+	c.ProtoVersion = 4
 	c.Logger = t.Logger
 	if c.Logger == nil {
 		c.Logger = discard
