@@ -336,3 +336,28 @@ func TestSeriesSparklineIdle(t *testing.T) {
 		t.Errorf("idle: %q", got)
 	}
 }
+
+// TestTrafficDetailKeepsOneTimer: the traffic detail reloads itself every 15 s with one timer,
+// however often r is pressed.
+func TestTrafficDetailKeepsOneTimer(t *testing.T) {
+	snap := healthySnapshot()
+	m := drive(t, 120, 40, &snap, Options{Inspector: &fixtureInspector{}})
+	press(m, "6", "enter")
+	td := m.top().(*trafficDetail)
+	if cmd := td.Loaded(td.start()().(detailMsg)); cmd == nil {
+		t.Fatal("the first answer started no timer")
+	}
+	for range 3 { // r, answered: no second timer
+		if cmd := td.Loaded(td.start()().(detailMsg)); cmd != nil {
+			t.Fatal("a manual reload started a second timer")
+		}
+	}
+	// The timer fires: a reload, whose answer starts the next timer.
+	load := td.Loaded(detailMsg{d: td, data: reloadMsg{}})
+	if load == nil {
+		t.Fatal("the timer started no reload")
+	}
+	if cmd := td.Loaded(load().(detailMsg)); cmd == nil {
+		t.Fatal("the timed reload's answer started no next timer")
+	}
+}

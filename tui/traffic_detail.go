@@ -26,6 +26,8 @@ type trafficDetail struct {
 	sel int // the chosen pod
 	// podLine is the pager line of the first pod row (-1 when there is none).
 	podLine int
+	// timer is set while a timed reload is pending.
+	timer bool
 }
 
 func newTrafficDetail(c *common, ins TrafficInspector, ref model.Ref) *trafficDetail {
@@ -65,7 +67,8 @@ func (v *trafficDetail) help() keyHelp {
 
 func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 	cmd, isData := v.answer(msg)
-	if !isData {
+	if !isData { // the timer's reload: the next timer starts when it answers
+		v.timer = false
 		return cmd
 	}
 	if d, ok := msg.data.(*model.TrafficDetail); ok && msg.err == nil && d != nil {
@@ -73,6 +76,10 @@ func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 		v.sel = min(v.sel, max(len(d.Pods)-1, 0))
 	}
 	v.rebuild()
+	if v.timer { // one timer at a time, however often r is pressed
+		return nil
+	}
+	v.timer = true
 	return v.reloadAfter(trafficReload)
 }
 
