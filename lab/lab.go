@@ -314,6 +314,11 @@ func (l *Lab) startOne(ctx context.Context, c *component) (*started, error) {
 		if err := waitReady(ctx, c, nil, timeout); err != nil {
 			return nil, fmt.Errorf("%s (pid %d, already running) is not healthy: %w; see %s", c.name, r.PID, err, r.Log)
 		}
+		if c.refresh != nil {
+			if err := c.refresh(ctx); err != nil {
+				return nil, fmt.Errorf("refresh %s (pid %d): %w", c.name, r.PID, err)
+			}
+		}
 		l.progress("  ✓ %-24s %-28s already running (pid %d)", c.name, c.addr, r.PID)
 		return nil, nil
 	}
