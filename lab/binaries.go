@@ -24,7 +24,7 @@ type tools struct {
 	MariaDB, MariaDBInstall, Prometheus, Registry          string
 	Apigw, Labd                                            string
 	MetricsServer                                          string
-	Node, AzuriteBlob                                      string
+	Node, AzuriteBlob, Blackbox, KubeStateMetrics          string
 }
 
 var kubeCommands = map[string]string{
@@ -62,6 +62,11 @@ func (l *Lab) ensureTools(ctx context.Context, need func(string) bool) (*tools, 
 			return nil, err
 		}
 	}
+	if need(kubeStateMetricsName) {
+		if t.KubeStateMetrics, err = l.ensureKubeStateMetrics(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if need("lab-agent") {
 		if t.Apigw, t.Labd, err = l.buildLabBinaries(ctx); err != nil {
 			return nil, err
@@ -88,6 +93,7 @@ func (l *Lab) ensureTools(ctx context.Context, need func(string) bool) (*tools, 
 		{"mariadb", "mariadb-server", &t.MariaDB, []string{"mariadbd", "/usr/sbin/mariadbd"}},
 		{"mariadb", "mariadb-server", &t.MariaDBInstall, []string{"mariadb-install-db"}},
 		{"prometheus", "prometheus", &t.Prometheus, []string{"prometheus"}},
+		{blackboxName, "prometheus-blackbox-exporter", &t.Blackbox, []string{"prometheus-blackbox-exporter", "blackbox_exporter"}},
 		{"registry", "docker-registry", &t.Registry, []string{"docker-registry"}},
 	}
 	for _, d := range debian {

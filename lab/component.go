@@ -21,6 +21,9 @@ type component struct {
 	grace  time.Duration
 	// prepare writes configuration and initialises data; it must be idempotent.
 	prepare func(ctx context.Context) error
+	// refresh, when set, brings a component that runs already up to date with this lab's
+	// configuration (Prometheus rereads its rules and scrape jobs) instead of a restart.
+	refresh func(ctx context.Context) error
 	command func() *exec.Cmd
 	ready   func(ctx context.Context) error
 }

@@ -85,6 +85,9 @@ type ports struct {
 	// MetricsServer serves the resource metrics API; KubeletBase+i is node i's kubelet
 	// endpoint (served by the lab agent).
 	MetricsServer, KubeletBase int
+	// Blackbox probes for the alert rules; KubeStateMetrics (and the next port, its own
+	// telemetry) exports the cluster's objects.
+	Blackbox, KubeStateMetrics int
 }
 
 func (o *Options) ports() ports {
@@ -95,6 +98,7 @@ func (o *Options) ports() ports {
 		MariaDB: b + 306, Prometheus: b + 90, Registry: b + 500, Azurite: b + 10,
 		Agent: b + 250, Backend: b + 81,
 		MetricsServer: b + 446, KubeletBase: b + 251,
+		Blackbox: b + 115, KubeStateMetrics: b + 808,
 	}
 }
 

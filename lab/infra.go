@@ -3,6 +3,8 @@ package lab
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,14 +14,18 @@ import (
 func (l *Lab) prometheusComponent(t *tools) *component {
 	dir := filepath.Join(l.opts.StateDir, "prometheus")
 	addr := fmt.Sprintf("127.0.0.1:%d", l.ports.Prometheus)
-	return &component{
+	c := &component{
 		name: "prometheus", group: "prometheus", grace: 15 * time.Second,
 		addr: "http://" + addr, listen: []string{addr},
 		prepare: func(context.Context) error {
 			if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 				return err
 			}
-			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer, l.ports.Agent)
+			rules, scrapes := l.alertingConfig()
+			cfg := fmt.Sprintf(prometheusConfig, addr, l.ports.APIServer, l.ports.Agent, rules) + scrapes
+			if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(alertRules), 0o644); err != nil {
+				return err
+			}
 			return os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644)
 		},
 		command: func() *exec.Cmd {
@@ -32,6 +38,36 @@ func (l *Lab) prometheusComponent(t *tools) *component {
 		},
 		ready: httpReady("http://"+addr+"/-/ready", ""),
 	}
+	// A running Prometheus rereads a rewritten configuration (a lab from before the alert
+	// rules gets them with its next `lab up`).
+	c.refresh = func(ctx context.Context) error {
+		if err := c.prepare(ctx); err != nil {
+			return err
+		}
+		return postReload(ctx, "http://"+addr+"/-/reload")
+	}
+	return c
+}
+
+// postReload asks a Prometheus started with --web.enable-lifecycle to reread its
+// configuration.
+func postReload(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("reload: %s: %s", resp.Status, b)
+	}
+	return nil
 }
 
 func (l *Lab) registryComponent(t *tools) *component {
@@ -74,7 +110,7 @@ const prometheusConfig = `# written by apimctl lab
 global:
   scrape_interval: 5s
   evaluation_interval: 5s
-scrape_configs:
+%[4]sscrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ["%[1]s"]

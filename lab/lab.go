@@ -97,7 +97,7 @@ func (l *Lab) components() []*component {
 	if l.want("kube") {
 		cs = append(cs, l.kubeComponents(l.tools)...)
 		cs = append(cs, l.agentComponents(l.tools)...)
-		cs = append(cs, l.metricsServerComponent(l.tools))
+		cs = append(cs, l.metricsServerComponent(l.tools), l.kubeStateMetricsComponent(l.tools))
 	}
 	if l.want("cassandra") {
 		cs = append(cs, l.cassandraComponents(l.tools)...)
@@ -106,7 +106,7 @@ func (l *Lab) components() []*component {
 		cs = append(cs, l.mariadbComponent(l.tools))
 	}
 	if l.want("prometheus") {
-		cs = append(cs, l.prometheusComponent(l.tools))
+		cs = append(cs, l.blackboxComponent(l.tools), l.prometheusComponent(l.tools))
 	}
 	if l.want("registry") {
 		cs = append(cs, l.registryComponent(l.tools))
@@ -233,7 +233,7 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	if l.want("kube") {
 		g.Go(func() error {
-			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok", agentName, backendName, metricsServerName}} {
+			for _, step := range [][]string{{"etcd"}, {"kube-apiserver"}, {"kube-controller-manager", "kube-scheduler", "kwok", agentName, backendName, metricsServerName, kubeStateMetricsName}} {
 				if err := run(gctx, step...); err != nil {
 					return err
 				}
@@ -262,7 +262,7 @@ func (l *Lab) Up(ctx context.Context) (env *Env, err error) {
 		})
 	}
 	if l.want("prometheus") {
-		g.Go(func() error { return run(gctx, "prometheus") })
+		g.Go(func() error { return run(gctx, blackboxName, "prometheus") })
 	}
 	if l.want("registry") {
 		g.Go(func() error {
@@ -322,6 +322,11 @@ func (l *Lab) startOne(ctx context.Context, c *component) (*started, error) {
 	if r, err := readRecord(l.opts.StateDir, c.name); err == nil && r.alive() {
 		if err := waitReady(ctx, c, nil, timeout); err != nil {
 			return nil, fmt.Errorf("%s (pid %d, already running) is not healthy: %w; see %s", c.name, r.PID, err, r.Log)
+		}
+		if c.refresh != nil {
+			if err := c.refresh(ctx); err != nil {
+				return nil, fmt.Errorf("refresh %s (pid %d): %w", c.name, r.PID, err)
+			}
 		}
 		l.progress("  ✓ %-24s %-28s already running (pid %d)", c.name, c.addr, r.PID)
 		return nil, nil

@@ -12,6 +12,7 @@ check() { # check BINARY PACKAGE
 check mariadbd mariadb-server
 check mariadb mariadb-client
 check prometheus prometheus
+check prometheus-blackbox-exporter prometheus-blackbox-exporter
 check docker-registry docker-registry
 check nginx nginx-light
 check wrk wrk
@@ -30,7 +31,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # Debian starts packaged services on install; the lab runs its own instances, so stop
   # the system ones (through the service manager, never by process name).
-  for svc in prometheus prometheus-node-exporter docker-registry nginx mariadb; do
+  for svc in prometheus prometheus-node-exporter prometheus-blackbox-exporter docker-registry nginx mariadb; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       $SUDO systemctl stop "$svc" || true
     elif command -v service >/dev/null 2>&1; then

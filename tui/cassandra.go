@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // cassandraView shows the ring's nodes and each keyspace's replication and QUORUM.
@@ -18,6 +19,7 @@ type cassandraView struct {
 	pager  pager
 	width  int
 	height int
+	sel    int // the chosen node: enter opens it
 }
 
 func newCassandraView(c *common) *cassandraView { return &cassandraView{c: c, pager: pager{c: c}} }
@@ -32,7 +34,32 @@ func (v *cassandraView) SetSize(w, h int) {
 	v.rebuild()
 }
 
-func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+// Update moves the node cursor with the arrows; the other keys scroll.
+func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd {
+	k := v.c.keys
+	if v.snap != nil && len(v.snap.Cassandra.Nodes) > 0 {
+		switch {
+		case key.Matches(msg, k.Up):
+			v.sel = max(v.sel-1, 0)
+			v.rebuild()
+			return nil
+		case key.Matches(msg, k.Down):
+			v.sel = min(v.sel+1, len(v.snap.Cassandra.Nodes)-1)
+			v.rebuild()
+			return nil
+		}
+	}
+	v.pager.Update(msg)
+	return nil
+}
+
+// Selected is the chosen node.
+func (v *cassandraView) Selected() (model.Ref, bool) {
+	if v.snap == nil || v.sel >= len(v.snap.Cassandra.Nodes) {
+		return model.Ref{}, false
+	}
+	return model.Ref{Kind: model.RefCassandra, Name: v.snap.Cassandra.Nodes[v.sel].Address}, true
+}
 
 // nodesUp counts the ring's nodes that are up.
 func nodesUp(cs *model.CassandraState) int {
@@ -103,7 +130,10 @@ func (v *cassandraView) rebuild() {
 			}
 			rows[i] = []cell{status, {text: n.Address}, {text: n.DC}, {text: n.Rack}, {text: n.Version}, {text: n.HostID, tone: toneMuted}}
 		}
-		lines = append(lines, grid(st, 2, w, []string{"STATUS", "ADDRESS", "DC", "RACK", "VERSION", "HOST ID"}, rows)...)
+		v.sel = min(v.sel, len(cs.Nodes)-1)
+		g := grid(st, 2, w, []string{"STATUS", "ADDRESS", "DC", "RACK", "VERSION", "HOST ID"}, rows)
+		g[1+v.sel] = st.Selected.Render(fit("▸"+ansi.Strip(g[1+v.sel])[1:], w))
+		lines = append(lines, g...)
 	}
 	lost := 0
 	for _, ks := range cs.Keyspaces {
@@ -140,5 +170,5 @@ func (v *cassandraView) View() string {
 	return viewTitle(v.c, v.width, "Cassandra", "", v.snap, model.SourceCassandra) + "\n" + v.pager.View()
 }
 
-func (v *cassandraView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
-func (v *cassandraView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }
+func (v *cassandraView) ShortHelp() []key.Binding  { return openHelp(v.c.keys, "open").ShortHelp() }
+func (v *cassandraView) FullHelp() [][]key.Binding { return openHelp(v.c.keys, "open").FullHelp() }

@@ -115,6 +115,16 @@ func (m *Model) buildChrome() {
 		}
 	}
 	line2 := " " + strings.Join(tabs, " ")
+	if width(line2) > w { // too narrow for the numbers: the names alone
+		for i, name := range viewNames {
+			if i == m.active {
+				tabs[i] = st.ActiveTab.Render("[" + name + "]")
+			} else {
+				tabs[i] = st.Tab.Render(name)
+			}
+		}
+		line2 = " " + strings.Join(tabs, " ")
+	}
 	if len(m.stack) > 0 {
 		line2 = m.breadcrumb()
 	}

@@ -25,6 +25,8 @@ type dashboardView struct {
 	body   string // the laid-out panels, built in Update
 	width  int
 	height int
+	// alertSel is the chosen alert of the alerts panel.
+	alertSel int
 }
 
 func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
@@ -60,13 +62,17 @@ func (v *dashboardView) findingMark(wls ...*model.Workload) string {
 }
 func (v *dashboardView) Refresh()         { v.rebuild() }
 func (v *dashboardView) SetSize(w, h int) { v.width, v.height = w, h; v.rebuild() }
-func (v *dashboardView) Update(tea.KeyPressMsg) tea.Cmd {
+func (v *dashboardView) Update(msg tea.KeyPressMsg) tea.Cmd {
+	v.updateAlerts(msg)
 	return nil
 }
 func (v *dashboardView) View() string { return v.body }
 
 func (v *dashboardView) ShortHelp() []key.Binding {
 	k := v.c.keys
+	if v.snap != nil && len(v.snap.Alerts) > 0 {
+		return []key.Binding{k.Move, alertOpen, k.JumpView, k.Command, k.Help, k.Quit}
+	}
 	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Back, k.Quit}
 }
 
@@ -188,18 +194,21 @@ func (v *dashboardView) rebuild() {
 		lw := w * 3 / 5
 		rw := w - lw - 1
 		left := stack([]block{v.topology(lw).withBanner(), v.hpa(lw), v.traffic(lw).withBanner()}, lw, h)
-		right := stack([]block{v.cassandra(rw).withBanner(), v.mysql(rw).withBanner(), v.findings(rw)}, rw, h)
+		right := stack([]block{v.alertsPanel(rw), v.cassandra(rw).withBanner(), v.mysql(rw).withBanner(), v.findings(rw)}, rw, h)
 		lines = make([]string, h)
 		for i := range lines {
 			lines[i] = left[i] + " " + right[i]
 		}
 	} else {
 		half := (w - 1) / 2
-		lines = stack([]block{
-			v.topology(w).withBanner(), v.hpa(w),
+		blocks := []block{v.topology(w).withBanner()}
+		if len(v.snap.Alerts) > 0 { // narrow: the panel only when something fires
+			blocks = append(blocks, v.alertsPanel(w))
+		}
+		blocks = append(blocks, v.hpa(w),
 			pair{v.cassandra(half).withBanner(), v.mysql(w - half - 1).withBanner()},
-			v.traffic(w).withBanner(), v.findings(w),
-		}, w, h)
+			v.traffic(w).withBanner(), v.findings(w))
+		lines = stack(blocks, w, h)
 	}
 	v.body = padLines(lines, w, h)
 }

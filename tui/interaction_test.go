@@ -188,7 +188,8 @@ func TestTabAndDigitsSwitchViews(t *testing.T) {
 		t.Fatalf("shift+tab: view %s", viewNames[m.active])
 	}
 	press(m, "8")
-	if m.active != 7 || !strings.Contains(frame(m), "[8 findings]") {
+	// At 80 columns nine numbered tabs do not fit: the tab line shows the names alone.
+	if m.active != 7 || !strings.Contains(frame(m), "[findings]") {
 		t.Fatalf("8: view %s", viewNames[m.active])
 	}
 	// esc walks back through the views visited: findings → pods → hpa → pods → dashboard.

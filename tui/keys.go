@@ -13,7 +13,7 @@ type KeyMap struct {
 	Back     key.Binding
 	NextView key.Binding
 	PrevView key.Binding
-	JumpView key.Binding // 1-8; shown once in help, matched by digit
+	JumpView key.Binding // 1-9; shown once in help, matched by digit
 	// Open drills into the selected row.
 	Open key.Binding
 
@@ -66,7 +66,7 @@ func DefaultKeyMap() KeyMap {
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		NextView: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		PrevView: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev view")),
-		JumpView: key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8"), key.WithHelp("1-8", "view")),
+		JumpView: key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "view")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 
 		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/model"
@@ -130,5 +131,22 @@ func (v *mysqlView) View() string {
 	return viewTitle(v.c, v.width, "MySQL", "metrics database", v.snap, model.SourceMySQL) + "\n" + v.pager.View()
 }
 
-func (v *mysqlView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
-func (v *mysqlView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }
+// Selected is the database: enter opens its connections and tables.
+func (v *mysqlView) Selected() (model.Ref, bool) {
+	name := "metrics"
+	if v.snap != nil {
+		if _, db, ok := strings.Cut(v.snap.Source(model.SourceMySQL).Endpoint, "://"); ok {
+			if _, n, ok := strings.Cut(db, "/"); ok && n != "" {
+				name, _, _ = strings.Cut(n, "?")
+			}
+		}
+	}
+	return model.Ref{Kind: model.RefMySQL, Name: name}, true
+}
+
+func (v *mysqlView) ShortHelp() []key.Binding {
+	return openHelp(v.c.keys, "open").ShortHelp()
+}
+func (v *mysqlView) FullHelp() [][]key.Binding {
+	return openHelp(v.c.keys, "open").FullHelp()
+}

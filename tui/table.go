@@ -57,6 +57,8 @@ type table struct {
 	width   int
 	height  int // rows of data, not counting the heading
 	empty   string
+	// blurred draws the cursor's row as any other (the view's focus is elsewhere).
+	blurred bool
 }
 
 func newTable(c *common, cols []column, empty string) *table {
@@ -303,7 +305,7 @@ func (t *table) View() string {
 		if n >= end {
 			continue
 		}
-		b.WriteString(t.renderRow(&t.rows[t.shown[n]], n == t.cursor))
+		b.WriteString(t.renderRow(&t.rows[t.shown[n]], n == t.cursor && !t.blurred))
 	}
 	return b.String()
 }

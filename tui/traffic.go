@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // trafficView shows the gateways' traffic per group, then per API in a filterable list.
@@ -18,6 +19,9 @@ type trafficView struct {
 	tbl    *table
 	width  int
 	height int
+	// onGroups is set while the cursor is on the group lines (gsel), above the API table.
+	onGroups bool
+	gsel     int
 }
 
 // sparkCells is how many samples a sparkline cell of the APIs list draws.
@@ -116,10 +120,16 @@ func (v *trafficView) rebuild() {
 		}
 		nameW = min(nameW, 16)
 		n := sparkWidth(v.width)
+		v.gsel = min(v.gsel, len(tr.Groups)-1)
 		for i := range tr.Groups {
-			v.groups = append(v.groups, "  "+groupTrafficLine(st, &tr.Groups[i], nameW, n))
+			line := "  " + groupTrafficLine(st, &tr.Groups[i], nameW, n)
+			if v.onGroups && i == v.gsel {
+				line = st.Selected.Render(fit("▸ "+ansi.Strip(line)[2:], v.width))
+			}
+			v.groups = append(v.groups, line)
 		}
 	}
+	v.tbl.blurred = v.onGroups
 	for i := range v.groups {
 		v.groups[i] = truncate(v.groups[i], v.width)
 	}
@@ -135,7 +145,52 @@ func (v *trafficView) SetSize(w, h int) {
 	v.rebuild()
 }
 
-func (v *trafficView) Update(msg tea.KeyPressMsg) tea.Cmd { v.tbl.Update(msg); return nil }
+// Update moves the cursor over the group lines and the API rows: up from the first API goes
+// to the groups, down from the last group back to the APIs.
+func (v *trafficView) Update(msg tea.KeyPressMsg) tea.Cmd {
+	k := v.c.keys
+	groups := 0
+	if v.snap != nil {
+		groups = len(v.snap.Traffic.Groups)
+	}
+	switch {
+	case v.onGroups && key.Matches(msg, k.Up):
+		v.gsel = max(v.gsel-1, 0)
+	case v.onGroups && key.Matches(msg, k.Down):
+		if v.gsel++; v.gsel >= groups {
+			v.onGroups, v.gsel = false, max(groups-1, 0)
+		}
+	case !v.onGroups && groups > 0 && key.Matches(msg, k.Up) && v.tbl.cursor == 0:
+		v.onGroups, v.gsel = true, groups-1
+	case v.onGroups:
+		return nil
+	default:
+		v.tbl.Update(msg)
+		return nil
+	}
+	v.rebuild()
+	return nil
+}
+
+// Selected is the group or API under the cursor.
+func (v *trafficView) Selected() (model.Ref, bool) {
+	if v.snap == nil {
+		return model.Ref{}, false
+	}
+	if v.onGroups {
+		if v.gsel < len(v.snap.Traffic.Groups) {
+			g := v.snap.Traffic.Groups[v.gsel].Group
+			return model.Ref{Kind: model.RefTraffic, Name: g, Group: g}, true
+		}
+		return model.Ref{}, false
+	}
+	i, ok := v.tbl.SelectedIndex()
+	if !ok || i >= len(v.snap.Traffic.APIs) {
+		return model.Ref{}, false
+	}
+	a := v.snap.Traffic.APIs[i]
+	return model.Ref{Kind: model.RefTraffic, Name: a.Group + "/" + a.API, Group: a.Group, API: a.API}, true
+}
 
 func (v *trafficView) View() string {
 	st := &v.c.styles
@@ -158,5 +213,12 @@ func (v *trafficView) View() string {
 	return out
 }
 
-func (v *trafficView) ShortHelp() []key.Binding  { return listHelp(v.c.keys, nil).ShortHelp() }
-func (v *trafficView) FullHelp() [][]key.Binding { return listHelp(v.c.keys, nil).FullHelp() }
+func (v *trafficView) ShortHelp() []key.Binding {
+	return listHelp(v.c.keys, []key.Binding{trafficOpen}).ShortHelp()
+}
+func (v *trafficView) FullHelp() [][]key.Binding {
+	return listHelp(v.c.keys, []key.Binding{trafficOpen}, trafficOpen).FullHelp()
+}
+
+// trafficOpen opens a group's or an API's 15 minutes.
+var trafficOpen = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "15 min"))

@@ -126,6 +126,7 @@ func New(feed Feed, opts Options) tea.Model {
 	m.screens = []screen{
 		newDashboardView(c), newPodsView(c), newHPAView(c), newCassandraView(c),
 		newMySQLView(c), newTrafficView(c), newEventsView(c), newFindingsView(c),
+		newAlertsView(c),
 	}
 	m.seen = make([]int, len(m.screens))
 	m.help = help.New()

@@ -41,3 +41,20 @@ func Map(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// sqlSecret finds the statements that carry a credential as a literal (CREATE USER …
+// IDENTIFIED BY 'x', SET PASSWORD = PASSWORD('x'), GRANT … IDENTIFIED BY, CHANGE MASTER …
+// MASTER_PASSWORD='x', IDENTIFIED VIA … USING 'x').
+var sqlSecret = regexp.MustCompile(`(?i)\b(identified|password|master_password|source_password|using)\b`)
+
+// sqlLiteral is a quoted SQL string literal, with doubled or backslash-escaped quotes inside.
+var sqlLiteral = regexp.MustCompile(`'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?`)
+
+// SQL returns a statement with every string literal masked when it carries a credential
+// (the process list shows other sessions' statements). Other statements are returned as is.
+func SQL(s string) string {
+	if !sqlSecret.MatchString(s) {
+		return s
+	}
+	return sqlLiteral.ReplaceAllString(s, "'"+Mask+"'")
+}

@@ -20,3 +20,18 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+func TestSQL(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT * FROM t WHERE a = 'x'":                       "SELECT * FROM t WHERE a = 'x'",
+		"CREATE USER 'u'@'%' IDENTIFIED BY 'hunter2'":         "CREATE USER '" + Mask + "'@'" + Mask + "' IDENTIFIED BY '" + Mask + "'",
+		"set password for u = PASSWORD('it''s')":              "set password for u = PASSWORD('" + Mask + "')",
+		`ALTER USER u IDENTIFIED BY "a\"b"`:                   "ALTER USER u IDENTIFIED BY '" + Mask + "'",
+		"CHANGE MASTER TO MASTER_PASSWORD='p', MASTER_HOST=h": "CHANGE MASTER TO MASTER_PASSWORD='" + Mask + "', MASTER_HOST=h",
+		"ALTER USER u IDENTIFIED BY 'cut-off":                 "ALTER USER u IDENTIFIED BY '" + Mask + "'",
+	} {
+		if got := SQL(in); got != want {
+			t.Errorf("SQL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -85,7 +85,7 @@ var allRules = []Rule{
 	rulePodsNotReady, ruleRestarts, rulePodsFailing, rulePaused, ruleStuck,
 	ruleNodeReady,
 	ruleIngTLS, ruleIngTLSUnset, ruleIngTLSOld, ruleIngHosts, ruleIngMissing,
-	ruleNoTraffic,
+	ruleNoTraffic, ruleAlertFiring,
 }
 
 // Thresholds of the reference architecture.
@@ -140,6 +140,9 @@ func Check(s model.Snapshot) []model.Finding {
 		c.add(ruleNoTraffic, "prometheus", "Prometheus answers but has no gateway traffic series yet",
 			"send a request through api.<domain>, and check that Prometheus scrapes the gateway pods' "+
 				"prometheus.io/port 8085 /metrics (Prometheus UI → Status → Targets)")
+	}
+	if c.synced(model.SourcePrometheus) {
+		c.alerts()
 	}
 	sortFindings(c.out)
 	return c.out

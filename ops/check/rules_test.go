@@ -209,6 +209,12 @@ func ruleCases() []ruleCase {
 		}, "ING-004", "ingress", `"anm."`, nil},
 		{"no ingress", func(s *model.Snapshot) { s.Topology.Ingress = nil }, "ING-005", "namespace apim", "no Ingress", []string{"ING-004"}},
 		{"no traffic data", func(s *model.Snapshot) { s.Traffic = model.TrafficState{NoData: true} }, "PROM-001", "prometheus", "no gateway traffic", nil},
+		{"an alert firing", func(s *model.Snapshot) {
+			s.Alerts = []model.Alert{
+				{Name: "CassandraNodeDown", State: model.AlertFiring, Summary: "node 127.0.0.2:9042 does not answer", Subject: "cassandra 127.0.0.2:9042"},
+				{Name: "GatewayHPAAtMaximum", State: model.AlertPending, Subject: "hpa/traffic"},
+			}
+		}, "PROM-002", "cassandra 127.0.0.2:9042", "CassandraNodeDown is firing: node 127.0.0.2:9042", nil},
 	}
 }
 
@@ -397,5 +403,16 @@ func TestTrafficScaleFixDependsOnHPA(t *testing.T) {
 				t.Errorf("fix = %q, want prefix %q", fix, tt.want)
 			}
 		})
+	}
+}
+
+// TestPendingAlertIsNoFinding: an alert that is only pending is not yet a finding.
+func TestPendingAlertIsNoFinding(t *testing.T) {
+	s := modeltest.HealthySnapshot(t)
+	s.Alerts = []model.Alert{{Name: "GatewayHPAAtMaximum", State: model.AlertPending, Subject: "hpa/traffic"}}
+	for _, f := range Check(s) {
+		if f.ID == ruleAlertFiring.ID {
+			t.Fatalf("a pending alert is a finding: %+v", f)
+		}
 	}
 }

@@ -19,7 +19,8 @@ type LiveOptions struct {
 	CallTimeout time.Duration
 	// StaleAfter marks a source stale when its last success is older (3 × PollInterval).
 	StaleAfter time.Duration
-	// Queries are the PromQL of the traffic panels (DefaultTrafficQueries when empty).
+	// Queries are the PromQL of the traffic panels (TrafficQueriesIn the connection's
+	// namespace when empty).
 	Queries TrafficQueries
 	// Selectors tell roles and groups from labels (DefaultSelectors when zero).
 	Selectors *model.Selectors
@@ -71,6 +72,9 @@ type Live struct {
 
 // NewLive prepares the sources of conn. Nothing runs until Start.
 func NewLive(conn *Connection, opts LiveOptions) *Live {
+	if opts.Queries.GroupRPS == "" {
+		opts.Queries = TrafficQueriesIn(conn.Targets.Namespace)
+	}
 	opts.defaults()
 	l := &Live{opts: opts, conn: conn, dirty: make(chan struct{}, 1), out: make(chan model.Snapshot, 1)}
 	l.kube = newKubeSource(conn, opts, l.markDirty)

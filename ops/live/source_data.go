@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -14,11 +12,8 @@ import (
 	"github.com/apimctl/apimctl/internal/redact"
 	"github.com/apimctl/apimctl/ops/model"
 
-	pmodel "github.com/prometheus/common/model"
-
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
-	"github.com/apimctl/apimctl/cluster/prom"
 )
 
 // cassandraSource polls the ring through one long-lived session; the driver's own host-state
@@ -203,154 +198,4 @@ func (m *mysqlSource) fill(s *model.Snapshot, now time.Time) {
 	m.mu.Lock()
 	s.MySQL = m.state
 	m.mu.Unlock()
-}
-
-// TrafficQueries are the PromQL behind the traffic panels. Group queries must return series
-// labelled `group`; API queries `group` and `api`.
-type TrafficQueries struct {
-	GroupRPS, GroupP90, GroupErrors string
-	APIRPS, APIP90, APIErrors       string
-	// Window and Step of the sparkline history.
-	Window, Step time.Duration
-}
-
-// DefaultTrafficQueries read apigw's own metrics.
-func DefaultTrafficQueries() TrafficQueries {
-	return TrafficQueries{
-		GroupRPS:    `sum by (group) (rate(apigw_requests_total[1m]))`,
-		GroupP90:    `histogram_quantile(0.9, sum by (group, le) (rate(apigw_request_duration_seconds_bucket[1m])))`,
-		GroupErrors: `sum by (group) (rate(apigw_requests_total{code_class="5xx"}[1m])) / sum by (group) (rate(apigw_requests_total[1m]))`,
-		APIRPS:      `sum by (group, api) (rate(apigw_requests_total[1m]))`,
-		APIP90:      `histogram_quantile(0.9, sum by (group, api, le) (rate(apigw_request_duration_seconds_bucket[1m])))`,
-		APIErrors:   `sum by (group, api) (rate(apigw_requests_total{code_class="5xx"}[1m])) / sum by (group, api) (rate(apigw_requests_total[1m]))`,
-		Window:      10 * time.Minute,
-		Step:        15 * time.Second,
-	}
-}
-
-// promSource polls Prometheus for the traffic panels.
-type promSource struct {
-	t       Targets
-	opts    LiveOptions
-	changed func()
-	fresh   freshness
-	client  *prom.Client
-	err     error
-
-	mu    sync.Mutex
-	state model.TrafficState
-}
-
-func newPromSource(t Targets, opts LiveOptions, changed func()) *promSource {
-	p := &promSource{t: t, opts: opts, changed: changed}
-	if t.PrometheusURL == "" {
-		p.err = errors.New("no Prometheus URL: set --prometheus-url or PROMETHEUS_URL")
-	} else {
-		p.client, p.err = prom.New(t.PrometheusURL)
-	}
-	return p
-}
-
-func (p *promSource) answered() bool { return p.fresh.answered() }
-
-func (p *promSource) run(ctx context.Context) {
-	every(ctx, p.opts.PollInterval, func() {
-		if p.err != nil {
-			p.fresh.fail(p.opts.Now(), p.err)
-			p.changed()
-			return
-		}
-		st, err := p.poll(ctx)
-		if err != nil {
-			p.fresh.fail(p.opts.Now(), err)
-		} else {
-			p.mu.Lock()
-			p.state = st
-			p.mu.Unlock()
-			p.fresh.ok(p.opts.Now())
-		}
-		p.changed()
-	})
-}
-
-func (p *promSource) poll(ctx context.Context) (model.TrafficState, error) {
-	cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
-	defer cancel()
-	q := p.opts.Queries
-	end := p.opts.Now()
-	start := end.Add(-q.Window)
-	type key struct{ group, api string }
-	collect := func(queries [3]string, withAPI bool) ([]model.TrafficSeries, error) {
-		series := map[key]*model.TrafficSeries{}
-		for i, query := range queries {
-			v, err := p.client.QueryRange(cctx, query, start, end, q.Step)
-			if err != nil {
-				return nil, fmt.Errorf("query %q: %w", query, err)
-			}
-			m, ok := v.(pmodel.Matrix)
-			if !ok {
-				return nil, fmt.Errorf("query %q: not a range vector", query)
-			}
-			for _, ss := range m {
-				k := key{group: string(ss.Metric["group"])}
-				if withAPI {
-					k.api = string(ss.Metric["api"])
-				}
-				ts := series[k]
-				if ts == nil {
-					ts = &model.TrafficSeries{Group: k.group, API: k.api}
-					series[k] = ts
-				}
-				hist := make([]float64, 0, len(ss.Values))
-				for _, sp := range ss.Values {
-					f := float64(sp.Value)
-					if math.IsNaN(f) || math.IsInf(f, 0) {
-						f = 0
-					}
-					hist = append(hist, f)
-				}
-				last := 0.0
-				if len(hist) > 0 {
-					last = hist[len(hist)-1]
-				}
-				switch i {
-				case 0:
-					ts.RPS, ts.RPSHistory = last, hist
-				case 1:
-					ts.P90Seconds, ts.P90History = last, hist
-				case 2:
-					ts.ErrorRatio, ts.ErrHistory = last, hist
-				}
-			}
-		}
-		out := make([]model.TrafficSeries, 0, len(series))
-		for _, s := range series {
-			out = append(out, *s)
-		}
-		sort.Slice(out, func(i, j int) bool {
-			if out[i].Group != out[j].Group {
-				return out[i].Group < out[j].Group
-			}
-			return out[i].API < out[j].API
-		})
-		return out, nil
-	}
-	groups, err := collect([3]string{q.GroupRPS, q.GroupP90, q.GroupErrors}, false)
-	if err != nil {
-		return model.TrafficState{}, err
-	}
-	apis, err := collect([3]string{q.APIRPS, q.APIP90, q.APIErrors}, true)
-	if err != nil {
-		return model.TrafficState{}, err
-	}
-	return model.TrafficState{Groups: groups, APIs: apis, NoData: len(groups) == 0 && len(apis) == 0}, nil
-}
-
-func (p *promSource) fill(s *model.Snapshot, now time.Time) {
-	st := p.fresh.get(now, p.opts.StaleAfter)
-	st.Endpoint = redact.URL(p.t.PrometheusURL)
-	s.Sources = append(s.Sources, withName(st, model.SourcePrometheus))
-	p.mu.Lock()
-	s.Traffic = p.state
-	p.mu.Unlock()
 }

@@ -139,9 +139,15 @@ type Revision struct {
 type PeerView struct {
 	Observer string `json:"observer"` // the node that answered
 	Peer     string `json:"peer"`
-	State    string `json:"state"` // NORMAL, DOWN, LEAVING, … (gossip)
-	Up       bool   `json:"up"`
-	Schema   string `json:"schema,omitempty"`
+	// State is the peer's gossip status word (NORMAL, LEAVING, shutdown, …), "unknown" when
+	// the observer's gossiper has no state for it.
+	State string `json:"state"`
+	// Up is whether the observer can talk to the peer now: itself, or an open messaging
+	// connection (system_views.internode_outbound), and not announced shut down.
+	Up     bool   `json:"up"`
+	Schema string `json:"schema,omitempty"`
+	// LoadBytes is the peer's load as the observer's gossip says (its live data on disk).
+	LoadBytes int64 `json:"loadBytes,omitempty"`
 }
 
 // ThreadPool is one of a Cassandra node's thread pools.
@@ -154,33 +160,72 @@ type ThreadPool struct {
 	AllTimeBlocked int64 `json:"allTimeBlocked"`
 }
 
-// CassandraClient is one connection to a Cassandra node.
+// CassandraClient is the connections to a Cassandra node from one client address, user and
+// driver.
 type CassandraClient struct {
-	Address  string `json:"address"`
-	User     string `json:"user,omitempty"`
-	Driver   string `json:"driver,omitempty"`
-	Requests int64  `json:"requests"`
+	Address     string `json:"address"`
+	User        string `json:"user,omitempty"`
+	Driver      string `json:"driver,omitempty"`
+	Connections int    `json:"connections"`
+	Requests    int64  `json:"requests"`
+	SSL         bool   `json:"ssl"`
+}
+
+// Compaction is a running compaction (or cleanup, scrub, …) of a node.
+type Compaction struct {
+	Keyspace string  `json:"keyspace"`
+	Table    string  `json:"table"`
+	Kind     string  `json:"kind"`
+	Percent  float64 `json:"percent"`
+}
+
+// TableLatency is one table's local latency on a node.
+type TableLatency struct {
+	Keyspace       string        `json:"keyspace"`
+	Table          string        `json:"table"`
+	ReadsPerSecond float64       `json:"readsPerSecond"`
+	ReadP99        time.Duration `json:"readP99"`
+	WritesPerSec   float64       `json:"writesPerSecond"`
+	WriteP99       time.Duration `json:"writeP99"`
 }
 
 // CassandraNodeDetail is one Cassandra node drilled into, from its virtual tables
 // (system_views) and the system keyspace: no JMX.
 type CassandraNodeDetail struct {
 	Node CassandraNode `json:"node"`
+	// Status is the node's gossip status word (NORMAL, shutdown, …) as the others see it.
+	Status string `json:"status"`
 	// Peers is the ring as each reachable node sees it.
-	Peers              []PeerView        `json:"peers"`
-	LoadBytes          int64             `json:"loadBytes"`
-	Tokens             int               `json:"tokens"`
-	OwnershipPercent   float64           `json:"ownershipPercent"`
-	SchemaVersion      string            `json:"schemaVersion,omitempty"`
-	SchemaAgreed       bool              `json:"schemaAgreed"`
-	PendingCompactions int64             `json:"pendingCompactions"`
-	ThreadPools        []ThreadPool      `json:"threadPools"`
-	ReadLatencyP99     time.Duration     `json:"readLatencyP99"`
-	WriteLatencyP99    time.Duration     `json:"writeLatencyP99"`
-	Clients            []CassandraClient `json:"clients"`
+	Peers     []PeerView `json:"peers"`
+	LoadBytes int64      `json:"loadBytes"`
+	Tokens    int        `json:"tokens"`
+	// OwnershipPercent is the share of the token ring the node is primary for;
+	// EffectiveOwnershipPercent the share it holds a replica of in EffectiveKeyspace (the user
+	// keyspace with the highest replication factor), as nodetool status KEYSPACE says.
+	OwnershipPercent          float64 `json:"ownershipPercent"`
+	EffectiveOwnershipPercent float64 `json:"effectiveOwnershipPercent,omitempty"`
+	EffectiveKeyspace         string  `json:"effectiveKeyspace,omitempty"`
+	SchemaVersion             string  `json:"schemaVersion,omitempty"`
+	// SchemaAgreed is true when every node that answered reports the same schema version.
+	SchemaAgreed bool `json:"schemaAgreed"`
+	// PendingCompactions are compactions queued behind the running ones (the compaction
+	// executor's pending tasks); Compactions those running now.
+	PendingCompactions int64        `json:"pendingCompactions"`
+	Compactions        []Compaction `json:"compactions,omitempty"`
+	// ThreadPools, backlogs first.
+	ThreadPools []ThreadPool `json:"threadPools"`
+	// ReadLatencyP99 and WriteLatencyP99 are the worst table's p99 among the tables that
+	// served requests; Tables the busiest tables.
+	ReadLatencyP99  time.Duration     `json:"readLatencyP99"`
+	WriteLatencyP99 time.Duration     `json:"writeLatencyP99"`
+	Tables          []TableLatency    `json:"tables,omitempty"`
+	Clients         []CassandraClient `json:"clients"`
 	// Unreachable is set when the node could not be asked; the other fields then come
 	// from its peers.
 	Unreachable string `json:"unreachable,omitempty"`
+	// Problems are the parts that could not be read (a virtual table this version lacks, a
+	// peer that did not answer).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // MySQLConnection is one row of the process list.
@@ -206,10 +251,15 @@ type TableSize struct {
 
 // MySQLDetail is the metrics database drilled into.
 type MySQLDetail struct {
-	State MySQLState `json:"state"`
-	// Connections, longest-running first.
+	Database string     `json:"database"`
+	State    MySQLState `json:"state"`
+	// Connections, running statements first, longest-running first (SortConnections). A user
+	// without the PROCESS privilege sees only its own.
 	Connections []MySQLConnection `json:"connections"`
-	Tables      []TableSize       `json:"tables"`
+	// Tables, largest first.
+	Tables []TableSize `json:"tables"`
+	// Problems are the parts that could not be read.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Series is a time series at a fixed step, oldest first (NaN where Prometheus had no value).
@@ -219,16 +269,20 @@ type Series struct {
 	Values []float64     `json:"values"`
 }
 
-// CodeRate is one response code's rate.
+// CodeRate is one kind of error's average rate over the window: a status class ("5xx"),
+// with Reason when the gateway says more (a policy's rejection reason, "upstream error").
 type CodeRate struct {
-	Code string  `json:"code"`
-	RPS  float64 `json:"rps"`
+	Code   string  `json:"code"`
+	Reason string  `json:"reason,omitempty"`
+	RPS    float64 `json:"rps"`
 }
 
-// PodRate is a pod's share of a traffic series.
+// PodRate is a pod's share of a traffic series, now.
 type PodRate struct {
-	Pod string  `json:"pod"`
-	RPS float64 `json:"rps"`
+	Namespace  string  `json:"namespace,omitempty"`
+	Pod        string  `json:"pod"`
+	RPS        float64 `json:"rps"`
+	ErrorRatio float64 `json:"errorRatio"`
 }
 
 // TrafficDetail is one group's or API's traffic over the last minutes, from Prometheus range
@@ -243,16 +297,20 @@ type TrafficDetail struct {
 	ErrorRatio Series     `json:"errorRatio"`
 	TopErrors  []CodeRate `json:"topErrors"`
 	Pods       []PodRate  `json:"pods"`
+	// Window is how far back the series go.
+	Window time.Duration `json:"window"`
 }
 
 // Alert is a firing or pending alert of Prometheus, with the resource it names.
 type Alert struct {
-	Name     string            `json:"name"`
-	State    string            `json:"state"` // firing, pending
-	Severity string            `json:"severity,omitempty"`
-	Summary  string            `json:"summary,omitempty"`
-	Since    time.Time         `json:"since"`
-	Labels   map[string]string `json:"labels,omitempty"`
+	Name     string `json:"name"`
+	State    string `json:"state"` // firing, pending
+	Severity string `json:"severity,omitempty"`
+	Summary  string `json:"summary,omitempty"`
+	// Value is the alert expression's value when it was last evaluated ("0.32").
+	Value  string            `json:"value,omitempty"`
+	Since  time.Time         `json:"since"`
+	Labels map[string]string `json:"labels,omitempty"`
 	// Subject is the resource the alert names ("pod/traffic-x", "cassandra 127.0.0.2",
 	// "hpa/traffic"), Ref the drill-down it links to.
 	Subject string `json:"subject,omitempty"`

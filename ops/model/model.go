@@ -23,8 +23,11 @@ type Snapshot struct {
 	Cassandra CassandraState `json:"cassandra"`
 	MySQL     MySQLState     `json:"mysql"`
 	Traffic   TrafficState   `json:"traffic"`
-	Events    []EventInfo    `json:"events"`
-	Findings  []Finding      `json:"findings"`
+	// Alerts are Prometheus's firing and pending alerts (SortAlerts order), read with the
+	// traffic.
+	Alerts   []Alert     `json:"alerts"`
+	Events   []EventInfo `json:"events"`
+	Findings []Finding   `json:"findings"`
 }
 
 // Source names, in display order.

@@ -125,6 +125,7 @@ func estimateUp(ring []RingNode, rf int, dcRF map[string]int) int {
 type tokenRing struct {
 	nodes []RingNode
 	owner []int
+	toks  []*big.Int // tokens[i], ascending
 	// nodesIn and racksIn count each DC's nodes and distinct racks.
 	nodesIn, racksIn map[string]int
 }
@@ -157,9 +158,9 @@ func newTokenRing(ring []RingNode) *tokenRing {
 		}
 		return entries[a].node < entries[b].node
 	})
-	tr := &tokenRing{nodes: ring, owner: make([]int, len(entries))}
+	tr := &tokenRing{nodes: ring, owner: make([]int, len(entries)), toks: make([]*big.Int, len(entries))}
 	for i, e := range entries {
-		tr.owner[i] = e.node
+		tr.owner[i], tr.toks[i] = e.node, e.tok
 	}
 	tr.nodesIn, tr.racksIn = map[string]int{}, map[string]int{}
 	racks := map[[2]string]bool{}

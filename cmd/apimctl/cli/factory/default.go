@@ -12,6 +12,7 @@ import (
 	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
+	"github.com/apimctl/apimctl/ops/inspect"
 	"github.com/apimctl/apimctl/ops/live"
 	"github.com/apimctl/apimctl/ops/model"
 	"github.com/apimctl/apimctl/ops/rollout"
@@ -95,7 +96,7 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		// rollout's history, verifying a backup) and says why it offers no change; the
 		// runner refuses every change anyway.
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme,
-			Actions: ops.NewConsole(c, r, f.Getenv)}
+			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: inspect.New(c)}
 		return tui.Run(ctx, l, opts)
 	}
 	return f

@@ -277,6 +277,28 @@ func Render(w io.Writer, st cmdutil.Styles, s model.Snapshot, h model.Health) {
 			fmt.Fprintf(w, "%s %s: %.1f req/s · p90 %.0f ms · 5xx %.2f%%\n", label, g.Group, g.RPS, g.P90Seconds*1000, g.ErrorRatio*100)
 		}
 	}
+	// Alerts: one line, the most urgent first.
+	if len(s.Alerts) > 0 {
+		firing := 0
+		var names []string
+		for _, a := range s.Alerts {
+			if a.State == model.AlertFiring {
+				firing++
+			}
+			if len(names) < 3 {
+				names = append(names, strings.TrimSpace(a.Name+" "+a.Subject))
+			}
+		}
+		word := fmt.Sprintf("%d firing, %d pending", firing, len(s.Alerts)-firing)
+		if firing > 0 {
+			word = st.Bad("✗ " + word)
+		}
+		more := ""
+		if len(s.Alerts) > len(names) {
+			more = fmt.Sprintf(", … %d more", len(s.Alerts)-len(names))
+		}
+		fmt.Fprintf(w, "alerts    %s: %s%s\n", word, strings.Join(names, ", "), more)
+	}
 	// Findings
 	count := map[model.Severity]int{}
 	for _, f := range s.Findings {

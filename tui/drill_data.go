@@ -1,0 +1,208 @@
+package tui
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/apimctl/apimctl/ops/model"
+)
+
+// The data stores' and traffic's drill-downs: a Cassandra node, the metrics database, a
+// group's or an API's traffic. Each loads through its capability of the inspector, shows
+// "loading" until the answer comes, the error in one line when it fails, and reloads on r
+// (the traffic detail also every 15 s while it is open).
+
+func init() {
+	detailKinds[model.RefCassandra] = func(c *common, ins any, ref model.Ref) detailScreen {
+		if ci, ok := ins.(CassandraInspector); ok {
+			return newCassandraDetail(c, ci, ref)
+		}
+		return nil
+	}
+	detailKinds[model.RefMySQL] = func(c *common, ins any, ref model.Ref) detailScreen {
+		if mi, ok := ins.(MySQLInspector); ok {
+			return newMySQLDetail(c, mi, ref)
+		}
+		return nil
+	}
+	detailKinds[model.RefTraffic] = func(c *common, ins any, ref model.Ref) detailScreen {
+		if ti, ok := ins.(TrafficInspector); ok && ref.Group != "" {
+			return newTrafficDetail(c, ti, ref)
+		}
+		return nil
+	}
+}
+
+// reloadKey reloads a data detail.
+var reloadKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))
+
+// reloadMsg is the detail's own reload signal, delivered as a detailMsg's data.
+type reloadMsg struct{}
+
+// loader is what the data details share: the load in a command bound to the detail's
+// context, the state of the last answer, a pager for the lines.
+type loader struct {
+	c       *common
+	self    detailScreen
+	ctx     context.Context
+	load    func(ctx context.Context) (any, error)
+	loading bool
+	err     error
+	at      time.Time // when the shown data was read
+	pager   pager
+	width   int
+	height  int
+}
+
+func newLoader(c *common, load func(ctx context.Context) (any, error)) loader {
+	return loader{c: c, load: load, loading: true, pager: pager{c: c}}
+}
+
+// start runs the load in a command; its answer comes back as a detailMsg for self.
+func (l *loader) start() tea.Cmd {
+	if l.ctx == nil || l.ctx.Err() != nil {
+		return nil
+	}
+	l.loading = true
+	ctx, self, load := l.ctx, l.self, l.load
+	return func() tea.Msg {
+		data, err := load(ctx)
+		return detailMsg{d: self, data: data, err: err}
+	}
+}
+
+// open keeps ctx and starts the first load.
+func (l *loader) open(ctx context.Context) tea.Cmd {
+	l.ctx = ctx
+	return l.start()
+}
+
+// answer takes a load's answer: false when msg was a reload signal (a load was started
+// instead: cmd).
+func (l *loader) answer(msg detailMsg) (cmd tea.Cmd, isData bool) {
+	if _, ok := msg.data.(reloadMsg); ok {
+		return l.start(), false
+	}
+	l.loading, l.err, l.at = false, msg.err, l.c.now
+	return nil, true
+}
+
+// reloadAfter asks for a reload of self after d.
+func (l *loader) reloadAfter(d time.Duration) tea.Cmd {
+	self := l.self
+	return tea.Tick(d, func(time.Time) tea.Msg { return detailMsg{d: self, data: reloadMsg{}} })
+}
+
+// update handles the keys every data detail shares: reload, then scrolling.
+func (l *loader) update(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, reloadKey) {
+		return l.start()
+	}
+	l.pager.Update(msg)
+	return nil
+}
+
+func (l *loader) setSize(w, h int) {
+	l.width, l.height = w, h
+	l.pager.SetSize(w, max(h-1, 0))
+}
+
+// view draws the title, then either the state of a load that has no data or the lines.
+func (l *loader) view(name, extra string, hasData bool) string {
+	st := &l.c.styles
+	head := truncate(titleBar(l.c, max(l.width-20, 10), name, extra, nil)+" "+l.state(), l.width)
+	switch {
+	case !hasData && l.err != nil:
+		return padLines([]string{head, "  " + st.Bad.Render("✗ "+l.err.Error()), "  " + st.Muted.Render("r reloads, esc goes back")}, l.width, l.height)
+	case !hasData:
+		return padLines([]string{head, "  " + st.status(toneBusy, "loading…")}, l.width, l.height)
+	}
+	return head + "\n" + l.pager.View()
+}
+
+// state is the load's state in a word: loading, the error, or the data's age.
+func (l *loader) state() string {
+	st := &l.c.styles
+	switch {
+	case l.loading && l.at.IsZero():
+		return st.status(toneBusy, "loading")
+	case l.loading:
+		return st.status(toneBusy, "reloading")
+	case l.err != nil:
+		return st.status(toneBad, "error")
+	}
+	return st.status(toneOK, "read "+ago(l.at, l.c.now))
+}
+
+// dataHelp is the help of a data detail.
+func dataHelp(k KeyMap, own ...key.Binding) keyHelp {
+	return detailHelp(k, append([]key.Binding{reloadKey}, own...)...)
+}
+
+// seriesSparkline draws a series in at most w cells: when it has more points than cells, each
+// cell shows the mean of its points; when it has far fewer, each point takes the same whole
+// number of cells. A cell without any value is a blank, so a gap in the data shows as one.
+// The scale runs from 0 (or the minimum, if negative) to the maximum.
+func seriesSparkline(vals []float64, w int) string {
+	if w <= 0 || len(vals) == 0 {
+		return ""
+	}
+	cells := vals
+	if k := w / len(vals); k > 1 {
+		cells = make([]float64, 0, k*len(vals))
+		for _, v := range vals {
+			for range k {
+				cells = append(cells, v)
+			}
+		}
+	} else if len(vals) > w {
+		cells = make([]float64, w)
+		for i := range cells {
+			from, to := i*len(vals)/w, (i+1)*len(vals)/w
+			sum, n := 0.0, 0
+			for _, v := range vals[from:to] {
+				if !math.IsNaN(v) {
+					sum += v
+					n++
+				}
+			}
+			cells[i] = math.NaN()
+			if n > 0 {
+				cells[i] = sum / float64(n)
+			}
+		}
+	}
+	lo, hi := 0.0, 0.0
+	for _, v := range cells {
+		if !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	var b strings.Builder
+	for _, v := range cells {
+		if math.IsNaN(v) {
+			b.WriteByte(' ')
+			continue
+		}
+		i := 0
+		if hi > lo {
+			i = int(math.Round((v - lo) / (hi - lo) * float64(len(sparkBlocks)-1)))
+		}
+		b.WriteRune(sparkBlocks[i])
+	}
+	return b.String()
+}
+
+// openHelp is the help of a pager view whose rows open: enter says what it opens.
+func openHelp(k KeyMap, what string) keyHelp {
+	open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", what))
+	return keyHelp{
+		short: []key.Binding{k.Move, open, k.Command, k.JumpView, k.Help, k.Back, k.Quit},
+		full:  [][]key.Binding{append(k.listKeys(), open), k.globalKeys()},
+	}
+}
