@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"charm.land/bubbles/v2/key"
@@ -27,6 +28,14 @@ type dashboardView struct {
 	height int
 	// alertSel is the chosen alert of the alerts panel.
 	alertSel int
+	// actions are the last records of the audit log, oldest first.
+	actions []action.Record
+}
+
+// SetActions hands the dashboard the last records of the audit log.
+func (v *dashboardView) SetActions(recs []action.Record) {
+	v.actions = recs
+	v.rebuild()
 }
 
 func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
@@ -183,6 +192,10 @@ func stack(blocks []block, w, h int) []string {
 	return out
 }
 
+// tallHeight is the body height from which a narrow dashboard also shows what needs
+// attention and the last actions (below it they would squeeze the topology).
+const tallHeight = 36
+
 func (v *dashboardView) rebuild() {
 	if v.snap == nil || v.width == 0 || v.height == 0 {
 		v.body = ""
@@ -193,8 +206,8 @@ func (v *dashboardView) rebuild() {
 	if w >= wideWidth {
 		lw := w * 3 / 5
 		rw := w - lw - 1
-		left := stack([]block{v.topology(lw).withBanner(), v.hpa(lw), v.traffic(lw).withBanner()}, lw, h)
-		right := stack([]block{v.alertsPanel(rw), v.cassandra(rw).withBanner(), v.mysql(rw).withBanner(), v.findings(rw)}, rw, h)
+		left := stack([]block{v.topology(lw).withBanner(), v.hpa(lw), v.traffic(lw).withBanner(), v.attention(lw)}, lw, h)
+		right := stack([]block{v.alertsPanel(rw), v.cassandra(rw).withBanner(), v.mysql(rw).withBanner(), v.findings(rw), v.recentActions(rw)}, rw, h)
 		lines = make([]string, h)
 		for i := range lines {
 			lines[i] = left[i] + " " + right[i]
@@ -208,6 +221,9 @@ func (v *dashboardView) rebuild() {
 		blocks = append(blocks, v.hpa(w),
 			pair{v.cassandra(half).withBanner(), v.mysql(w - half - 1).withBanner()},
 			v.traffic(w).withBanner(), v.findings(w))
+		if h >= tallHeight { // room below the essentials: what needs attention, the last actions
+			blocks = append(blocks, v.attention(w), v.recentActions(w))
+		}
 		lines = stack(blocks, w, h)
 	}
 	v.body = padLines(lines, w, h)

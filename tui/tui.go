@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"charm.land/bubbles/v2/help"
@@ -28,6 +29,9 @@ type Options struct {
 	// Inspector loads the drill-downs: it implements some of PodInspector, LogReader,
 	// DeploymentInspector, … (see drill.go); nil opens none.
 	Inspector any
+	// RecentActions reads the last n records of the audit log for the dashboard (nil: none
+	// shown). It is called in a command, never in Update.
+	RecentActions func(n int) ([]action.Record, error)
 	// Theme is the palette: default, colorblind or mono (ThemeStyles).
 	Theme string
 	// Context ends the console's jobs when it ends (context.Background when nil).
@@ -46,6 +50,8 @@ type (
 	feedClosedMsg struct{}
 	// tickMsg ages the "12s ago" texts once a second.
 	tickMsg time.Time
+	// recentActionsMsg carries the audit log's last records.
+	recentActionsMsg []action.Record
 )
 
 // waitForSnapshot is the re-arming command that drains the feed: it blocks for one snapshot,
@@ -103,6 +109,7 @@ type Model struct {
 	jobs      map[string]*job // the console's actions by id (job.id), several at once
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
+	ticks     int             // seconds since the start, for what is reloaded every few
 	jobSeq    int             // jobs started so far
 	dialog    dialog          // the open action dialog (history, backups, a form, the jobs), if any
 	// ctx ends the jobs when the console quits.
@@ -160,7 +167,7 @@ func Run(ctx context.Context, feed Feed, opts Options) error {
 }
 
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tick()}
+	cmds := []tea.Cmd{tick(), m.loadRecentActions()}
 	if m.feed != nil {
 		cmds = append(cmds, waitForSnapshot(m.feed.Updates()))
 	}
@@ -198,7 +205,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.body().Refresh()
 		}
 		m.buildChrome()
+		m.ticks++
+		if m.ticks%recentActionsEvery == 0 {
+			return m, tea.Batch(tick(), m.loadRecentActions())
+		}
 		return m, tick()
+
+	case recentActionsMsg:
+		if d, ok := m.screens[0].(*dashboardView); ok {
+			d.SetActions(msg)
+		}
+		return m, nil
 
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
@@ -221,6 +238,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case jobLineMsg, jobDoneMsg:
 		cmd := m.updateJob(msg)
 		m.buildChrome()
+		if _, done := msg.(jobDoneMsg); done {
+			cmd = tea.Batch(cmd, m.loadRecentActions())
+		}
 		return m, cmd
 	}
 	if m.prompt != promptNone {
@@ -412,5 +432,23 @@ func (m *Model) awaitJobs(grace time.Duration) {
 		case <-deadline:
 			return
 		}
+	}
+}
+
+// recentActionsEvery is how many seconds apart the audit log's last records are reread.
+const recentActionsEvery = 5
+
+// loadRecentActions reads the audit log's last records in a command.
+func (m *Model) loadRecentActions() tea.Cmd {
+	read := m.opts.RecentActions
+	if read == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		recs, err := read(40)
+		if err != nil {
+			return nil // the panel keeps what it showed; the log is not the console's to fix
+		}
+		return recentActionsMsg(recs)
 	}
 }

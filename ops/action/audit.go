@@ -2,7 +2,9 @@ package action
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -194,4 +196,39 @@ func (s *MemorySink) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Record(nil), s.records...)
+}
+
+// Tail reads the last n records of an audit log, oldest first, without reading the whole
+// file (it reads at most its last 256 KiB); a missing file is an empty log.
+func Tail(path string, n int) ([]Record, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	const window = 256 << 10
+	off := max(st.Size()-window, 0)
+	b := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if off > 0 && len(lines) > 0 {
+		lines = lines[1:] // the first is cut
+	}
+	var out []Record
+	for i := max(len(lines)-n, 0); i < len(lines); i++ {
+		var r Record
+		if json.Unmarshal([]byte(lines[i]), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,20 @@ func TestScopeString(t *testing.T) {
 	}
 	if got := (Scope{Location: "https://u:p@h/c"}).String(); strings.Contains(got, ":p@") {
 		t.Errorf("%q", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	p := t.TempDir() + "/audit.log"
+	if recs, err := Tail(p, 5); err != nil || len(recs) != 0 {
+		t.Fatalf("missing log: %v %v", recs, err)
+	}
+	s := FileSink{Path: p}
+	for i := range 700 {
+		s.Write(Record{Action: "a", ID: strings.Repeat("x", 400), Details: map[string]string{"i": fmt.Sprint(i)}})
+	}
+	recs, err := Tail(p, 3)
+	if err != nil || len(recs) != 3 || recs[0].Details["i"] != "697" || recs[2].Details["i"] != "699" {
+		t.Fatalf("%v %+v", err, recs)
 	}
 }

@@ -96,7 +96,8 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		// rollout's history, verifying a backup) and says why it offers no change; the
 		// runner refuses every change anyway.
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme,
-			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: inspect.New(c)}
+			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: inspect.New(c),
+			RecentActions: func(n int) ([]action.Record, error) { return action.Tail(action.DefaultAuditPath(f.Getenv), n) }}
 		return tui.Run(ctx, l, opts)
 	}
 	return f
