@@ -34,8 +34,8 @@ type filterable interface {
 	Filter() string
 }
 
-// viewNames are the views in tab order; digits 1-9 select them.
-var viewNames = []string{"dashboard", "pods", "hpa", "cassandra", "mysql", "traffic", "events", "findings", "alerts"}
+// viewNames are the views in tab order; digits 1-9 select the first nine.
+var viewNames = []string{"dashboard", "pods", "hpa", "cassandra", "mysql", "traffic", "events", "findings", "alerts", "sites"}
 
 // titleBar draws a view's or panel's first line: "── Title · extra ─────── source ✓ 3s ago ─".
 func titleBar(c *common, w int, title, extra string, src *model.SourceState) string {

@@ -32,6 +32,11 @@ type Options struct {
 	// RecentActions reads the last n records of the audit log for the dashboard (nil: none
 	// shown). It is called in a command, never in Update.
 	RecentActions func(n int) ([]action.Record, error)
+	// Sites are the further sites of a primary-and-DR console, Keyspaces the primary's group
+	// and throttle keyspaces, Backups the restorable backups (called in a command).
+	Sites     []Site
+	Keyspaces [2]string
+	Backups   func() ([]model.BackupRef, error)
 	// Theme is the palette: default, colorblind or mono (ThemeStyles).
 	Theme string
 	// Context ends the console's jobs when it ends (context.Background when nil).
@@ -110,6 +115,7 @@ type Model struct {
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
 	ticks     int             // seconds since the start, for what is reloaded every few
+	sites     *sitesView      // the primary and the further sites side by side
 	jobSeq    int             // jobs started so far
 	dialog    dialog          // the open action dialog (history, backups, a form, the jobs), if any
 	// ctx ends the jobs when the console quits.
@@ -133,7 +139,7 @@ func New(feed Feed, opts Options) tea.Model {
 	m.screens = []screen{
 		newDashboardView(c), newPodsView(c), newHPAView(c), newCassandraView(c),
 		newMySQLView(c), newTrafficView(c), newEventsView(c), newFindingsView(c),
-		newAlertsView(c),
+		newAlertsView(c), m.newSites(c, opts),
 	}
 	m.seen = make([]int, len(m.screens))
 	m.help = help.New()
@@ -167,7 +173,10 @@ func Run(ctx context.Context, feed Feed, opts Options) error {
 }
 
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tick(), m.loadRecentActions()}
+	cmds := []tea.Cmd{tick(), m.loadRecentActions(), m.loadBackups()}
+	for i, s := range m.opts.Sites {
+		cmds = append(cmds, waitForSite(i, s.Feed.Updates()))
+	}
 	if m.feed != nil {
 		cmds = append(cmds, waitForSnapshot(m.feed.Updates()))
 	}
@@ -206,10 +215,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.buildChrome()
 		m.ticks++
+		if m.ticks%backupsEvery == 0 {
+			return m, tea.Batch(tick(), m.loadBackups())
+		}
 		if m.ticks%recentActionsEvery == 0 {
 			return m, tea.Batch(tick(), m.loadRecentActions())
 		}
 		return m, tick()
+
+	case siteSnapshotMsg:
+		m.sites.setSite(msg.i, msg.snap)
+		return m, waitForSite(msg.i, m.opts.Sites[msg.i].Feed.Updates())
+
+	case backupsMsg:
+		m.sites.setBackups(msg)
+		return m, nil
 
 	case recentActionsMsg:
 		if d, ok := m.screens[0].(*dashboardView); ok {
@@ -450,5 +470,31 @@ func (m *Model) loadRecentActions() tea.Cmd {
 			return nil // the panel keeps what it showed; the log is not the console's to fix
 		}
 		return recentActionsMsg(recs)
+	}
+}
+
+func (m *Model) newSites(c *common, opts Options) *sitesView {
+	v := newSitesView(c)
+	v.others, v.keyspace = opts.Sites, opts.Keyspaces
+	v.snaps = make([]*model.Snapshot, len(opts.Sites))
+	m.sites = v
+	return v
+}
+
+// backupsEvery is how many seconds apart the restorable backups are listed again.
+const backupsEvery = 60
+
+// loadBackups lists the restorable backups in a command (only with further sites).
+func (m *Model) loadBackups() tea.Cmd {
+	list := m.opts.Backups
+	if list == nil || len(m.opts.Sites) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		b, err := list()
+		if err != nil {
+			return nil
+		}
+		return backupsMsg(b)
 	}
 }

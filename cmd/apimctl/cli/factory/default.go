@@ -97,7 +97,15 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		// runner refuses every change anyway.
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme,
 			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: inspect.New(c),
-			RecentActions: func(n int) ([]action.Record, error) { return action.Tail(action.DefaultAuditPath(f.Getenv), n) }}
+			RecentActions: func(n int) ([]action.Record, error) { return action.Tail(action.DefaultAuditPath(f.Getenv), n) },
+			Keyspaces:     [2]string{c.Targets.Keyspace, c.Targets.ThrottleKeyspace}, Backups: f.Backups}
+		// Further sites (--context twice, or contexts in the config): each its own live model.
+		for _, kc := range f.Contexts[min(1, len(f.Contexts)):] {
+			sc := live.ConnectSite(ctx, f.Targets.Kubeconfig, kc, f.Targets.Namespace)
+			sl := live.NewLive(sc, live.LiveOptions{ReadOnly: true, PollInterval: f.Config.RefreshInterval()})
+			sl.Start(ctx)
+			opts.Sites = append(opts.Sites, tui.Site{Context: kc, Feed: sl, Keyspace: sc.Targets.Keyspace, ThrottleKeyspace: sc.Targets.ThrottleKeyspace})
+		}
 		return tui.Run(ctx, l, opts)
 	}
 	return f
