@@ -119,7 +119,7 @@ func TestUnknownViewSaysSo(t *testing.T) {
 	if viewNames[m.active] != "pods" {
 		t.Fatalf("an unknown view moved to %s", viewNames[m.active])
 	}
-	if !strings.Contains(scr, `✗ unknown view "bogus" — try :dashboard :pods`) {
+	if !strings.Contains(scr, `✗ unknown view, resource or action "bogus"`) {
 		t.Fatalf("no unknown-view message:\n%s", scr)
 	}
 	requireFits(t, scr, 80, 24)

@@ -25,9 +25,9 @@ func (m *Model) openPrompt(kind promptKind) tea.Cmd {
 	switch kind {
 	case promptCommand:
 		m.input.Prompt = ":"
-		m.input.Placeholder = "view name — " + strings.Join(viewNames, " ")
+		m.input.Placeholder = "a view, a resource (pod NAME, deployment NAME, node ADDRESS) or an action (" + strings.Join(paletteActions, " ") + ") — tab completes"
 		m.input.ShowSuggestions = true
-		m.input.SetSuggestions(append(append([]string(nil), viewNames...), "quit"))
+		m.input.SetSuggestions(m.paletteSuggestions())
 	case promptRollout:
 		m.input.Prompt = "roll out group " + m.roGroup + " to tag or image: "
 		m.input.Placeholder = "e.g. 1.0.1 — enter shows the plan, esc cancels"
@@ -118,9 +118,12 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.cancel()
 		return tea.Quit
 	}
+	if cmd, ok := m.runPaletteCommand(fields); ok {
+		return cmd
+	}
 	i, ok := resolveView(fields[0])
 	if !ok {
-		m.message = fmt.Sprintf("unknown view %q — try :%s", fields[0], strings.Join(viewNames, " :"))
+		m.message = fmt.Sprintf("unknown view, resource or action %q — try :%s, :pod NAME or :%s", fields[0], strings.Join(viewNames, " :"), strings.Join(paletteActions, " :"))
 		m.messageErr = true
 		return nil
 	}

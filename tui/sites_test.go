@@ -51,3 +51,28 @@ func TestSitesView(t *testing.T) {
 		t.Errorf("one site:\n%s", frame(m))
 	}
 }
+
+// The command palette completes views, actions and the snapshot's resources, and runs them.
+func TestCommandPalette(t *testing.T) {
+	snap := healthySnapshot()
+	m := drive(t, 120, 30, &snap, Options{Actions: &fakeConsole{}})
+	sugg := strings.Join(m.paletteSuggestions(), "\n")
+	pod := snap.Topology.Groups[0].Traffic[0].Pods[0].Name
+	for _, want := range []string{"pods", "alerts", "rollout", "backups", "pod " + pod, "logs " + pod, "deployment " + snap.Topology.Groups[0].Traffic[0].Name,
+		"node 127.0.0.1", "group " + snap.Topology.Groups[0].Name} {
+		if !strings.Contains(sugg, want) {
+			t.Errorf("no suggestion %q", want)
+		}
+	}
+	typeKeys(m, ":jobs")
+	send(m, keyMsg("enter"))
+	if m.dialog == nil {
+		t.Errorf(":jobs did not open the jobs list:\n%s", frame(m))
+	}
+	send(m, keyMsg("esc"))
+	typeKeys(m, ":pod")
+	send(m, keyMsg("enter"))
+	if !strings.Contains(frame(m), ":pod needs a name") {
+		t.Errorf(":pod without a name:\n%s", frame(m))
+	}
+}
