@@ -105,26 +105,16 @@ func (m *Model) buildChrome() {
 	left = truncate(left, max(w-width(right)-1, 1))
 	line1 := left + strings.Repeat(" ", max(w-width(left)-width(right), 1)) + right
 	// Header line 2: the views, numbered; the active one marked by brackets as well as colour.
-	var tabs []string
-	for i, name := range viewNames {
-		label := fmt.Sprintf("%d %s", i+1, name)
+	labels := m.tabLabels()
+	tabs := make([]string, len(labels))
+	for i, l := range labels {
 		if i == m.active {
-			tabs = append(tabs, st.ActiveTab.Render("["+label+"]"))
+			tabs[i] = st.ActiveTab.Render(l)
 		} else {
-			tabs = append(tabs, st.Tab.Render(label))
+			tabs[i] = st.Tab.Render(l)
 		}
 	}
 	line2 := " " + strings.Join(tabs, " ")
-	if width(line2) > w { // too narrow for the numbers: the names alone
-		for i, name := range viewNames {
-			if i == m.active {
-				tabs[i] = st.ActiveTab.Render("[" + name + "]")
-			} else {
-				tabs[i] = st.Tab.Render(name)
-			}
-		}
-		line2 = " " + strings.Join(tabs, " ")
-	}
 	if len(m.stack) > 0 {
 		line2 = m.breadcrumb()
 	}
@@ -161,4 +151,25 @@ func (m *Model) loadingView(h int) string {
 	lines := make([]string, h)
 	lines[min(h/2, h-1)] = "  " + msg
 	return padLines(lines, m.width, h)
+}
+
+// tabLabels are the views' labels on the header's second line: numbered ("2 pods"), or the
+// names alone when the numbers do not fit; the active one in brackets.
+func (m *Model) tabLabels() []string {
+	labels := make([]string, len(viewNames))
+	total := 0
+	for i, name := range viewNames {
+		labels[i] = fmt.Sprintf("%d %s", i+1, name)
+		total += width(labels[i]) + 1
+	}
+	numbered := total+2 <= m.width
+	for i, name := range viewNames {
+		if !numbered {
+			labels[i] = name
+		}
+		if i == m.active {
+			labels[i] = "[" + labels[i] + "]"
+		}
+	}
+	return labels
 }

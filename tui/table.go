@@ -266,6 +266,18 @@ func (t *table) Update(msg tea.KeyPressMsg) bool {
 	return true
 }
 
+// ClickRow moves the cursor to the row drawn on line y of the table (0 is the heading); it
+// reports whether y was a row.
+func (t *table) ClickRow(y int) bool {
+	i := t.offset + y - 1
+	if y < 1 || y > t.height || i >= len(t.shown) {
+		return false
+	}
+	t.cursor = i
+	t.clamp()
+	return true
+}
+
 // View draws the heading and the visible rows: exactly height+1 lines.
 func (t *table) View() string {
 	st := &t.c.styles

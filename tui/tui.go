@@ -237,6 +237,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 
+	case tea.MouseWheelMsg, tea.MouseClickMsg:
+		cmd := m.mouse(msg.(tea.MouseMsg))
+		m.buildChrome()
+		return m, cmd
+
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 
@@ -413,6 +418,7 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.help.View(m.helpKeys()))
 	v := tea.NewView(b.String())
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion // the wheel scrolls, a click selects a row or a view
 	v.WindowTitle = "apimctl"
 	if m.snap != nil {
 		v.WindowTitle = "apimctl — " + m.snap.Context + "/" + m.snap.Namespace
