@@ -241,21 +241,27 @@ func (w *worker) start(l *launch, pod *corev1.Pod, ip, dir string) (*exec.Cmd, *
 	if err != nil {
 		w.a.log.Warn("faults file", "err", err.Error())
 	}
-	logPath := dir + "/apigw.log"
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath := dir + "/" + LogFile
+	stdout, stderr, err := openInstanceLog(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "\n--- %s lab agent starting %s (%s, restart %d)\n", time.Now().Format(time.RFC3339), pod.Name, pod.Spec.Containers[0].Image, w.restarts)
 	cmd := exec.Command(l.binary, l.args...)
 	cmd.Env = append(append([]string{}, l.env...), faults.Tags[l.tag].env()...)
 	cmd.Dir = l.dir
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdout.Close() // the process holds them now; the log closes when it exits
+	stderr.Close()
+	if err != nil {
 		return nil, nil, err
 	}
+	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := w.a.publishLogs(pctx, pod, dir); err != nil {
+		w.a.log.Warn("kubectl logs will not find this pod's log", "err", err.Error())
+	}
+	cancel()
 	_, st, _ := ProcState(cmd.Process.Pid)
 	w.mu.Lock()
 	rec := &Record{Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, IP: ip,
