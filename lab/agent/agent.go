@@ -61,11 +61,12 @@ type Config struct {
 
 // Agent runs the pods of its nodes.
 type Agent struct {
-	cfg  Config
-	cs   kubernetes.Interface
-	dyn  dynamic.Interface
-	ipam *ipam
-	log  *slog.Logger
+	cfg    Config
+	cs     kubernetes.Interface
+	dyn    dynamic.Interface
+	events *eventRecorders
+	ipam   *ipam
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	workers map[types.UID]*worker
@@ -99,7 +100,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Agent{cfg: cfg, cs: cs, dyn: dyn, ipam: ip, log: cfg.Log, workers: map[types.UID]*worker{}}, nil
+	return &Agent{cfg: cfg, cs: cs, dyn: dyn, events: newEventRecorders(cs), ipam: ip, log: cfg.Log, workers: map[types.UID]*worker{}}, nil
 }
 
 // Run runs until ctx ends, then stops every pod process it runs and returns.
@@ -178,6 +179,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.mu.Unlock()
 	a.wg.Wait()
+	a.events.bc.Shutdown() // flushes the events recorded so far
 	return nil
 }
 
