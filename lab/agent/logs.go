@@ -146,23 +146,45 @@ func (a *Agent) publishLogs(ctx context.Context, pod *corev1.Pod, dir string) er
 	return nil
 }
 
-// containerLogs answers a log request as the kubelet does when there is no previous
-// instance, and hands every other to kwok.
+// containerLogs answers a log request as the kubelet does when there is no log to read — a
+// container that has not started, no previous instance — and hands every other to kwok.
 func (a *Agent) containerLogs(kwok http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("previous") == "true" {
-			// /containerLogs/{namespace}/{pod}/{container}
-			parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/containerLogs/"), "/")
-			if len(parts) == 3 && validName(parts[0]) && validName(parts[1]) {
-				dir := filepath.Join(PodsDir(a.cfg.Dir), parts[0]+"_"+parts[1])
+		// /containerLogs/{namespace}/{pod}/{container}
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/containerLogs/"), "/")
+		if len(parts) == 3 && validName(parts[0]) && validName(parts[1]) {
+			ns, pod, ctr := parts[0], parts[1], parts[2]
+			dir := filepath.Join(PodsDir(a.cfg.Dir), ns+"_"+pod)
+			if r.URL.Query().Get("previous") == "true" {
 				if _, err := os.Stat(filepath.Join(dir, PreviousLogFile)); err != nil {
-					http.Error(w, fmt.Sprintf("previous terminated container %q in pod %q not found", parts[2], parts[1]), http.StatusBadRequest)
+					http.Error(w, fmt.Sprintf("previous terminated container %q in pod %q not found", ctr, pod), http.StatusBadRequest)
 					return
 				}
+			} else if _, err := os.Stat(filepath.Join(dir, LogFile)); err != nil {
+				http.Error(w, fmt.Sprintf("container %q in pod %q is waiting to start: %s", ctr, pod, a.waitingReason(ns, pod)), http.StatusBadRequest)
+				return
 			}
 		}
 		kwok.ServeHTTP(w, r)
 	})
+}
+
+// waitingReason is why the pod's process has not started (ContainerCreating when the agent
+// has not said).
+func (a *Agent) waitingReason(ns, pod string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, w := range a.workers {
+		if w.ns != ns || w.name != pod {
+			continue
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.waiting != nil && w.waiting.Reason != "" {
+			return w.waiting.Reason
+		}
+	}
+	return "ContainerCreating"
 }
 
 // validName is a Kubernetes object name: no path separators or dot segments can reach the

@@ -89,6 +89,8 @@ type PodDetail struct {
 	// Restarts are the times the pod's containers (re)started, oldest first, from its events.
 	RestartTimes []time.Time `json:"restartTimes,omitempty"`
 	Events       []EventInfo `json:"events"`
+	// UsageNote says why the containers have no usage ("" when they have it).
+	UsageNote string `json:"usageNote,omitempty"`
 	// StatusMessage is the pod's own status message (an eviction's, a node's loss).
 	StatusMessage string `json:"statusMessage,omitempty"`
 	// Gone is true when the pod no longer exists (deleted while its detail was open);

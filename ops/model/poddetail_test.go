@@ -36,7 +36,7 @@ func TestNotReadyReason(t *testing.T) {
 			"not scheduled: 0/4 nodes are available: 3 Insufficient cpu."},
 		{"unschedulable, message from the event", PodDetail{PodState: PodState{Phase: "Pending"},
 			Conditions: []Condition{{Type: "PodScheduled", Status: "False", Reason: "Unschedulable"}},
-			Events: []EventInfo{{Reason: "FailedScheduling", Message: "0/4 nodes are available: 1 node(s) had untolerated taint.", Time: t0}}},
+			Events:     []EventInfo{{Reason: "FailedScheduling", Message: "0/4 nodes are available: 1 node(s) had untolerated taint.", Time: t0}}},
 			"not scheduled: 0/4 nodes are available: 1 node(s) had untolerated taint."},
 		{"crash loop with last exit", PodDetail{PodState: PodState{Phase: "Running"}, Containers: []ContainerDetail{crash}},
 			"container traffic crash-looping: exited with code 1 (Error): precheck failed: cassandra …, 5 restarts"},
