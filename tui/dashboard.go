@@ -25,6 +25,7 @@ type dashboardView struct {
 	body   string // the laid-out panels, built in Update
 	width  int
 	height int
+	topo   topoCursor // the selected topology row (enter opens it)
 }
 
 func newDashboardView(c *common) *dashboardView { return &dashboardView{c: c} }
@@ -58,20 +59,19 @@ func (v *dashboardView) findingMark(wls ...*model.Workload) string {
 	t := severityTone(worst.Severity)
 	return "  " + v.c.styles.paint(t, t.symbol()+" "+worst.ID)
 }
-func (v *dashboardView) Refresh()         { v.rebuild() }
-func (v *dashboardView) SetSize(w, h int) { v.width, v.height = w, h; v.rebuild() }
-func (v *dashboardView) Update(tea.KeyPressMsg) tea.Cmd {
-	return nil
-}
-func (v *dashboardView) View() string { return v.body }
+func (v *dashboardView) Refresh()                           { v.rebuild() }
+func (v *dashboardView) SetSize(w, h int)                   { v.width, v.height = w, h; v.rebuild() }
+func (v *dashboardView) Update(msg tea.KeyPressMsg) tea.Cmd { return v.moveTopo(msg) }
+func (v *dashboardView) View() string                       { return v.body }
 
 func (v *dashboardView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Back, k.Quit}
+	return []key.Binding{k.Move, k.Open, k.JumpView, k.NextView, k.Command, k.Help, k.Quit}
 }
 
 func (v *dashboardView) FullHelp() [][]key.Binding {
-	return [][]key.Binding{v.c.keys.globalKeys()}
+	k := v.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, k.globalKeys()}
 }
 
 // block is something the dashboard stacks: a panel, or two panels side by side.

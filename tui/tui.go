@@ -97,7 +97,7 @@ type Model struct {
 
 	actions   Actions
 	inspector any
-	stack     []openDetail // the open drill-downs, innermost last
+	stack     []openDetail    // the open drill-downs, innermost last
 	jobs      map[string]*job // the console's actions by kind: rollout, backup
 	roGroup   string          // the group the rollout prompt is for
 	quitArmed bool            // q pressed once while a job runs
@@ -177,10 +177,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.syncActive()
 		m.feedClosed = msg.closed
 		m.buildChrome()
+		reload := m.reloadStale()
 		if msg.closed {
-			return m, nil
+			return m, reload
 		}
-		return m, waitForSnapshot(m.feed.Updates())
+		return m, tea.Batch(waitForSnapshot(m.feed.Updates()), reload)
 
 	case feedClosedMsg:
 		m.feedClosed = true
@@ -207,6 +208,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.loaded(msg)
 		m.buildChrome()
 		return m, cmd
+
+	case statusMsg:
+		return m, m.detailRequest(msg)
 
 	case jobLineMsg, jobDoneMsg:
 		cmd := m.updateJob(msg)
@@ -242,6 +246,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	defer m.buildChrome()
 	if m.prompt != promptNone {
 		return m.handlePromptKey(msg)
+	}
+	if c, ok := m.body().(inputCapturer); ok && c.Capturing() && m.shownJob() == nil {
+		return m.body().Update(msg) // a detail's own prompt (a path to save to) takes every key
 	}
 	quitArmed := m.quitArmed
 	m.quitArmed = false
@@ -308,6 +315,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.snap == nil {
 		return nil
+	}
+	if o, ok := cur.(keyOpener); ok {
+		if ref, ok := o.OpenFor(msg); ok {
+			return m.push(ref) // at once: the keys typed next go to what it opens
+		}
 	}
 	return cur.Update(msg)
 }

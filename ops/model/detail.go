@@ -15,6 +15,8 @@ type Ref struct {
 	Group     string `json:"group,omitempty"`
 	API       string `json:"api,omitempty"`
 	Container string `json:"container,omitempty"`
+	// Previous asks for the previous container's log.
+	Previous bool `json:"previous,omitempty"`
 }
 
 // Kinds of Ref.
