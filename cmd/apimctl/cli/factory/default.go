@@ -11,6 +11,7 @@ import (
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/iostreams"
 	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/inspect"
 	"github.com/apimctl/apimctl/ops/live"
 	"github.com/apimctl/apimctl/ops/rollout"
 	"github.com/apimctl/apimctl/tui"
@@ -67,6 +68,7 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		l.Start(ctx)
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv)}
+		opts.Inspector = inspect.New(c)
 		if !f.ReadOnly {
 			opts.Actions = ops.NewConsole(c, r, f.Getenv)
 		}
