@@ -7,14 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/ops/inspect"
 	"github.com/apimctl/apimctl/ops/live"
@@ -28,7 +21,7 @@ import (
 // lines), and the log view, following, receives the next instance's lines.
 func TestConsoleDrillsIntoALabPod(t *testing.T) {
 	env := labtest.Require(t)
-	ns := crashingDeployment(t, env)
+	ns := labtest.CrashingGateway(t, env, "console", true)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
@@ -93,48 +86,4 @@ func waitScreen(t *testing.T, m *Model, what string, within time.Duration, re *r
 		}
 		settlePending(m, 200*time.Millisecond)
 	}
-}
-
-// crashingDeployment creates a namespace with the lab's gateway configuration and one
-// gateway Deployment whose Cassandra port is closed: apigw logs its precheck, fails after 5 s
-// and exits 1, again at every restart.
-func crashingDeployment(t *testing.T, env *lab.Env) string {
-	t.Helper()
-	ns, objs := labtest.Topology(t, env, "console")
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keep []*unstructured.Unstructured
-	var tmpl corev1.PodTemplateSpec
-	for _, o := range objs {
-		switch {
-		case o.GetKind() == "ConfigMap" || o.GetKind() == "Secret":
-			keep = append(keep, o)
-		case o.GetKind() == "Deployment" && o.GetName() == "traffic":
-			m, _, _ := unstructured.NestedMap(o.Object, "spec", "template")
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &tmpl); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := lab.Apply(t.Context(), cfg, keep); err != nil {
-		t.Fatal(err)
-	}
-	labels := map[string]string{"app": "crashing"}
-	tmpl.Labels = labels
-	c := &tmpl.Spec.Containers[0]
-	c.Args = append(c.Args, "--precheck-timeout=5s")
-	c.Env = append(c.Env, corev1.EnvVar{Name: "CASS_PORT", Value: "1"})
-	one := int32(1)
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "crashing", Namespace: ns, Labels: labels},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.AppsV1().Deployments(ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return ns
 }

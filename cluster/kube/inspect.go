@@ -21,17 +21,32 @@ import (
 )
 
 // The reads behind the console's drill-downs: one object and what describes it, asked when
-// on-call opens it (the live model's informers hold only what the overview needs).
+// on-call opens it (the live model's informers hold only what the overview needs). They are
+// served from the API server's watch cache (resourceVersion "0"): as fresh as the watch that
+// fed the console, without a quorum read of etcd for each — the difference at 10,000 pods
+// between a detail in milliseconds and one that waits on a busy etcd.
+
+// fromCache asks for the API server's cached state.
+var fromCache = metav1.GetOptions{ResourceVersion: "0"}
 
 // Pod gets one pod; a pod that does not exist gives an error for which apierrors.IsNotFound
 // holds.
 func (c *Client) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
-	return c.Clientset.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	return c.Clientset.CoreV1().Pods(namespace).Get(ctx, name, fromCache)
+}
+
+// NodeLabels are a node's labels (its zone among them).
+func (c *Client) NodeLabels(ctx context.Context, name string) (map[string]string, error) {
+	n, err := c.Clientset.CoreV1().Nodes().Get(ctx, name, fromCache)
+	if err != nil {
+		return nil, err
+	}
+	return n.Labels, nil
 }
 
 // Deployment gets one Deployment.
 func (c *Client) Deployment(ctx context.Context, namespace, name string) (*appsv1.Deployment, error) {
-	return c.Clientset.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+	return c.Clientset.AppsV1().Deployments(namespace).Get(ctx, name, fromCache)
 }
 
 // EventsAbout lists the events whose involved object is the named one (and, when uid is set,
@@ -42,7 +57,7 @@ func (c *Client) EventsAbout(ctx context.Context, namespace, kind, name string, 
 	if uid != "" {
 		sel["involvedObject.uid"] = string(uid)
 	}
-	l, err := c.Clientset.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{FieldSelector: fields.SelectorFromSet(sel).String()})
+	l, err := c.Clientset.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{FieldSelector: fields.SelectorFromSet(sel).String(), ResourceVersion: "0"})
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +66,7 @@ func (c *Client) EventsAbout(ctx context.Context, namespace, kind, name string, 
 
 // HPAFor finds the HorizontalPodAutoscaler that scales the Deployment (nil when none does).
 func (c *Client) HPAFor(ctx context.Context, namespace, deployment string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
-	l, err := c.Clientset.AutoscalingV2().HorizontalPodAutoscalers(namespace).List(ctx, metav1.ListOptions{})
+	l, err := c.Clientset.AutoscalingV2().HorizontalPodAutoscalers(namespace).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +87,7 @@ func (c *Client) PendingPods(ctx context.Context, d *appsv1.Deployment) ([]corev
 		return nil, err
 	}
 	l, err := c.Clientset.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: sel.String(), FieldSelector: "status.phase=Pending"})
+		LabelSelector: sel.String(), FieldSelector: "status.phase=Pending", ResourceVersion: "0"})
 	if err != nil {
 		return nil, err
 	}

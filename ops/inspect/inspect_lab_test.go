@@ -9,8 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/lab"
@@ -24,10 +22,14 @@ import (
 // logs served by kwok through the API server, usage from metrics-server.
 
 func connect(t *testing.T, env *lab.Env, kubeContext string) *live.Connection {
+	return connectNS(t, env, kubeContext, env.Namespace)
+}
+
+func connectNS(t *testing.T, env *lab.Env, kubeContext, ns string) *live.Connection {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	return live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: kubeContext, Namespace: env.Namespace}, func(string) string { return "" })
+	return live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: kubeContext, Namespace: ns}, func(string) string { return "" })
 }
 
 func clientset(t *testing.T, env *lab.Env) kubernetes.Interface {
@@ -96,13 +98,6 @@ func TestPodOfALabGateway(t *testing.T) {
 	if c.Usage == nil || c.Usage.MemoryBytes < 1<<20 {
 		t.Fatalf("no usage from the metrics API after 60 s: %+v (%s)", c.Usage, d.UsageNote)
 	}
-	started := false
-	for _, e := range d.Events {
-		started = started || (e.Reason == "Started" && e.Object == "Pod/"+p.Name)
-	}
-	if !started {
-		t.Fatalf("no Started event among the pod's events: %+v", d.Events)
-	}
 }
 
 func TestLogsOfALabGateway(t *testing.T) {
@@ -126,51 +121,12 @@ func TestLogsOfALabGateway(t *testing.T) {
 	}
 }
 
-// crashingGateway creates, in a throwaway namespace, a gateway pod whose Cassandra port is
-// closed: apigw logs its precheck, fails after 5 s, exits 1 and is restarted — a real crash
-// loop with new log lines at every restart.
-func crashingGateway(t *testing.T, env *lab.Env) (ns, name string) {
-	t.Helper()
-	ns, objs := labtest.Topology(t, env, "inspect")
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keep []*unstructured.Unstructured
-	var pod corev1.Pod
-	for _, o := range objs {
-		switch o.GetKind() {
-		case "ConfigMap", "Secret":
-			keep = append(keep, o)
-		case "Deployment":
-			if o.GetName() != "traffic" {
-				continue
-			}
-			tmpl, _, _ := unstructured.NestedMap(o.Object, "spec", "template")
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &pod); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := lab.Apply(t.Context(), cfg, keep); err != nil {
-		t.Fatal(err)
-	}
-	pod.Name, pod.Namespace, pod.Labels = "crashing-gateway", ns, map[string]string{"app": "crashing-gateway"}
-	c := &pod.Spec.Containers[0]
-	c.Args = append(c.Args, "--precheck-timeout=5s")
-	c.Env = append(c.Env, corev1.EnvVar{Name: "CASS_PORT", Value: "1"})
-	if _, err := clientset(t, env).CoreV1().Pods(ns).Create(t.Context(), &pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return ns, pod.Name
-}
-
 // TestCrashLoopLogsFollowAndPrevious: a followed log delivers the lines of the next
 // instances as the pod restarts; the previous instance's log ends in its failure; the pod's
 // judgement names the crash.
 func TestCrashLoopLogsFollowAndPrevious(t *testing.T) {
 	env := labtest.Require(t)
-	ns, name := crashingGateway(t, env)
+	ns, name := labtest.CrashingGateway(t, env, "inspect", false), "crashing-gateway"
 	ins := inspect.New(connect(t, env, env.Context))
 
 	// Follow from the start; the first instance's lines, then the next ones', must arrive.
@@ -230,6 +186,13 @@ func TestCrashLoopLogsFollowAndPrevious(t *testing.T) {
 	c := d.Containers[0]
 	if d.Ready || c.Restarts < 1 || c.LastTermination == nil || c.LastTermination.ExitCode != 1 {
 		t.Fatalf("crashing pod: ready %v restarts %d last %+v", d.Ready, c.Restarts, c.LastTermination)
+	}
+	reasons := map[string]bool{}
+	for _, e := range d.Events {
+		reasons[e.Reason] = true
+	}
+	if !reasons["Scheduled"] || !reasons["Started"] || len(d.RestartTimes) < 2 {
+		t.Fatalf("the crashing pod's events (the scheduler's, the agent's): %+v; restart times %v", d.Events, d.RestartTimes)
 	}
 	if !strings.Contains(d.NotReady, "container traffic") {
 		t.Fatalf("judgement %q does not name the container", d.NotReady)
@@ -345,5 +308,52 @@ func TestDeploymentOfTheLab(t *testing.T) {
 	}
 	if _, err := ins.Deployment(t.Context(), "", "no-such-deployment"); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("a missing Deployment: %v", err)
+	}
+}
+
+// TestPodEventsFromMemory: once Start's index is in, a pod's events come from memory, the same
+// as the LIST gives.
+func TestPodEventsFromMemory(t *testing.T) {
+	env := labtest.Require(t)
+	ns := labtest.CrashingGateway(t, env, "inspect-events", false)
+	conn := connectNS(t, env, env.Context, ns)
+	var listed *model.PodDetail
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		var err error
+		if listed, err = inspect.New(conn).Pod(t.Context(), "", "crashing-gateway"); err != nil {
+			t.Fatal(err)
+		}
+		if len(listed.Events) >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	ins := inspect.New(conn)
+	ins.Start(t.Context())
+	deadline := time.Now().Add(60 * time.Second)
+	for n, ok := ins.PodEventsHeld(); !ok; n, ok = ins.PodEventsHeld() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pod events were not in memory after 60 s (%d held)", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	held, err := ins.Pod(t.Context(), "", "crashing-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(d *model.PodDetail) map[string]int32 {
+		out := map[string]int32{}
+		for _, e := range d.Events {
+			out[e.Type+" "+e.Reason+" "+e.Message] = max(out[e.Type+" "+e.Reason+" "+e.Message], e.Count)
+		}
+		return out
+	}
+	a, b := key(listed), key(held)
+	if len(a) == 0 {
+		t.Fatalf("listed %v, from memory %v", a, b)
+	}
+	for k, n := range a {
+		if b[k] < n { // counts only grow meanwhile
+			t.Fatalf("event %q: listed ×%d, from memory ×%d", k, n, b[k])
+		}
 	}
 }

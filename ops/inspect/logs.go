@@ -7,12 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apimctl/apimctl/ops/model"
 )
-
-var getOpts = metav1.GetOptions{}
 
 // Logs streams a container's log to line: the whole log (or its last TailLines), then, with
 // Follow, every new line until ctx ends. The API server's refusals come back as one clear

@@ -39,7 +39,7 @@ func (i *Inspector) Pod(ctx context.Context, namespace, name string) (*model.Pod
 		return err
 	})
 	g.Go(func() error {
-		events, eventsErr = k.EventsAbout(gctx, ns, "Pod", name, "")
+		events, eventsErr = i.podEventsOf(gctx, k, ns, name)
 		return nil // the pod without its events is still worth showing
 	})
 	g.Go(func() error {
@@ -61,8 +61,8 @@ func (i *Inspector) Pod(ctx context.Context, namespace, name string) (*model.Pod
 	}
 	zone := ""
 	if pod.Spec.NodeName != "" {
-		if n, err := k.Clientset.CoreV1().Nodes().Get(ctx, pod.Spec.NodeName, getOpts); err == nil {
-			zone = model.DefaultSelectors().ZoneOf(n.Labels)
+		if labels, err := k.NodeLabels(ctx, pod.Spec.NodeName); err == nil {
+			zone = model.DefaultSelectors().ZoneOf(labels)
 		}
 	}
 	var res map[string]model.Resources
@@ -89,7 +89,7 @@ func (i *Inspector) Pod(ctx context.Context, namespace, name string) (*model.Pod
 // Killing event) or else when its absence was seen.
 func (i *Inspector) gonePod(ctx context.Context, k *kube.Client, ns, name string) *model.PodDetail {
 	d := model.PodGone(nil, ns, name, i.now())
-	if events, err := k.EventsAbout(ctx, ns, "Pod", name, ""); err == nil {
+	if events, err := i.podEventsOf(ctx, k, ns, name); err == nil {
 		d.Events = model.EventsOf(events)
 		for _, e := range d.Events {
 			if e.Reason == "Killing" && strings.HasPrefix(e.Message, "Stopping container") {
@@ -99,4 +99,13 @@ func (i *Inspector) gonePod(ctx context.Context, k *kube.Client, ns, name string
 		}
 	}
 	return &d
+}
+
+// podEventsOf are the events about the pods named name: from memory once Start's index is in,
+// else by a field-selected LIST.
+func (i *Inspector) podEventsOf(ctx context.Context, k *kube.Client, ns, name string) ([]corev1.Event, error) {
+	if pe := i.podEvents.Load(); pe != nil && pe.Namespace == ns && pe.Synced() {
+		return pe.For(name), nil
+	}
+	return k.EventsAbout(ctx, ns, "Pod", name, "")
 }

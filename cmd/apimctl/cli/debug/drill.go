@@ -62,6 +62,23 @@ func newDrillProfileCmd(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			ins := inspect.New(conn)
+			// The console keeps the namespace's pod events in memory (its inspector's
+			// Start): measure its memory and its first list, then the details with it.
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			t0 := time.Now()
+			ins.Start(ctx)
+			for {
+				if _, ok := ins.PodEventsHeld(); ok || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			eventsSync := time.Since(t0)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			heldEvents, _ := ins.PodEventsHeld()
 			names, gateway := podNames(s)
 			if len(names) == 0 || gateway == "" {
 				return fmt.Errorf("the snapshot has %d pods and no gateway pod to read a log from", len(names))
@@ -98,6 +115,9 @@ func newDrillProfileCmd(f *cmdutil.Factory) *cobra.Command {
 
 			out := map[string]any{
 				"pods":                 len(names),
+				"podEvents":            heldEvents,
+				"podEventsSyncSeconds": eventsSync.Seconds(),
+				"podEventsHeapMiB":     float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20),
 				"opens":                len(open),
 				"openP50Millis":        ms(pct(open, 50)),
 				"openP95Millis":        ms(pct(open, 95)),

@@ -68,7 +68,9 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		l.Start(ctx)
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv)}
-		opts.Inspector = inspect.New(c)
+		ins := inspect.New(c)
+		ins.Start(ctx)
+		opts.Inspector = ins
 		if !f.ReadOnly {
 			opts.Actions = ops.NewConsole(c, r, f.Getenv)
 		}
