@@ -69,7 +69,8 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv)}
 		ins := inspect.New(c)
-		ins.Start(ctx)
+		// The pod events' first LIST reads every event from etcd: after the first dashboard.
+		go func() { l.WaitAnswered(ctx); ins.Start(ctx) }()
 		opts.Inspector = ins
 		if !f.ReadOnly {
 			opts.Actions = ops.NewConsole(c, r, f.Getenv)
