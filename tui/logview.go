@@ -422,6 +422,25 @@ func (v *logView) keys() []key.Binding {
 	return []key.Binding{k.Follow, k.Wrap, k.Search, k.NextMatch, k.Save, k.PrevLogs}
 }
 
-func (v *logView) ShortHelp() []key.Binding { return detailHelp(v.c.keys, v.keys()...).ShortHelp() }
+func (v *logView) ShortHelp() []key.Binding {
+	if v.saving > 0 {
+		return v.promptKeys()
+	}
+	return detailHelp(v.c.keys, v.keys()...).ShortHelp()
+}
 
-func (v *logView) FullHelp() [][]key.Binding { return detailHelp(v.c.keys, v.keys()...).FullHelp() }
+func (v *logView) FullHelp() [][]key.Binding {
+	if v.saving > 0 {
+		return [][]key.Binding{v.promptKeys()}
+	}
+	return detailHelp(v.c.keys, v.keys()...).FullHelp()
+}
+
+// promptKeys are the save prompt's: enter saves (or, asked, replaces), esc does not.
+func (v *logView) promptKeys() []key.Binding {
+	enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save"))
+	if v.saving == 2 {
+		enter = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "replace the file"))
+	}
+	return []key.Binding{enter, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "do not save"))}
+}
