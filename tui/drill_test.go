@@ -397,6 +397,9 @@ func TestSanitizeDefusesEscapes(t *testing.T) {
 	if strings.ContainsAny(got, "\x1b\x07\t\x7f") || !strings.Contains(got, "␛]52;c;ZXZpbA==␇") || !strings.Contains(got, "    tab") || !strings.Contains(got, "� end") {
 		t.Fatalf("sanitize(%q) = %q", in, got)
 	}
+	if got := sanitize("user \u202eexe.txt"); got != "user �exe.txt" {
+		t.Fatalf("a right-to-left override survived: %q", got)
+	}
 	if s := `{"msg":"plain"}`; sanitize(s) != s {
 		t.Fatal("a plain line changed")
 	}

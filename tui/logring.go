@@ -128,7 +128,7 @@ func lowerASCII(c byte) byte {
 
 // sanitize makes a log line safe to draw: control characters (an escape sequence could move
 // the cursor, retitle or reprogram the terminal) become visible symbols, tabs spaces, and
-// invalid UTF-8 the replacement character.
+// invalid UTF-8 and bidirectional overrides the replacement character.
 func sanitize(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
@@ -150,7 +150,8 @@ func sanitize(s string) string {
 			b.WriteRune(0x2400 + r) // ␛, ␍, …
 		case r == 0x7f:
 			b.WriteRune('␡')
-		case r >= 0x80 && r < 0xa0, r == utf8.RuneError:
+		case r >= 0x80 && r < 0xa0, r == utf8.RuneError,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidirectional overrides reorder what is shown
 			b.WriteRune('�')
 		default:
 			b.WriteRune(r)
