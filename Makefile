@@ -61,7 +61,7 @@ bench-backup: deps build ## the backup engine vs cqlsh COPY, mysqldump and mydum
 	@scripts/bench-backup.sh
 
 .PHONY: bench-console
-bench-console: deps build ## the console at 10,000 pods vs kubectl: first dashboard, memory, frame time, idle LISTs
+bench-console: deps build ## the console at 10,000 pods vs kubectl: first dashboard and rows, memory, frame times, idle LISTs, drill-downs
 	@scripts/bench-console.sh
 
 .PHONY: bench-gateway

@@ -62,7 +62,7 @@ func (l *Lab) setupCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := l.step("simulated nodes", func() error { return createNodes(ctx, cs) }); err != nil {
+	if err := l.step("simulated nodes", func() error { return createNodes(ctx, cs, l.ports.Kwok) }); err != nil {
 		return err
 	}
 	if err := l.step("namespace and RBAC", func() error { return l.createRBAC(ctx, cs) }); err != nil {
@@ -78,7 +78,9 @@ func (l *Lab) setupCluster(ctx context.Context) error {
 
 // createNodes creates the pools' nodes: apimpool is run by the lab's node agent (real apigw
 // processes), infrapool by kwok. Nodes of an older lab that kwok ran are handed to the agent.
-func createNodes(ctx context.Context, cs kubernetes.Interface) error {
+// kwok's nodes get a loopback InternalIP and kwok's port as their kubelet endpoint (the agent
+// reports its own nodes'), so that the API server reaches them on loopback.
+func createNodes(ctx context.Context, cs kubernetes.Interface, kwokPort int) error {
 	for _, n := range labNodes {
 		typ, ann := "kwok", map[string]string{"kwok.x-k8s.io/node": "fake"}
 		if n.pool == "apimpool" {
@@ -110,10 +112,19 @@ func createNodes(ctx context.Context, cs kubernetes.Interface) error {
 				},
 			},
 		}
+		if typ == "kwok" {
+			node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}, {Type: corev1.NodeHostName, Address: n.name}}
+			node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(kwokPort)
+		}
 		_, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) && n.pool == "apimpool" {
+		switch {
+		case apierrors.IsAlreadyExists(err) && n.pool == "apimpool":
 			patch := fmt.Sprintf(`{"metadata":{"labels":{"type":%q},"annotations":{"kwok.x-k8s.io/node":null,%q:"lab"}}}`, typ, agent.Annotation)
 			_, err = cs.CoreV1().Nodes().Patch(ctx, n.name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+		case apierrors.IsAlreadyExists(err):
+			// A node kwok initialised before it advertised its port.
+			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}`, kwokPort)
+			_, err = cs.CoreV1().Nodes().Patch(ctx, n.name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
 		}
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create node %s: %w", n.name, err)

@@ -71,7 +71,8 @@ func (l *Lab) agentComponents(t *tools) []*component {
 				"--dir="+l.AgentDir(), "--nodes="+strings.Join(agentNodes(), ","),
 				"--apigw="+t.Apigw, "--image-repos="+strings.Join(l.GatewayImageRepos(), ","),
 				"--pod-cidr="+l.opts.PodCIDR(), "--faults="+l.faultsFile(), "--shared-volumes=events",
-				"--listen="+agentAddr, fmt.Sprintf("--kubelet-port-base=%d", l.ports.KubeletBase))
+				"--listen="+agentAddr, fmt.Sprintf("--kubelet-port-base=%d", l.ports.KubeletBase),
+				fmt.Sprintf("--kwok-url=http://127.0.0.1:%d", l.ports.Kwok))
 		},
 		ready: httpReady("http://"+agentAddr+"/healthz", ""),
 	}, {

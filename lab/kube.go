@@ -73,6 +73,10 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 				"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 				"--authorization-mode=RBAC",
 				"--service-cluster-ip-range="+serviceCIDR,
+				// Reach kubelets (the lab agent's and kwok's endpoints, for logs) by the node's
+				// InternalIP only: the default tries the Hostname address first, which the
+				// resolver would look up ("apimpool-1"), outside loopback.
+				"--kubelet-preferred-address-types=InternalIP",
 				// The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
 				// which Endpoints validation rejects (loopback); the lab needs no in-cluster client.
 				"--endpoint-reconciler-type=none",
@@ -131,13 +135,20 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 		name: "kwok", group: "kube", grace: 5e9,
 		addr:   fmt.Sprintf("http://127.0.0.1:%d", p.Kwok),
 		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.Kwok)},
+		// kwok serves pod logs from the files its Logs objects name; the CRD must exist
+		// before it starts watching them.
+		prepare: func(ctx context.Context) error { return l.installKwokCRDs(ctx, t) },
 		command: func() *exec.Cmd {
 			args := []string{"--kubeconfig=" + kc("kwok"),
 				"--manage-all-nodes=false",
 				"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 				"--cidr=" + podCIDR, "--node-ip=" + nodeIP,
 				"--node-lease-duration-seconds=40",
-				fmt.Sprintf("--server-address=127.0.0.1:%d", p.Kwok)}
+				fmt.Sprintf("--server-address=127.0.0.1:%d", p.Kwok),
+				// Its nodes advertise kwok's own server (TLS and plain HTTP on one port) as
+				// their kubelet endpoint, so the API server's log requests stay on loopback.
+				fmt.Sprintf("--node-port=%d", p.Kwok),
+				"--enable-crds=" + strings.Join(kwokCRDs, ",")}
 			for _, s := range kwokStages {
 				args = append(args, "--config="+filepath.Join(t.KwokStages, s))
 			}

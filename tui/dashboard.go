@@ -30,6 +30,9 @@ type dashboardView struct {
 	alertSel int
 	// actions are the last records of the audit log, oldest first.
 	actions []action.Record
+	topo    topoCursor // the selected topology row (enter opens it)
+	// onAlerts: j/k and enter act on the alerts panel (the cursor went below the topology).
+	onAlerts bool
 }
 
 // SetActions hands the dashboard the last records of the audit log.
@@ -71,22 +74,51 @@ func (v *dashboardView) findingMark(wls ...*model.Workload) string {
 }
 func (v *dashboardView) Refresh()         { v.rebuild() }
 func (v *dashboardView) SetSize(w, h int) { v.width, v.height = w, h; v.rebuild() }
+func (v *dashboardView) View() string     { return v.body }
+
+// Update moves one cursor over the topology's rows, then on down past the last, over the
+// alerts (and back up).
 func (v *dashboardView) Update(msg tea.KeyPressMsg) tea.Cmd {
-	v.updateAlerts(msg)
-	return nil
+	k := v.c.keys
+	alerts := v.snap != nil && len(v.snap.Alerts) > 0
+	switch {
+	case !alerts:
+		v.onAlerts = false
+	case v.onAlerts && key.Matches(msg, k.Up) && v.alertSel == 0:
+		v.onAlerts = false
+		v.rebuild()
+		return nil
+	case !v.onAlerts && key.Matches(msg, k.Down) && v.topo.selected() == len(v.topo.rows)-1:
+		v.onAlerts, v.alertSel = true, 0
+		v.rebuild()
+		return nil
+	}
+	if v.onAlerts {
+		v.updateAlerts(msg)
+		return nil
+	}
+	return v.moveTopo(msg)
 }
-func (v *dashboardView) View() string { return v.body }
+
+// Selected is the row under the cursor: a topology row's Deployment, or what an alert names.
+func (v *dashboardView) Selected() (model.Ref, bool) {
+	if v.onAlerts {
+		return v.selectedAlert()
+	}
+	if i := v.topo.selected(); i >= 0 {
+		return v.topo.rows[i].ref, true
+	}
+	return model.Ref{}, false
+}
 
 func (v *dashboardView) ShortHelp() []key.Binding {
 	k := v.c.keys
-	if v.snap != nil && len(v.snap.Alerts) > 0 {
-		return []key.Binding{k.Move, alertOpen, k.JumpView, k.Command, k.Help, k.Quit}
-	}
-	return []key.Binding{k.JumpView, k.NextView, k.Command, k.Help, k.Back, k.Quit}
+	return []key.Binding{k.Move, k.Open, k.JumpView, k.NextView, k.Command, k.Help, k.Quit}
 }
 
 func (v *dashboardView) FullHelp() [][]key.Binding {
-	return [][]key.Binding{v.c.keys.globalKeys(), v.c.keys.actionKeys()}
+	k := v.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, k.globalKeys(), k.actionKeys()}
 }
 
 // block is something the dashboard stacks: a panel, or two panels side by side.

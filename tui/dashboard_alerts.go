@@ -27,7 +27,7 @@ func (v *dashboardView) alertsPanel(w int) *panel {
 	for i, a := range as {
 		t := alertTone(a)
 		mark := "  "
-		if i == v.alertSel {
+		if v.onAlerts && i == v.alertSel {
 			mark = "▸ "
 		}
 		subject := ""
@@ -57,8 +57,8 @@ func (v *dashboardView) updateAlerts(msg tea.KeyPressMsg) bool {
 	return true
 }
 
-// Selected is what the chosen alert names.
-func (v *dashboardView) Selected() (model.Ref, bool) {
+// selectedAlert is what the chosen alert names.
+func (v *dashboardView) selectedAlert() (model.Ref, bool) {
 	if v.snap == nil || v.alertSel >= len(v.snap.Alerts) || v.snap.Alerts[v.alertSel].Ref == nil {
 		return model.Ref{}, false
 	}

@@ -17,6 +17,10 @@ type hpaView struct {
 	pager  pager
 	width  int
 	height int
+	// The autoscalers, each a block of lines: j/k select one (enter opens its Deployment).
+	hpas   []string // HPA names, in block order
+	starts []int    // the line each block starts on
+	sel    string   // the selected HPA's name
 }
 
 func newHPAView(c *common) *hpaView { return &hpaView{c: c, pager: pager{c: c}} }
@@ -31,7 +35,49 @@ func (v *hpaView) SetSize(w, h int) {
 	v.rebuild()
 }
 
-func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+// Update moves the selection between autoscalers on j/k, scrolling its block into view;
+// the other keys page.
+func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd {
+	k := v.c.keys
+	i := v.selected()
+	if i >= 0 && (key.Matches(msg, k.Up) || key.Matches(msg, k.Down)) {
+		if key.Matches(msg, k.Up) {
+			i = max(i-1, 0)
+		} else {
+			i = min(i+1, len(v.hpas)-1)
+		}
+		v.sel = v.hpas[i]
+		v.rebuild()
+		if s := v.starts[i]; s < v.pager.offset || s >= v.pager.offset+v.pager.height {
+			v.pager.offset = s
+			v.pager.clamp()
+		}
+		return nil
+	}
+	v.pager.Update(msg)
+	return nil
+}
+
+// selected is the index of the selected autoscaler (-1 when there is none).
+func (v *hpaView) selected() int {
+	for i, n := range v.hpas {
+		if n == v.sel {
+			return i
+		}
+	}
+	if len(v.hpas) > 0 {
+		return 0
+	}
+	return -1
+}
+
+// Selected is the selected autoscaler.
+func (v *hpaView) Selected() (model.Ref, bool) {
+	if i := v.selected(); i >= 0 && v.snap != nil {
+		return model.Ref{Kind: model.RefHPA, Namespace: v.snap.Namespace, Name: v.hpas[i]}, true
+	}
+	return model.Ref{}, false
+}
 
 // hpaHealth sums an HPA up in one status: a failing metric or inability to scale is an error,
 // being pinned at max a warning.
@@ -92,14 +138,26 @@ func (v *hpaView) rebuild() {
 	st := &v.c.styles
 	w := v.width
 	var lines []string
+	v.hpas, v.starts = v.hpas[:0], v.starts[:0]
+	for _, g := range v.snap.Topology.Groups {
+		if g.HPA != nil {
+			v.hpas = append(v.hpas, g.HPA.Name)
+		}
+	}
+	sel := v.selected()
 	for _, g := range v.snap.Topology.Groups {
 		h := g.HPA
 		if h == nil {
-			lines = append(lines, st.PanelTitle.Render(g.Name)+"  "+st.status(toneWarn, "no HPA scales this group's traffic gateways"), "")
+			lines = append(lines, "  "+st.PanelTitle.Render(g.Name)+"  "+st.status(toneWarn, "no HPA scales this group's traffic gateways"), "")
 			continue
 		}
+		mark := "  "
+		if len(v.starts) == sel {
+			mark = st.Prompt.Render("▸") + " "
+		}
+		v.starts = append(v.starts, len(lines))
 		health, ht := hpaHealth(h)
-		lines = append(lines, truncate(st.PanelTitle.Render(g.Name)+"  "+st.Muted.Render("hpa/"+h.Name+" → deployment/"+h.Target)+"  "+st.status(ht, health), w))
+		lines = append(lines, truncate(mark+st.PanelTitle.Render(g.Name)+"  "+st.Muted.Render("hpa/"+h.Name+" → deployment/"+h.Target)+"  "+st.status(ht, health), w))
 		cpu := "unknown (no metrics)"
 		cpuTone := toneWarn
 		if h.CPUCurrentPercent != nil {
@@ -181,5 +239,12 @@ func (v *hpaView) View() string {
 	return viewTitle(v.c, v.width, "HPA", extra, v.snap, model.SourceKube) + "\n" + v.pager.View()
 }
 
-func (v *hpaView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
-func (v *hpaView) FullHelp() [][]key.Binding { return pagerHelp(v.c.keys).FullHelp() }
+func (v *hpaView) ShortHelp() []key.Binding {
+	k := v.c.keys
+	return []key.Binding{k.Move, k.Open, k.Command, k.JumpView, k.Help, k.Back, k.Quit}
+}
+
+func (v *hpaView) FullHelp() [][]key.Binding {
+	k := v.c.keys
+	return [][]key.Binding{append(k.listKeys(), k.Open), k.globalKeys()}
+}

@@ -36,6 +36,18 @@ type KeyMap struct {
 	// Events: warnings first, or by time.
 	Sort key.Binding
 
+	// Drill-downs: a pod's logs and its previous container's logs; in the log view,
+	// follow, wrap, save, and the next and previous search match; read a detail again.
+	Logs      key.Binding
+	PrevLogs  key.Binding
+	Follow    key.Binding
+	Wrap      key.Binding
+	Save      key.Binding
+	NextMatch key.Binding
+	PrevMatch key.Binding
+	Reload    key.Binding
+	Search    key.Binding // the log view's "/" (Filter's key), as its help names it
+
 	// Actions: roll out a gateway group; answer the confirmation.
 	Rollout key.Binding
 	Backup  key.Binding
@@ -83,6 +95,16 @@ func DefaultKeyMap() KeyMap {
 		Group: key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "group")),
 
 		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+
+		Logs:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		PrevLogs:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous logs")),
+		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
+		Wrap:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
+		Save:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")),
+		NextMatch: key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
+		PrevMatch: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous match")),
+		Reload:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 
 		Rollout: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "roll out")),
 		Backup:  key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "back up")),

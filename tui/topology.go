@@ -37,6 +37,8 @@ func (v *dashboardView) topology(w int) *panel {
 	st := &v.c.styles
 	t := &v.snap.Topology
 	p := &panel{c: v.c, w: w, title: "Topology", src: v.source(model.SourceKube), more: ":pods"}
+	v.topo.rows = v.topo.rows[:0]
+	defer func() { p.lines = v.markTopo(p.lines) }()
 	if len(t.ANM) == 0 {
 		p.lines = append(p.lines, st.status(toneBad, "no Admin Node Manager found"))
 	}
@@ -48,7 +50,7 @@ func (v *dashboardView) topology(w int) *panel {
 		groupW = max(groupW, min(width(g.Name), 14))
 	}
 	if w < 90 {
-		p.lines = append(p.lines, v.topologyNarrow(groupW)...)
+		p.lines = append(p.lines, v.topologyNarrow(groupW, len(p.lines))...)
 		return p
 	}
 	var ls []topoLine
@@ -83,6 +85,7 @@ func (v *dashboardView) topology(w int) *panel {
 			p.lines = append(p.lines, s+st.status(toneWarn, "no workloads"))
 			continue
 		}
+		v.topoRow(len(p.lines), l.wl)
 		text, tn := workloadStatus(l.wl)
 		s += st.Muted.Render(fit(l.wl.Name, nameW)) + "  " + st.paint(tn, fit(tn.symbol()+" "+text, statusW)) + "  " + orDash(l.wl.Tag)
 		if l.wl.Revision != "" {
@@ -107,7 +110,8 @@ func (v *dashboardView) topology(w int) *panel {
 }
 
 // topologyNarrow puts each group on one line: "default  mgr ✓ 1/1 ready  traffic ✓ 3/3 ready  tag".
-func (v *dashboardView) topologyNarrow(groupW int) []string {
+// first is the panel line the first of them lands on (a row opens its traffic Deployment).
+func (v *dashboardView) topologyNarrow(groupW, first int) []string {
 	st := &v.c.styles
 	t := &v.snap.Topology
 	summary := func(wls []model.Workload) (string, tone, string) {
@@ -130,13 +134,20 @@ func (v *dashboardView) topologyNarrow(groupW int) []string {
 	var rows [][3]part
 	var tags, names, marks []string
 	if len(t.ANM) > 0 {
+		v.topoRow(first, &t.ANM[0])
 		a, at, tag := summary(t.ANM)
 		names = append(names, "anm")
 		rows = append(rows, [3]part{{}, {a, at}, {}})
 		tags = append(tags, tag)
 		marks = append(marks, v.findingMark(ptrs(t.ANM)...))
 	}
-	for _, g := range t.Groups {
+	for gi, g := range t.Groups {
+		switch {
+		case len(g.Traffic) > 0:
+			v.topoRow(first+len(names), &t.Groups[gi].Traffic[0])
+		case len(g.APIManager) > 0:
+			v.topoRow(first+len(names), &t.Groups[gi].APIManager[0])
+		}
 		m, mt, mtag := summary(g.APIManager)
 		tr, tt, ttag := summary(g.Traffic)
 		tag := ttag

@@ -198,10 +198,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.syncActive()
 		m.feedClosed = msg.closed
 		m.buildChrome()
+		reload := m.reloadStale()
 		if msg.closed {
-			return m, nil
+			return m, reload
 		}
-		return m, waitForSnapshot(m.feed.Updates())
+		return m, tea.Batch(waitForSnapshot(m.feed.Updates()), reload)
 
 	case feedClosedMsg:
 		m.feedClosed = true
@@ -260,6 +261,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.buildChrome()
 		return m, cmd
 
+	case statusMsg:
+		return m, m.detailRequest(msg)
+
 	case jobLineMsg, jobDoneMsg:
 		cmd := m.updateJob(msg)
 		m.buildChrome()
@@ -300,6 +304,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.dialogTyping(msg) {
 		return m.dialogKey(msg)
+	}
+	if c, ok := m.body().(inputCapturer); ok && c.Capturing() && m.shownJob() == nil {
+		return m.body().Update(msg) // a detail's own prompt (a path to save to) takes every key
 	}
 	quitArmed := m.quitArmed
 	m.quitArmed = false
@@ -372,6 +379,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.snap == nil {
 		return nil
+	}
+	if o, ok := cur.(keyOpener); ok {
+		if ref, ok := o.OpenFor(msg); ok {
+			return m.push(ref) // at once: the keys typed next go to what it opens
+		}
 	}
 	return cur.Update(msg)
 }

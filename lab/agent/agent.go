@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -52,15 +53,20 @@ type Config struct {
 	// KubeletPortBase, when set, serves each node's /metrics/resource (for metrics-server) on
 	// 127.0.0.1:base+i and advertises the port in the node status.
 	KubeletPortBase int
-	Log             *slog.Logger
+	// KwokURL is kwok's server, where the kubelet endpoints send log requests ("" serves
+	// none).
+	KwokURL string
+	Log     *slog.Logger
 }
 
 // Agent runs the pods of its nodes.
 type Agent struct {
-	cfg  Config
-	cs   kubernetes.Interface
-	ipam *ipam
-	log  *slog.Logger
+	cfg    Config
+	cs     kubernetes.Interface
+	dyn    dynamic.Interface
+	events *eventRecorders
+	ipam   *ipam
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	workers map[types.UID]*worker
@@ -79,6 +85,10 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
 	p, err := netip.ParsePrefix(cfg.PodCIDR)
 	if err != nil {
 		return nil, fmt.Errorf("pod CIDR: %w", err)
@@ -90,7 +100,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Agent{cfg: cfg, cs: cs, ipam: ip, log: cfg.Log, workers: map[types.UID]*worker{}}, nil
+	return &Agent{cfg: cfg, cs: cs, dyn: dyn, events: newEventRecorders(cs), ipam: ip, log: cfg.Log, workers: map[types.UID]*worker{}}, nil
 }
 
 // Run runs until ctx ends, then stops every pod process it runs and returns.
@@ -169,6 +179,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.mu.Unlock()
 	a.wg.Wait()
+	a.events.bc.Shutdown() // flushes the events recorded so far
 	return nil
 }
 

@@ -179,6 +179,7 @@ func (w *worker) run() {
 			}
 			if backoff > 0 {
 				w.setWaiting("CrashLoopBackOff", fmt.Sprintf("back-off %s restarting failed container", backoff))
+				w.event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container %s in pod %s", pod.Spec.Containers[0].Name, pod.Name)
 			}
 			w.report()
 			w.logf("process exited", "pid", rec.PID, "err", fmt.Sprint(outcome.err), "ranFor", ran.Round(time.Second).String(), "backoff", backoff.String())
@@ -190,6 +191,7 @@ func (w *worker) run() {
 			w.restarts++
 			w.mu.Unlock()
 		case podDeleted:
+			w.event(pod, corev1.EventTypeNormal, "Killing", "Stopping container %s", pod.Spec.Containers[0].Name)
 			w.stopProcess(rec, exited, gracePeriod(pod, w.currentPod()))
 			w.finish(dir, ip)
 			return
@@ -241,21 +243,27 @@ func (w *worker) start(l *launch, pod *corev1.Pod, ip, dir string) (*exec.Cmd, *
 	if err != nil {
 		w.a.log.Warn("faults file", "err", err.Error())
 	}
-	logPath := dir + "/apigw.log"
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath := dir + "/" + LogFile
+	stdout, stderr, err := openInstanceLog(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "\n--- %s lab agent starting %s (%s, restart %d)\n", time.Now().Format(time.RFC3339), pod.Name, pod.Spec.Containers[0].Image, w.restarts)
 	cmd := exec.Command(l.binary, l.args...)
 	cmd.Env = append(append([]string{}, l.env...), faults.Tags[l.tag].env()...)
 	cmd.Dir = l.dir
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdout.Close() // the process holds them now; the log closes when it exits
+	stderr.Close()
+	if err != nil {
 		return nil, nil, err
 	}
+	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := w.a.publishLogs(pctx, pod, dir); err != nil {
+		w.a.log.Warn("kubectl logs will not find this pod's log", "err", err.Error())
+	}
+	cancel()
 	_, st, _ := ProcState(cmd.Process.Pid)
 	w.mu.Lock()
 	rec := &Record{Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, IP: ip,
@@ -267,6 +275,7 @@ func (w *worker) start(l *launch, pod *corev1.Pod, ip, dir string) (*exec.Cmd, *
 		w.a.log.Warn("record", "err", err.Error())
 	}
 	w.logf("process started", "pid", rec.PID, "ip", ip, "image", rec.Image)
+	w.event(pod, corev1.EventTypeNormal, "Started", "Started container %s", pod.Spec.Containers[0].Name)
 	return cmd, rec, nil
 }
 
@@ -359,7 +368,10 @@ func (w *worker) startProbes(ctx context.Context, pod *corev1.Pod, ip string, pi
 		w.ready = true
 		w.mu.Unlock()
 	} else {
-		go w.probeLoop(ctx, c, c.ReadinessProbe, ip, func(ok bool) {
+		go w.probeLoop(ctx, c, c.ReadinessProbe, ip, func(ok bool, detail string) {
+			if !ok {
+				w.event(pod, corev1.EventTypeWarning, "Unhealthy", "Readiness probe failed: %s", detail)
+			}
 			w.mu.Lock()
 			changed := w.ready != ok && w.running
 			if w.running {
@@ -373,8 +385,10 @@ func (w *worker) startProbes(ctx context.Context, pod *corev1.Pod, ip string, pi
 		})
 	}
 	if c.LivenessProbe != nil {
-		go w.probeLoop(ctx, c, c.LivenessProbe, ip, func(ok bool) {
+		go w.probeLoop(ctx, c, c.LivenessProbe, ip, func(ok bool, detail string) {
 			if !ok {
+				w.event(pod, corev1.EventTypeWarning, "Unhealthy", "Liveness probe failed: %s", detail)
+				w.event(pod, corev1.EventTypeNormal, "Killing", "Container %s failed liveness probe, will be restarted", c.Name)
 				w.logf("liveness probe failed: restarting the process", "pid", pid)
 				_ = syscall.Kill(pid, syscall.SIGTERM)
 				go func() {
@@ -397,9 +411,9 @@ var probeClient = &http.Client{
 
 // probeLoop calls result with the probe's verdict each time it changes (and once at the
 // first verdict): success after successThreshold, failure after failureThreshold.
-func (w *worker) probeLoop(ctx context.Context, c corev1.Container, p *corev1.Probe, ip string, result func(bool)) {
+func (w *worker) probeLoop(ctx context.Context, c corev1.Container, p *corev1.Probe, ip string, result func(ok bool, detail string)) {
 	if p.HTTPGet == nil {
-		result(true)
+		result(true, "")
 		return
 	}
 	period := time.Duration(max(p.PeriodSeconds, 1)) * time.Second
@@ -439,11 +453,14 @@ func (w *worker) probeLoop(ctx context.Context, c corev1.Container, p *corev1.Pr
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 		req.Header.Set("User-Agent", "kube-probe/lab-agent")
-		ok := false
+		ok, detail := false, ""
 		if resp, err := probeClient.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
 			ok = resp.StatusCode >= 200 && resp.StatusCode < 400
+			detail = fmt.Sprintf("HTTP probe failed with statuscode: %d", resp.StatusCode)
+		} else {
+			detail = err.Error()
 		}
 		cancel()
 		if ctx.Err() != nil {
@@ -453,13 +470,13 @@ func (w *worker) probeLoop(ctx context.Context, c corev1.Container, p *corev1.Pr
 			oks, fails = oks+1, 0
 			if oks >= okTh && verdict != 1 {
 				verdict = 1
-				result(true)
+				result(true, "")
 			}
 		} else {
 			fails, oks = fails+1, 0
 			if fails >= failTh && verdict != 0 {
 				verdict = 0
-				result(false)
+				result(false, detail)
 				fails = 0 // a liveness restart starts counting afresh
 			}
 		}

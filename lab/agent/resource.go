@@ -88,7 +88,10 @@ func (a *Agent) resourceMetrics(node string) string {
 }
 
 // serveKubelets serves /metrics/resource for every node on 127.0.0.1:port over TLS (a
-// self-signed certificate: metrics-server runs with --kubelet-insecure-tls in the lab).
+// self-signed certificate: metrics-server runs with --kubelet-insecure-tls in the lab, and the
+// API server verifies no kubelet certificate without --kubelet-certificate-authority), and
+// /containerLogs/ through kwok. Like kwok's own port it asks no client certificate: loopback
+// only, and the log files it serves are the lab user's.
 func (a *Agent) serveKubelets(ctx context.Context) error {
 	if a.cfg.KubeletPortBase == 0 {
 		return nil
@@ -96,6 +99,12 @@ func (a *Agent) serveKubelets(ctx context.Context) error {
 	cert, err := selfSigned()
 	if err != nil {
 		return err
+	}
+	var logs http.Handler
+	if a.cfg.KwokURL != "" {
+		if logs, err = logsProxy(a.cfg.KwokURL); err != nil {
+			return err
+		}
 	}
 	for i, node := range a.cfg.Nodes {
 		ln, err := net.Listen("tcp", fmt.Sprintf("%s:%d", nodeIP, a.kubeletPort(i)))
@@ -107,6 +116,9 @@ func (a *Agent) serveKubelets(ctx context.Context) error {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			_, _ = w.Write([]byte(a.resourceMetrics(node)))
 		})
+		if logs != nil {
+			mux.Handle("GET /containerLogs/", a.containerLogs(logs))
+		}
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 		go func() { _ = srv.ServeTLS(ln, "", "") }()

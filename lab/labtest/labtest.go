@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/deploy"
@@ -84,4 +86,56 @@ func Clientset(t testing.TB, env *lab.Env) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// CrashingGateway creates, in a throwaway namespace (prefix-N, deleted when the test ends),
+// the lab's gateway configuration and a traffic gateway whose Cassandra port is closed: apigw
+// logs its precheck, fails after 5 s, exits 1 and is restarted by the lab agent — a real crash
+// loop with new log lines at every restart. As a Deployment "crashing" when deployment is set
+// (the console shows it), else the bare pod "crashing-gateway". It returns the namespace.
+func CrashingGateway(t testing.TB, env *lab.Env, prefix string, deployment bool) string {
+	t.Helper()
+	ns, objs := Topology(t, env, prefix)
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []*unstructured.Unstructured
+	var tmpl corev1.PodTemplateSpec
+	for _, o := range objs {
+		switch {
+		case o.GetKind() == "ConfigMap" || o.GetKind() == "Secret":
+			keep = append(keep, o)
+		case o.GetKind() == "Deployment" && o.GetName() == "traffic":
+			m, _, _ := unstructured.NestedMap(o.Object, "spec", "template")
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &tmpl); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := lab.Apply(ctx, cfg, keep); err != nil {
+		t.Fatal(err)
+	}
+	cs := Clientset(t, env)
+	labels := map[string]string{"app": "crashing"}
+	tmpl.Labels = labels
+	c := &tmpl.Spec.Containers[0]
+	c.Args = append(c.Args, "--precheck-timeout=5s")
+	c.Env = append(c.Env, corev1.EnvVar{Name: "CASS_PORT", Value: "1"})
+	if deployment {
+		one := int32(1)
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "crashing", Namespace: ns, Labels: labels},
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}
+		_, err = cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+	} else {
+		p := &corev1.Pod{ObjectMeta: tmpl.ObjectMeta, Spec: tmpl.Spec}
+		p.Name, p.Namespace = "crashing-gateway", ns
+		_, err = cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }

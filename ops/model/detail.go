@@ -15,6 +15,8 @@ type Ref struct {
 	Group     string `json:"group,omitempty"`
 	API       string `json:"api,omitempty"`
 	Container string `json:"container,omitempty"`
+	// Previous asks for the previous container's log.
+	Previous bool `json:"previous,omitempty"`
 }
 
 // Kinds of Ref.
@@ -48,7 +50,9 @@ type Termination struct {
 
 // ContainerDetail is one container of a pod.
 type ContainerDetail struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Init marks an init container (they come first, in order).
+	Init    bool   `json:"init,omitempty"`
 	Image   string `json:"image"`
 	ImageID string `json:"imageID,omitempty"` // the digest the node runs
 	Ready   bool   `json:"ready"`
@@ -59,6 +63,8 @@ type ContainerDetail struct {
 	Message  string    `json:"message,omitempty"`
 	Since    time.Time `json:"since"`
 	Restarts int32     `json:"restarts"`
+	// Exit is how it ended while State is terminated.
+	Exit *Termination `json:"exit,omitempty"`
 	// LastTermination is the previous instance's end (nil when it never restarted).
 	LastTermination *Termination `json:"lastTermination,omitempty"`
 	Requests        Resources    `json:"requests"`
@@ -85,8 +91,14 @@ type PodDetail struct {
 	// Restarts are the times the pod's containers (re)started, oldest first, from its events.
 	RestartTimes []time.Time `json:"restartTimes,omitempty"`
 	Events       []EventInfo `json:"events"`
-	// Gone is true when the pod no longer exists (deleted while its detail was open).
-	Gone bool `json:"gone,omitempty"`
+	// UsageNote says why the containers have no usage ("" when they have it).
+	UsageNote string `json:"usageNote,omitempty"`
+	// StatusMessage is the pod's own status message (an eviction's, a node's loss).
+	StatusMessage string `json:"statusMessage,omitempty"`
+	// Gone is true when the pod no longer exists (deleted while its detail was open);
+	// GoneSince is when that was seen. The other fields are then the last known.
+	Gone      bool      `json:"gone,omitempty"`
+	GoneSince time.Time `json:"goneSince,omitempty"`
 }
 
 // LogRequest says which log to read.
@@ -110,6 +122,14 @@ type HPADecision struct {
 	// Reason is what the HPA said ("cpu resource utilization (percentage of request) above
 	// target"), with the metric value when the event carries it.
 	Reason string `json:"reason"`
+	// Metric is the metric the decision followed ("cpu"); Value what the decision implies of
+	// it under the HPA's algorithm ("> 82%" of the request for a scale-up from 3 to 4 at a
+	// 75 % target), "" when it cannot say.
+	Metric string `json:"metric,omitempty"`
+	Value  string `json:"value,omitempty"`
+	// Count is how many times the same decision was recorded (the event's count); Time is the
+	// last.
+	Count int32 `json:"count,omitempty"`
 }
 
 // DeploymentDetail is a gateway Deployment drilled into: its revisions, its HPA's recent

@@ -43,3 +43,13 @@ func sortEvents(ev []EventInfo) {
 		return ev[a].Reason < ev[b].Reason
 	})
 }
+
+// EventsOf are events as the console shows them, newest first.
+func EventsOf(events []corev1.Event) []EventInfo {
+	out := make([]EventInfo, 0, len(events))
+	for i := range events {
+		out = append(out, eventInfo(&events[i]))
+	}
+	sortEvents(out)
+	return out
+}

@@ -130,3 +130,6 @@ func (sel Selectors) zoneOf(labels map[string]string) string {
 	}
 	return ""
 }
+
+// ZoneOf is the zone a node's labels name ("" when none).
+func (sel Selectors) ZoneOf(labels map[string]string) string { return sel.zoneOf(labels) }

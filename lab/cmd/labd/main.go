@@ -62,6 +62,7 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&shared, "shared-volumes", "events", "emptyDir volumes shared by a namespace's pods")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:16250", "address of /healthz")
 	fs.IntVar(&c.KubeletPortBase, "kubelet-port-base", 0, "serve each node's /metrics/resource on 127.0.0.1:base+i (0: off)")
+	fs.StringVar(&c.KwokURL, "kwok-url", "", "kwok's server, which serves the pods' logs (http://127.0.0.1:port)")
 	_ = fs.Parse(args)
 	c.Nodes, c.ImageRepos, c.SharedVolumes = strings.Split(nodes, ","), strings.Split(repos, ","), strings.Split(shared, ",")
 	c.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))

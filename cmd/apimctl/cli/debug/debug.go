@@ -23,7 +23,7 @@ import (
 // NewCmdDebug is the hidden debug group.
 func NewCmdDebug(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{Use: "debug", Short: "Measurements for make bench", Hidden: true}
-	cmd.AddCommand(newFirstDashboardCmd(f), newConsoleProfileCmd(f))
+	cmd.AddCommand(newFirstDashboardCmd(f), newConsoleProfileCmd(f), newFirstRowsCmd(f), newDrillProfileCmd(f))
 	return cmd
 }
 

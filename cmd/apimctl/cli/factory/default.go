@@ -95,8 +95,11 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		// The console gets its actions in read-only mode too: it offers the reads (a
 		// rollout's history, verifying a backup) and says why it offers no change; the
 		// runner refuses every change anyway.
+		ins := inspect.New(c)
+		// The pod events' first LIST reads every event from etcd: after the first dashboard.
+		go func() { l.WaitAnswered(ctx); ins.Start(ctx) }()
 		opts := tui.Options{ReadOnly: f.ReadOnly, AuditLog: action.DefaultAuditPath(f.Getenv), Theme: f.Config.Theme,
-			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: inspect.New(c),
+			Actions: ops.NewConsole(c, r, f.Getenv), Inspector: ins,
 			RecentActions: func(n int) ([]action.Record, error) { return action.Tail(action.DefaultAuditPath(f.Getenv), n) },
 			Keyspaces:     [2]string{c.Targets.Keyspace, c.Targets.ThrottleKeyspace}, Backups: f.Backups}
 		// Further sites (--context twice, or contexts in the config): each its own live model.
