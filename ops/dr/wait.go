@@ -29,7 +29,6 @@ func waitWorkloads(ctx context.Context, cs kubernetes.Interface, ns string, time
 		stuckAfter = 20 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
 	deps := f.Apps().V1().Deployments()
 	pods := f.Core().V1().Pods()
@@ -44,7 +43,10 @@ func waitWorkloads(ctx context.Context, cs kubernetes.Interface, ns string, time
 	_, _ = deps.Informer().AddEventHandler(h)
 	_, _ = pods.Informer().AddEventHandler(h)
 	f.Start(ctx.Done())
-	defer f.Shutdown()
+	defer func() {
+		cancel() // stops the informers, which Shutdown waits for
+		f.Shutdown()
+	}()
 	if !cache.WaitForCacheSync(ctx.Done(), deps.Informer().HasSynced, pods.Informer().HasSynced) {
 		return "", waitFailed(ctx, timeout, nil)
 	}
