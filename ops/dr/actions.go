@@ -16,15 +16,22 @@ import (
 
 // Fields are the backup plan as the command line and the console show it.
 func (p *BackupPlan) Fields() []action.Field {
-	secrets := action.Field{Key: "secrets", Value: "left out: no --recipient (or $APIMCTL_BACKUP_RECIPIENTS) to encrypt them to", Mark: action.MarkWarn}
-	if p.Secrets {
-		secrets = action.Field{Key: "secrets", Value: fmt.Sprintf("encrypted to %d recipient(s)", len(p.Recipients)), Mark: action.MarkOK}
+	var f []action.Field
+	if p.Includes("kube") {
+		f = append(f, action.Field{Key: "namespace", Value: p.Namespace})
 	}
-	f := []action.Field{
-		{Key: "namespace", Value: p.Namespace},
-		{Key: "keyspaces", Value: format.OrDash(strings.Join(p.Keyspaces, ", "))},
-		{Key: "database", Value: format.OrDash(p.Database)},
-		secrets,
+	if p.Includes("cassandra") {
+		f = append(f, action.Field{Key: "keyspaces", Value: format.OrDash(strings.Join(p.Keyspaces, ", "))})
+	}
+	if p.Includes("mysql") {
+		f = append(f, action.Field{Key: "database", Value: format.OrDash(p.Database)})
+	}
+	if p.Includes("kube") {
+		secrets := action.Field{Key: "secrets", Value: "left out: no --recipient (or $APIMCTL_BACKUP_RECIPIENTS) to encrypt them to", Mark: action.MarkWarn}
+		if p.Secrets {
+			secrets = action.Field{Key: "secrets", Value: fmt.Sprintf("encrypted to %d recipient(s)", len(p.Recipients)), Mark: action.MarkOK}
+		}
+		f = append(f, secrets)
 	}
 	if p.Includes(backup.SetEvents) {
 		f = append(f, action.Field{Key: "events", Value: p.EventsDir + " (incremental by file)"})
@@ -140,7 +147,10 @@ func pruneAction(where string, keep int, drop []backup.Summary, open func(contex
 
 // Fields are the restore plan as the command line and the console show it.
 func (p *RestorePlan) Fields() []action.Field {
-	f := []action.Field{{Key: "backup", Value: p.Backup + " in " + p.Location}, {Key: "namespace", Value: p.Namespace}}
+	f := []action.Field{{Key: "backup", Value: p.Backup + " in " + p.Location}}
+	if p.objs != nil || p.secrets != nil {
+		f = append(f, action.Field{Key: "namespace", Value: p.Namespace})
+	}
 	mode := "exact: each table emptied, then loaded (rows the backup does not have are gone)"
 	if p.Merge {
 		mode = "merge: rows loaded over the target's (rows the backup does not have are kept)"

@@ -145,6 +145,9 @@ func PlanBackup(ctx context.Context, conn *live.Connection, o BackupOptions) (*B
 	t := conn.Targets
 	p := &BackupPlan{Dir: o.Dir, Namespace: t.Namespace, Keyspaces: o.Keyspaces, Secrets: len(o.Recipients) > 0, Recipients: o.Recipients, Only: o.Only,
 		EventsDir: o.EventsDir, PackagesDir: o.PackagesDir, Parallel: o.Parallel, Consistency: strings.ToUpper(o.Consistency)}
+	if p.Namespace == "" {
+		p.Namespace = "apim" // the documented default, also without a cluster (a backup of files only)
+	}
 	if len(p.Keyspaces) == 0 {
 		for _, k := range []string{t.Keyspace, t.ThrottleKeyspace} {
 			if k != "" {

@@ -26,7 +26,7 @@ type progressLines struct {
 }
 
 func newProgressLines(say func(string)) *progressLines {
-	return &progressLines{say: say, interval: 5 * time.Second, now: time.Now, units: map[string]int{}, rows: map[string]int64{}}
+	return &progressLines{say: say, interval: 5 * time.Second, now: time.Now, units: map[string]int{}, rows: map[string]int64{}, last: time.Now()}
 }
 
 // report is the engines' Progress callback.
@@ -34,7 +34,10 @@ func (p *progressLines) report(pr backup.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key := pr.Kind + " " + pr.Scope
-	if pr.Table != "" && pr.Kind != "files" {
+	switch {
+	case pr.Kind == "files":
+		key = pr.Scope
+	case pr.Table != "":
 		key += "." + pr.Table
 	}
 	p.units[key]++

@@ -88,7 +88,7 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 		return err
 	}
 	bo := dr.BackupOptions{Dir: loc.Root(f), Recipients: o.Recipients, Keyspaces: o.Keyspaces, Only: o.Only, Tool: "apimctl " + f.Version,
-		EventsDir: o.Events, PackagesDir: o.Packages, Parallel: o.Parallel, Consistency: o.Consistency, Getenv: f.Getenv}
+		EventsDir: o.Events, PackagesDir: o.Packages, Parallel: o.Parallel, Consistency: o.Consistency, Getenv: f.Getenv, Now: f.Now}
 	plan, err := dr.PlanBackup(ctx, conn, bo)
 	if err != nil {
 		return cmdutil.Usagef("%v", err)

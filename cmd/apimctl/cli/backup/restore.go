@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
 )
@@ -152,7 +153,11 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	if conn.Kube == nil && (plan.Objects > 0 || plan.Secrets > 0) {
 		return cmdutil.Failed(fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr), "check --kubeconfig/--context, or --only cassandra,mysql")
 	}
-	fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
+	if plan.Objects > 0 || plan.Secrets > 0 {
+		fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "restore %s (context %s)\n", plan.Backup, format.OrDash(conn.Targets.Context))
+	}
 	start := f.Now()
 	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), o.Mode())
 	if dry {
