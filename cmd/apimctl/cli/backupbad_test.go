@@ -44,7 +44,9 @@ func TestDamagedBackupsAreRefused(t *testing.T) {
 			os.WriteFile(p, b[:len(b)/2], 0o600)
 		}, ExitDegraded, part + ": size", "fails verification"},
 		{"missing part", func(dir string) { os.Remove(filepath.Join(dir, part)) }, ExitDegraded, part + ": missing", "fails verification"},
-		{"damaged manifest", func(dir string) { os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"format": 2, "parts": [`), 0o600) },
+		{"damaged manifest", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"format": 2, "parts": [`), 0o600)
+		},
 			ExitUsage, "the manifest is damaged", "the manifest is damaged"},
 		{"no manifest", func(dir string) { os.Remove(filepath.Join(dir, "manifest.json")) }, ExitUsage, "not a backup", "not a backup"},
 	} {
