@@ -2,6 +2,7 @@ package dr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -231,6 +232,9 @@ func RestoreAction(conn *live.Connection, p *RestorePlan, o RestoreOptions) *act
 		Do: func(ctx context.Context, progress func(string)) (action.Result, error) {
 			o.Progress = progress
 			report, err := Restore(ctx, conn, p, o)
+			if errors.Is(err, context.Canceled) {
+				err = action.Aborted(err) // interrupted: exit 5, and the next run resumes
+			}
 			return action.Result{Value: report}, err
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o 
 	if err != nil {
 		return err
 	}
-	for _, obj := range append(append([]runtime.Object{}, p.secrets...), p.objs...) {
+	for _, obj := range applyOrder(append(append([]runtime.Object{}, p.secrets...), p.objs...)) {
 		obj = obj.DeepCopyObject()
 		spec := podSpecOf(obj)
 		for i, c := range spec.Containers {
@@ -94,6 +95,18 @@ func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o 
 		}
 	}
 	return nil
+}
+
+// applyOrder puts what pods need (Secrets, ConfigMaps, service accounts) before the
+// workloads, so their first pods do not start without it.
+func applyOrder(objs []runtime.Object) []runtime.Object {
+	rank := map[string]int{"Secret": 0, "ConfigMap": 0, "ServiceAccount": 1, "Service": 2, "PodDisruptionBudget": 2,
+		"Deployment": 3, "StatefulSet": 3, "HorizontalPodAutoscaler": 4, "Ingress": 4}
+	out := slices.Clone(objs)
+	slices.SortStableFunc(out, func(a, b runtime.Object) int {
+		return rank[a.GetObjectKind().GroupVersionKind().Kind] - rank[b.GetObjectKind().GroupVersionKind().Kind]
+	})
+	return out
 }
 
 // lacks finds, before anything is changed, what the restored workloads will lack in the

@@ -67,32 +67,38 @@ func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o Resto
 	}
 	progress := newProgressLines(say)
 	t := conn.Targets
-	if len(p.Keyspaces) > 0 && !allDone(p, keyspaceSteps(p)) {
-		cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
-			Password: t.CassandraPassword, Timeout: 30 * time.Second})
-		if err != nil {
-			return report, partly("cassandra", err, done(), p.Steps)
+	var cl *cassandra.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
 		}
-		defer cl.Close()
-		for i := range p.Keyspaces {
-			k := &p.Keyspaces[i]
-			err := step(stepCassandra(*k), func() (string, error) {
-				stmts, err := backup.CassandraSchema(ctx, p.backup, k.From, k.To, o.Replication)
+	}()
+	for i := range p.Keyspaces {
+		k := &p.Keyspaces[i]
+		err := step(stepCassandra(*k), func() (string, error) {
+			if cl == nil {
+				c, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
+					Password: t.CassandraPassword, Timeout: 30 * time.Second})
 				if err != nil {
 					return "", err
 				}
-				for _, st := range stmts {
-					if err := cl.Session().Query(st).WithContext(ctx).Exec(); err != nil {
-						return "", fmt.Errorf("%.80s…: %w", st, err)
-					}
-				}
-				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{
-					Merge: o.Merge, Parallel: o.Parallel, Consistency: consistency, Journal: p.journal, Progress: progress.report})
-				return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
-			})
-			if err != nil {
-				return report, err
+				cl = c
 			}
+			stmts, err := backup.CassandraSchema(ctx, p.backup, k.From, k.To, o.Replication)
+			if err != nil {
+				return "", err
+			}
+			for _, st := range stmts {
+				if err := cl.Session().Query(st).WithContext(ctx).Exec(); err != nil {
+					return "", fmt.Errorf("%.80s…: %w", st, err)
+				}
+			}
+			k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{
+				Merge: o.Merge, Parallel: o.Parallel, Consistency: consistency, Journal: p.journal, Progress: progress.report})
+			return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
+		})
+		if err != nil {
+			return report, err
 		}
 	}
 	if p.Database != "" {
@@ -178,7 +184,7 @@ func partly(step string, err error, done, all []string) error {
 			not = append(not, s)
 		}
 	}
-	msg := "nothing of the target is restored yet"
+	msg := "no step is finished yet"
 	if len(done) > 0 {
 		msg = "the target is partly restored: done " + strings.Join(done, "; ")
 	}

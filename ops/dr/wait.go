@@ -53,7 +53,8 @@ func waitWorkloads(ctx context.Context, cs kubernetes.Interface, ns string, time
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	stuck := map[string]time.Time{} // pod + reason → first seen
-	last := ""
+	said := map[string]string{}      // deployment → what it was last said to wait for
+	var saidAt time.Time
 	for {
 		ds, _ := deps.Lister().List(everything)
 		ps, _ := pods.Lister().List(everything)
@@ -87,9 +88,16 @@ func waitWorkloads(ctx context.Context, cs kubernetes.Interface, ns string, time
 		if len(st.waits) == 0 {
 			return fmt.Sprintf("%d deployments available", len(ds)), nil
 		}
-		if line := st.line(); line != last {
-			say("waiting: " + line)
-			last = line
+		// What each Deployment waits for, when it changed — at most every 3 s, so pods
+		// coming up one by one do not flood the terminal.
+		if now.Sub(saidAt) >= 3*time.Second {
+			for _, w := range st.waits {
+				if line := w.line(); said[w.name] != line {
+					say("waiting: " + line)
+					said[w.name] = line
+					saidAt = now
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -135,17 +143,36 @@ type workloadWait struct {
 func (s workloadsState) line() string {
 	var parts []string
 	for _, w := range s.waits {
-		part := w.name + " " + w.waiting
-		var reasons []string
-		for _, p := range w.pods {
-			reasons = append(reasons, p.Pod+" "+p.Reason+colonMessage(p.Message))
-		}
-		if len(reasons) > 0 {
-			part += " — " + strings.Join(reasons, ", ")
-		}
-		parts = append(parts, part)
+		parts = append(parts, w.line())
 	}
 	return strings.Join(parts, "; ")
+}
+
+// line is what the Deployment waits for; pods waiting for the same thing are said once
+// ("3 pods CreateContainerConfigError (…)").
+func (w workloadWait) line() string {
+	part := w.name + " " + w.waiting
+	var order []string
+	pods := map[string][]string{}
+	for _, p := range w.pods {
+		why := p.Reason + colonMessage(p.Message)
+		if _, ok := pods[why]; !ok {
+			order = append(order, why)
+		}
+		pods[why] = append(pods[why], p.Pod)
+	}
+	var reasons []string
+	for _, why := range order {
+		if n := len(pods[why]); n > 1 {
+			reasons = append(reasons, fmt.Sprintf("%d pods %s", n, why))
+		} else {
+			reasons = append(reasons, pods[why][0]+" "+why)
+		}
+	}
+	if len(reasons) > 0 {
+		part += " — " + strings.Join(reasons, ", ")
+	}
+	return part
 }
 
 // judgeWorkloads is the pure judgement of the wait: each Deployment not yet available, what
