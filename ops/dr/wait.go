@@ -53,7 +53,7 @@ func waitWorkloads(ctx context.Context, cs kubernetes.Interface, ns string, time
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	stuck := map[string]time.Time{} // pod + reason → first seen
-	said := map[string]string{}      // deployment → what it was last said to wait for
+	said := map[string]string{}     // deployment → what it was last said to wait for
 	var saidAt time.Time
 	for {
 		ds, _ := deps.Lister().List(everything)
