@@ -69,6 +69,11 @@ type Source struct {
 	Context   string `json:"context"`
 	Namespace string `json:"namespace"`
 	Tool      string `json:"tool"`
+	// Cassandra and MySQL identify the data stores read — the Cassandra cluster (see
+	// cassandra.Client.ClusterID) and MySQL's host:port/database — so a DR drill can refuse
+	// a target that is the source itself.
+	Cassandra string `json:"cassandra,omitempty"`
+	MySQL     string `json:"mysql,omitempty"`
 }
 
 // Part is one stored object of a backup.

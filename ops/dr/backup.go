@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/live"
 	"github.com/apimctl/apimctl/ops/model"
 
@@ -205,6 +206,31 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 	}
 	t := conn.Targets
 	src := backup.Source{Context: t.Context, Namespace: p.Namespace, Tool: o.Tool}
+	var cl *cassandra.Client
+	if p.Includes("cassandra") && len(t.CassandraHosts) > 0 {
+		cl, err = cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
+			Password: t.CassandraPassword, Timeout: 30 * time.Second})
+		if err != nil {
+			return nil, "", fmt.Errorf("backup of Cassandra failed (nothing written): %w", err)
+		}
+		defer cl.Close()
+		if src.Cassandra, err = cl.ClusterID(ctx); err != nil {
+			return nil, "", fmt.Errorf("backup of Cassandra failed (nothing written): %w", err)
+		}
+		have, err := cl.UserKeyspaces(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("backup of Cassandra failed (nothing written): %w", err)
+		}
+		for _, ks := range p.Keyspaces {
+			if !slices.Contains(have, ks) {
+				return nil, "", action.Usage(fmt.Errorf("keyspace %s does not exist in Cassandra (it has %s); nothing written", ks, orNone(have)))
+			}
+		}
+	}
+	if p.Includes("mysql") && p.Database != "" {
+		addr, _, _ := mysql.ParseJDBC(t.MetricsDBURL)
+		src.MySQL = addr + "/" + p.Database
+	}
 	w, err := backup.Create(ctx, loc, backup.NewID(now(), p.Namespace), src, now())
 	if err != nil {
 		return nil, "", err
@@ -218,16 +244,10 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 	switch {
 	case !p.Includes("cassandra"):
 		w.Note("Cassandra left out (--only)")
-	case len(t.CassandraHosts) > 0:
-		cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
-			Password: t.CassandraPassword, Timeout: 30 * time.Second})
-		if err != nil {
-			return fail("Cassandra", err)
-		}
+	case cl != nil:
 		keyspaces := p.Keyspaces
 		if len(keyspaces) == 0 {
 			if keyspaces, err = cl.UserKeyspaces(ctx); err != nil {
-				cl.Close()
 				return fail("Cassandra", err)
 			}
 		}
@@ -235,11 +255,9 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 			say("cassandra keyspace " + ks)
 			err := backup.Cassandra(ctx, cl.Session(), ks, w, backup.CassandraOptions{Parallel: p.Parallel, Consistency: consistency, Progress: progress.report})
 			if err != nil {
-				cl.Close()
 				return fail("keyspace "+ks, err)
 			}
 		}
-		cl.Close()
 	default:
 		w.Note("Cassandra left out: no hosts (CASS_HOST)")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/ops/live"
 )
@@ -68,6 +70,9 @@ func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o 
 					s.Data[k] = []byte(to)
 				}
 			}
+			if u := string(s.Data["METRICS_DB_URL"]); u != "" && p.Database != "" {
+				s.Data["METRICS_DB_URL"] = []byte(mapJDBCDatabase(u, p.fromDB, p.Database))
+			}
 		}
 		acc, err := meta.Accessor(obj)
 		if err != nil {
@@ -95,6 +100,24 @@ func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o 
 		}
 	}
 	return nil
+}
+
+// mapJDBCDatabase points a JDBC URL at database to when it names database from (the
+// restored database under its new name, as mapped keyspaces follow into the Cassandra
+// Secret).
+func mapJDBCDatabase(jdbc, from, to string) string {
+	if from == "" || from == to {
+		return jdbc
+	}
+	if _, db, err := mysql.ParseJDBC(jdbc); err != nil || db != from {
+		return jdbc
+	}
+	u, err := url.Parse(strings.TrimPrefix(jdbc, "jdbc:"))
+	if err != nil {
+		return jdbc
+	}
+	u.Path = "/" + to
+	return "jdbc:" + u.String()
 }
 
 // applyOrder puts what pods need (Secrets, ConfigMaps, service accounts) before the

@@ -32,16 +32,21 @@ var hopelessWaiting = map[string]bool{
 	"RunContainerError":          true,
 }
 
-// unschedulableForGood are the scheduler's words for a pod no existing node can ever take
-// (as opposed to "Insufficient cpu", which a cluster autoscaler may answer with a node).
-var unschedulableForGood = []string{
-	"didn't match Pod's node affinity/selector",
-	"node(s) didn't match node selector",
-	"untolerated taint",
-	"storageclass",
-	"didn't find available persistent volumes",
-	"persistentvolumeclaim",
-}
+// unschedulableForGood are the scheduler's words for a node that can never take the pod;
+// unschedulableForNow for one that may later (resources freed by pods going away during a
+// rolling update, or added by a cluster autoscaler; a cordoned node; anti-affinity with a
+// pod that will go). A pod is unschedulable for good only when every node says the former.
+var (
+	unschedulableForGood = []string{
+		"didn't match pod's node affinity/selector",
+		"node(s) didn't match node selector",
+		"untolerated taint",
+		"storageclass",
+		"didn't find available persistent volumes",
+		"persistentvolumeclaim",
+	}
+	unschedulableForNow = []string{"insufficient", "too many pods", "free ports", "anti-affinity", "affinity rules", "were unschedulable", "preemption victims"}
+)
 
 // PodWaitOf says what p waits for; ok is false when it is ready (or going away) and waits
 // for nothing.
@@ -61,8 +66,11 @@ func PodWaitOf(p *corev1.Pod) (w PodWait, ok bool) {
 			}
 			msg := strings.ToLower(c.Message)
 			for _, s := range unschedulableForGood {
-				if strings.Contains(msg, strings.ToLower(s)) {
-					w.Hopeless = true
+				w.Hopeless = w.Hopeless || strings.Contains(msg, s)
+			}
+			for _, s := range unschedulableForNow {
+				if strings.Contains(msg, s) {
+					w.Hopeless = false
 				}
 			}
 		}

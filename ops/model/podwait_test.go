@@ -43,6 +43,7 @@ func TestPodWaitOf(t *testing.T) {
 		{"creating", waiting("ContainerCreating", ""), true, "NotReady", false},
 		{"no pool", unschedulable("0/5 nodes are available: 5 node(s) didn't match Pod's node affinity/selector."), true, "Unschedulable", true},
 		{"no room", unschedulable("0/5 nodes are available: 5 Insufficient cpu."), true, "Unschedulable", false},
+		{"no room in the pool", unschedulable("0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."), true, "Unschedulable", false},
 		{"unbound claim", unschedulable("pod has unbound immediate PersistentVolumeClaims"), true, "Unschedulable", true},
 		{"not scheduled yet", pending, true, "Pending", false},
 		{"readiness", running, true, "NotReady", false},
