@@ -97,6 +97,10 @@ func PlanDrill(ctx context.Context, conn *live.Connection, o DrillOptions) (*Dri
 	if newest == nil {
 		return nil, fmt.Errorf("no complete backup in %s to drill with", o.Location)
 	}
+	if keys.Created.After(newest.Created) {
+		return nil, fmt.Errorf("the newest backup %s (%s) was made before the canary's keys (%s): it cannot hold them; take a backup first",
+			newest.ID, newest.Created.Format(time.RFC3339), keys.Created.Format(time.RFC3339))
+	}
 	ro := o.RestoreOptions
 	ro.ID = newest.ID
 	if ro.Namespace == "" {
@@ -114,10 +118,6 @@ func PlanDrill(ctx context.Context, conn *live.Connection, o DrillOptions) (*Dri
 		return nil, err
 	}
 	m := rp.manifest
-	if keys.Created.After(m.Created) {
-		return nil, fmt.Errorf("the newest backup %s (%s) was made before the canary's keys (%s): it cannot hold them; take a backup first",
-			m.ID, m.Created.Format(time.RFC3339), keys.Created.Format(time.RFC3339))
-	}
 	if err := notTheSource(ctx, conn, rp); err != nil {
 		return nil, err
 	}

@@ -209,3 +209,17 @@ func TestPartlyRestored(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestMapJDBCDatabase(t *testing.T) {
+	for _, c := range []struct{ in, from, to, want string }{
+		{"jdbc:mysql://db:3306/metrics", "metrics", "metrics_dr", "jdbc:mysql://db:3306/metrics_dr"},
+		{"jdbc:mysql://db:3306/metrics?useSSL=true", "metrics", "metrics_dr", "jdbc:mysql://db:3306/metrics_dr?useSSL=true"},
+		{"jdbc:mysql://db:3306/other", "metrics", "metrics_dr", "jdbc:mysql://db:3306/other"},
+		{"jdbc:mysql://db:3306/metrics", "metrics", "metrics", "jdbc:mysql://db:3306/metrics"},
+		{"not a url", "metrics", "x", "not a url"},
+	} {
+		if got := mapJDBCDatabase(c.in, c.from, c.to); got != c.want {
+			t.Errorf("%s: %s, want %s", c.in, got, c.want)
+		}
+	}
+}
