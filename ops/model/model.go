@@ -24,7 +24,9 @@ type Snapshot struct {
 	MySQL     MySQLState     `json:"mysql"`
 	Traffic   TrafficState   `json:"traffic"`
 	Events    []EventInfo    `json:"events"`
-	Findings  []Finding      `json:"findings"`
+	// Backups are the newest backup, its age and the schedule (apimctl backup schedule).
+	Backups  BackupStatus `json:"backups"`
+	Findings []Finding    `json:"findings"`
 }
 
 // Source names, in display order.

@@ -92,6 +92,7 @@ func NewCmdBackup(f *cmdutil.Factory) *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&loc.Where, "location", "", "where backups are: a directory, file:///path or azure://CONTAINER/PREFIX (default $APIMCTL_BACKUP_LOCATION, $APIMCTL_BACKUP_DIR or ~/.local/state/apimctl/backups)")
 	pf.StringVar(&loc.Where, "dir", "", "the same as --location (a directory)")
-	cmd.AddCommand(NewCmdCreate(f, loc, nil), NewCmdList(f, loc, nil), NewCmdVerify(f, loc, nil), NewCmdPrune(f, loc, nil), NewCmdRestore(f, loc, nil))
+	cmd.AddCommand(NewCmdCreate(f, loc, nil), NewCmdList(f, loc, nil), NewCmdVerify(f, loc, nil), NewCmdPrune(f, loc, nil), NewCmdRestore(f, loc, nil),
+		NewCmdSchedule(f, loc, nil))
 	return cmd
 }

@@ -277,6 +277,16 @@ func Render(w io.Writer, st cmdutil.Styles, s model.Snapshot, h model.Health) {
 			fmt.Fprintf(w, "%s %s: %.1f req/s · p90 %.0f ms · 5xx %.2f%%\n", label, g.Group, g.RPS, g.P90Seconds*1000, g.ErrorRatio*100)
 		}
 	}
+	// Backups (observed when the live model reads them)
+	if !s.Backups.Checked.IsZero() {
+		line := s.Backups.Summary(s.Taken)
+		if late, _ := s.Backups.Late(s.Taken); late || s.Backups.Error != "" {
+			line = st.Warn("! " + line)
+		} else if s.Backups.Last != nil {
+			line = st.OK("✓") + " " + line
+		}
+		fmt.Fprintf(w, "backups   %s · %s\n", line, s.Backups.Location)
+	}
 	// Findings
 	count := map[model.Severity]int{}
 	for _, f := range s.Findings {
