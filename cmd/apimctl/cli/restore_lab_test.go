@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/apimctl/apimctl/backup"
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/factory"
 	"github.com/apimctl/apimctl/lab/labtest"
@@ -326,5 +327,66 @@ func TestBackupToAzurite(t *testing.T) {
 		if code != ExitError || !strings.Contains(errOut, "refused the credentials") || strings.Contains(errOut, env.AzureKey) {
 			t.Errorf("%v with a wrong key: exit %d\n%s", args[:2], code, errOut)
 		}
+	}
+}
+
+// TestBackupOfTheLabsEvents backs up the gateways' event files from the lab's shared events
+// volume (APIMCTL_EVENTS_DIR, as `lab env` sets it) twice — the second time a file the
+// gateways did not write to since is kept in the first, not copied — and restores them on
+// their own. It only reads the volume.
+func TestBackupOfTheLabsEvents(t *testing.T) {
+	env := labtest.Require(t)
+	labEnv(t, env)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	events := os.Getenv("APIMCTL_EVENTS_DIR")
+	files, err := os.ReadDir(events)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the lab's events volume %s has no files (%v): are the gateways running?", events, err)
+	}
+	loc := t.TempDir()
+	create := func() *backup.Backup {
+		t.Helper()
+		code, out, errOut := run(t, false, "backup", "create", "--location", loc, "--only", "events", "--yes", "-o", "json")
+		if code != 0 {
+			t.Fatalf("backup of the events: exit %d\n%s", code, errOut)
+		}
+		var doc struct {
+			Summary struct{ ID string } `json:"summary"`
+		}
+		json.Unmarshal([]byte(out), &doc)
+		b, err := backup.Open(context.Background(), backup.Dir(loc), doc.Summary.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := create()
+	time.Sleep(1100 * time.Millisecond) // IDs are per second
+	second := create()
+	was := map[string]backup.Part{}
+	for _, p := range first.Manifest.PartsOf(backup.KindFiles) {
+		was[p.File] = p
+	}
+	refs := 0
+	for _, p := range second.Manifest.PartsOf(backup.KindFiles) {
+		prev, ok := was[p.File]
+		switch {
+		case p.Ref == first.ID:
+			refs++
+			if p.Raw != prev.Raw || !p.Modified.Equal(*prev.Modified) {
+				t.Errorf("%s is referred to the first backup but changed since", p.File)
+			}
+		case ok && p.Raw == prev.Raw && p.Modified.Equal(*prev.Modified):
+			t.Errorf("%s is unchanged since the first backup but was copied again", p.File)
+		}
+	}
+	t.Logf("second backup: %d event files, %d kept in the first", len(second.Manifest.PartsOf(backup.KindFiles)), refs)
+	to := t.TempDir()
+	if code, _, errOut := run(t, false, "backup", "restore", second.ID, "--location", loc, "--only", "events", "--events", to, "--yes"); code != 0 {
+		t.Fatalf("restore of the events: exit %d\n%s", code, errOut)
+	}
+	restored, _ := os.ReadDir(to)
+	if len(restored) != len(second.Manifest.PartsOf(backup.KindFiles)) {
+		t.Errorf("%d files restored, the backup has %d", len(restored), len(second.Manifest.PartsOf(backup.KindFiles)))
 	}
 }
