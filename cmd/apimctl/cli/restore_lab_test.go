@@ -390,3 +390,31 @@ func TestBackupOfTheLabsEvents(t *testing.T) {
 		t.Errorf("%d files restored, the backup has %d", len(restored), len(second.Manifest.PartsOf(backup.KindFiles)))
 	}
 }
+
+// TestUnknownKeyspaceAndDatabase: a keyspace to back up that does not exist, and a target
+// database that does not exist, are bad input (exit 2) and change nothing.
+func TestUnknownKeyspaceAndDatabase(t *testing.T) {
+	env := labtest.Require(t)
+	labEnv(t, env)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	loc := t.TempDir()
+	code, _, errOut := run(t, false, "backup", "create", "--location", loc, "--only", "cassandra", "--keyspace", "no_such_keyspace", "--yes")
+	if code != ExitUsage || !strings.Contains(errOut, "keyspace no_such_keyspace does not exist") {
+		t.Errorf("an unknown keyspace: exit %d\n%s", code, errOut)
+	}
+	if left, _ := os.ReadDir(loc); len(left) != 0 {
+		t.Errorf("the refused backup left %v", left)
+	}
+	if code, _, errOut := run(t, false, "backup", "create", "--location", loc, "--only", "mysql", "--yes"); code != 0 {
+		t.Fatalf("backup of the database: exit %d\n%s", code, errOut)
+	}
+	entries, _ := os.ReadDir(loc)
+	code, _, errOut = run(t, false, "backup", "restore", entries[0].Name(), "--location", loc, "--only", "mysql", "--database", "no_such_db", "--yes")
+	if code != ExitUsage || !strings.Contains(errOut, "target database no_such_db does not exist") {
+		t.Errorf("an unknown target database: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = run(t, false, "backup", "restore", entries[0].Name(), "--location", loc, "--only", "cassandra", "--yes")
+	if code != ExitUsage || !strings.Contains(errOut, "the backup holds no keyspace") {
+		t.Errorf("--only cassandra of a backup without: exit %d\n%s", code, errOut)
+	}
+}
