@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -148,8 +149,12 @@ func pruneAction(where string, keep int, drop []backup.Summary, open func(contex
 
 // Fields are the restore plan as the command line and the console show it.
 func (p *RestorePlan) Fields() []action.Field {
-	f := []action.Field{{Key: "backup", Value: p.Backup + " in " + p.Location}}
-	if p.objs != nil || p.secrets != nil {
+	where := p.Backup
+	if p.Location != "" {
+		where += " in " + p.Location
+	}
+	f := []action.Field{{Key: "backup", Value: where}}
+	if slices.Contains(p.Steps, stepKube(p.Namespace)) {
 		f = append(f, action.Field{Key: "namespace", Value: p.Namespace})
 	}
 	mode := "exact: each table emptied, then loaded (rows the backup does not have are gone)"
