@@ -160,8 +160,12 @@ func drillRun(ctx context.Context, f *cmdutil.Factory, o *DrillOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Step, t, result, s.Detail)
 	}
 	verdict := "smoke test passed"
-	if !rep.Passed {
+	switch {
+	case rep.Passed:
+	case action.KindOf(err) == action.KindBlocked:
 		verdict = "smoke test FAILED"
+	default:
+		verdict = "FAILED before the smoke test"
 	}
 	fmt.Fprintf(tw, "total\t%.1fs\t\t%s\n", rep.Seconds, verdict)
 	tw.Flush()
