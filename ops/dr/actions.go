@@ -48,6 +48,9 @@ func (p *BackupPlan) Fields() []action.Field {
 		}
 		f = append(f, action.Field{Key: "reads", Value: fmt.Sprintf("%s workers per engine, Cassandra at %s", orDefault(p.Parallel), c)})
 	}
+	if p.NoCompress {
+		f = append(f, action.Field{Key: "stored", Value: "uncompressed (--no-compress)"})
+	}
 	f = append(f, action.Field{Key: "into", Value: p.Dir})
 	if len(p.Only) > 0 {
 		f = append(f, action.Field{Key: "only", Value: strings.Join(p.Only, ", ")})

@@ -37,6 +37,8 @@ type BackupOptions struct {
 	// ranges and 4 MySQL connections); Consistency the Cassandra reads' (default QUORUM).
 	Parallel    int
 	Consistency string
+	// NoCompress stores the parts uncompressed (faster on a fast local disk, larger).
+	NoCompress bool
 	// Getenv reads the location's credentials (os.Getenv when nil).
 	Getenv   func(string) string
 	Tool     string // apimctl's version, recorded in the manifest
@@ -57,6 +59,7 @@ type BackupPlan struct {
 	PackagesDir string   `json:"packagesDir,omitempty"`
 	Parallel    int      `json:"parallel,omitempty"`
 	Consistency string   `json:"consistency,omitempty"`
+	NoCompress  bool     `json:"noCompress,omitempty"`
 
 	loc backup.Location
 }
@@ -145,7 +148,7 @@ func PlanBackup(ctx context.Context, conn *live.Connection, o BackupOptions) (*B
 	}
 	t := conn.Targets
 	p := &BackupPlan{Dir: o.Dir, Namespace: t.Namespace, Keyspaces: o.Keyspaces, Secrets: len(o.Recipients) > 0, Recipients: o.Recipients, Only: o.Only,
-		EventsDir: o.EventsDir, PackagesDir: o.PackagesDir, Parallel: o.Parallel, Consistency: strings.ToUpper(o.Consistency)}
+		EventsDir: o.EventsDir, PackagesDir: o.PackagesDir, Parallel: o.Parallel, Consistency: strings.ToUpper(o.Consistency), NoCompress: o.NoCompress}
 	if p.Namespace == "" {
 		p.Namespace = "apim" // the documented default, also without a cluster (a backup of files only)
 	}
@@ -234,6 +237,9 @@ func CreateBackup(ctx context.Context, conn *live.Connection, p *BackupPlan, o B
 	w, err := backup.Create(ctx, loc, backup.NewID(now(), p.Namespace), src, now())
 	if err != nil {
 		return nil, "", err
+	}
+	if p.NoCompress {
+		w.Uncompressed()
 	}
 	fail := func(part string, err error) (*backup.Manifest, string, error) {
 		_ = w.Abandon(context.WithoutCancel(ctx))

@@ -170,3 +170,26 @@ func TestEventsAndPackagesBackupAndRestore(t *testing.T) {
 		t.Errorf("restore record %+v", last)
 	}
 }
+
+// TestUncompressedBackup: --no-compress stores every part as it is (no .zst), and such a
+// backup verifies and restores as any other.
+func TestUncompressedBackup(t *testing.T) {
+	loc, events := t.TempDir(), t.TempDir()
+	writeFiles(t, events, map[string]string{"a.log": strings.Repeat("event\n", 1000)})
+	e := cmdtest.New(t, false)
+	doc := createFiles(t, e, "--location", loc, "--only", "events", "--events", events, "--no-compress")
+	parts := doc.Manifest.PartsOf(backup.KindFiles)
+	if len(parts) != 1 || parts[0].Compression != "" || strings.HasSuffix(parts[0].Path, ".zst") || parts[0].Bytes != 6000 {
+		t.Fatalf("parts %+v", parts)
+	}
+	if r := cmd(t, e, "backup", "verify", doc.Summary.ID, "--location", loc); r.code != 0 {
+		t.Errorf("verify: exit %d\n%s", r.code, r.out)
+	}
+	to := t.TempDir()
+	if r := cmd(t, e, "backup", "restore", doc.Summary.ID, "--location", loc, "--only", "events", "--events", to, "--yes"); r.code != 0 {
+		t.Fatalf("restore: exit %d\n%s", r.code, r.errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(to, "a.log")); len(b) != 6000 {
+		t.Errorf("restored %d bytes", len(b))
+	}
+}

@@ -21,6 +21,7 @@ type CreateOptions struct {
 	Packages    string
 	Parallel    int
 	Consistency string
+	NoCompress  bool
 	Output      string
 	cmdutil.Mutation
 }
@@ -67,6 +68,7 @@ packages (.fed, .pol, .env; $APIMCTL_PACKAGES_DIR). A failure removes the unfini
 	fl.StringVar(&o.Packages, "packages", "", "the policy and environment packages to back up (default $APIMCTL_PACKAGES_DIR)")
 	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra token ranges, 4 MySQL connections)")
 	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra read consistency: QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE")
+	fl.BoolVar(&o.NoCompress, "no-compress", false, "store the parts uncompressed (faster on a fast local disk, larger)")
 	o.AddFlags(cmd, "say what would be backed up and where; read and write nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -88,7 +90,7 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 		return err
 	}
 	bo := dr.BackupOptions{Dir: loc.Root(f), Recipients: o.Recipients, Keyspaces: o.Keyspaces, Only: o.Only, Tool: "apimctl " + f.Version,
-		EventsDir: o.Events, PackagesDir: o.Packages, Parallel: o.Parallel, Consistency: o.Consistency, Getenv: f.Getenv, Now: f.Now}
+		EventsDir: o.Events, PackagesDir: o.Packages, Parallel: o.Parallel, Consistency: o.Consistency, NoCompress: o.NoCompress, Getenv: f.Getenv, Now: f.Now}
 	plan, err := dr.PlanBackup(ctx, conn, bo)
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
