@@ -31,6 +31,7 @@ type ScheduleOptions struct {
 	Packages    string
 	Parallel    int
 	Consistency string
+	NoCompress  bool
 	Output      string
 	install     bool
 	cmdutil.Mutation
@@ -69,7 +70,7 @@ backup is late, 4 not permitted, 5 cancelled.`,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.install = cmd.Flags().Changed("every")
 			if !o.install {
-				for _, fl := range []string{"at", "keep", "unit-dir", "env-file", "no-enable", "recipient", "keyspace", "only", "events", "packages", "parallel", "consistency", "yes", "dry-run"} {
+				for _, fl := range []string{"at", "keep", "unit-dir", "env-file", "no-enable", "recipient", "keyspace", "only", "events", "packages", "parallel", "consistency", "no-compress", "yes", "dry-run"} {
 					if cmd.Flags().Changed(fl) {
 						return cmdutil.Usagef("--%s installs a schedule: give --every too", fl)
 					}
@@ -106,6 +107,7 @@ backup is late, 4 not permitted, 5 cancelled.`,
 	fl.StringVar(&o.Packages, "packages", "", "the policy and environment packages to back up")
 	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine")
 	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra read consistency")
+	fl.BoolVar(&o.NoCompress, "no-compress", false, "store the parts uncompressed")
 	o.AddFlags(cmd, "show the units that would be installed; install nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -166,6 +168,9 @@ func scheduleInstall(ctx context.Context, f *cmdutil.Factory, loc *Location, o *
 	}
 	if o.Consistency != "" {
 		create = append(create, "--consistency", o.Consistency)
+	}
+	if o.NoCompress {
+		create = append(create, "--no-compress")
 	}
 	a, sched, err := dr.ScheduleAction(dr.ScheduleOptions{Every: o.Every, At: o.At, Keep: o.Keep, Global: global, Create: create,
 		Location: loc.Root(f), Executable: exe, UnitDir: o.UnitDir, EnvFile: o.EnvFile, NoEnable: o.NoEnable, Getenv: f.Getenv, Now: f.Now})
