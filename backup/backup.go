@@ -44,6 +44,13 @@ const (
 // ErrNewerFormat is returned for a backup written by a newer apimctl.
 var ErrNewerFormat = errors.New("backup written by a newer apimctl")
 
+// ErrNotBackup is returned for an ID without a manifest (nothing there, or an unfinished
+// backup); ErrBadManifest for a manifest that cannot be read as one.
+var (
+	ErrNotBackup   = errors.New("not a backup, or an unfinished one")
+	ErrBadManifest = errors.New("the manifest is damaged")
+)
+
 // Manifest describes one backup.
 type Manifest struct {
 	Format   int       `json:"format"`
@@ -62,6 +69,11 @@ type Source struct {
 	Context   string `json:"context"`
 	Namespace string `json:"namespace"`
 	Tool      string `json:"tool"`
+	// Cassandra and MySQL identify the data stores read — the Cassandra cluster (see
+	// cassandra.Client.ClusterID) and MySQL's host:port/database — so a DR drill can refuse
+	// a target that is the source itself.
+	Cassandra string `json:"cassandra,omitempty"`
+	MySQL     string `json:"mysql,omitempty"`
 }
 
 // Part is one stored object of a backup.
@@ -120,13 +132,13 @@ func checkID(id string) error {
 func parseManifest(where string, b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w (the manifest is damaged)", where, err)
+		return nil, fmt.Errorf("%s: %v: %w", where, err, ErrBadManifest)
 	}
 	if m.Format > FormatVersion {
 		return nil, fmt.Errorf("%s: format %d, this apimctl reads formats up to %d: %w (use a newer apimctl)", where, m.Format, FormatVersion, ErrNewerFormat)
 	}
 	if m.Format < 1 {
-		return nil, fmt.Errorf("%s: no format version: not an apimctl manifest", where)
+		return nil, fmt.Errorf("%s: no format version, not an apimctl manifest: %w", where, ErrBadManifest)
 	}
 	for _, p := range m.Parts {
 		if err := checkName(p.Path); err != nil {

@@ -357,12 +357,15 @@ func dumpRows(ctx context.Context, c *sql.Conn, t *mysqlTable, where string, w i
 	}
 	var n int64
 	stmtBytes := 0
-	buf := make([]byte, 0, 4096)
+	// Rows are gathered into writes of about 64 KiB: one Write per row into the compressor
+	// cost more than the copy.
+	const flushAt = 64 << 10
+	buf := make([]byte, 0, flushAt+4096)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, err
 		}
-		buf = buf[:0]
+		before := len(buf)
 		if stmtBytes == 0 {
 			buf = append(buf, head...)
 		} else {
@@ -377,22 +380,26 @@ func dumpRows(ctx context.Context, c *sql.Conn, t *mysqlTable, where string, w i
 		}
 		buf = append(buf, ')')
 		n++
-		stmtBytes += len(buf)
+		stmtBytes += len(buf) - before
 		if stmtBytes >= maxBytes {
 			buf = append(buf, ";\n"...)
 			stmtBytes = 0
 		}
-		if _, err := w.Write(buf); err != nil {
-			return n, err
+		if len(buf) >= flushAt {
+			if _, err := w.Write(buf); err != nil {
+				return n, err
+			}
+			buf = buf[:0]
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("mysql: read %s: %w", t.Name, err)
 	}
 	if stmtBytes > 0 {
-		if _, err := io.WriteString(w, ";\n"); err != nil {
-			return n, err
-		}
+		buf = append(buf, ";\n"...)
+	}
+	if _, err := w.Write(buf); err != nil {
+		return n, err
 	}
 	return n, nil
 }

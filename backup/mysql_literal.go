@@ -58,24 +58,26 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 // escaped, so a statement's rows are one line each.
 func appendQuoted[T string | []byte | sql.RawBytes](b []byte, s T) []byte {
 	b = append(b, '\'')
+	// Runs of bytes that need no escape are copied at once (most values have none).
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case 0:
-			b = append(b, '\\', '0')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\\', '\'', '"':
-			b = append(b, '\\', c)
-		case 0x1a:
-			b = append(b, '\\', 'Z')
-		default:
-			b = append(b, c)
+		e := escapes[s[i]]
+		if e == 0 {
+			continue
 		}
+		b = append(b, s[start:i]...)
+		b = append(b, '\\', e)
+		start = i + 1
 	}
+	b = append(b, s[start:]...)
 	return append(b, '\'')
 }
+
+// escapes maps a byte to the letter after its backslash (0: written as it is).
+var escapes = func() (t [256]byte) {
+	t[0], t['\n'], t['\r'], t['\\'], t['\''], t['"'], t[0x1a] = '0', 'n', 'r', '\\', '\'', '"', 'Z'
+	return t
+}()
 
 // renameDatabase rewrites `from`.`x` qualified names in a view's or trigger's text to
 // `to`.`x`, on tokens: strings and comments are never touched.

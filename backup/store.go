@@ -53,7 +53,7 @@ func readManifest(ctx context.Context, loc Location, id string) (*Manifest, erro
 	r, err := loc.Open(ctx, id+"/"+ManifestFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s/%s has no %s: not a backup, or an unfinished one", loc, id, ManifestFile)
+			return nil, fmt.Errorf("%s/%s has no %s: %w", loc, id, ManifestFile, ErrNotBackup)
 		}
 		return nil, fmt.Errorf("%s/%s: %w", loc, id, err)
 	}

@@ -81,12 +81,21 @@ func (e *Env) Vars() map[string]string {
 		"PROMETHEUS_URL":      e.PrometheusURL,
 		"APIM_REGISTRY":       e.RegistryAddr,
 	}
+	// The gateways' transaction event files (the reference architecture's shared volume),
+	// which `apimctl backup create` then backs up.
+	v["APIMCTL_EVENTS_DIR"] = e.EventsDir(e.Namespace)
 	if e.AzureBlobEndpoint != "" {
 		// The key is not printed: the connection string is in a 0600 file written by Up.
 		v["AZURE_STORAGE_CONNECTION_STRING_FILE"] = e.AzureConnectionStringFile()
 		v["APIMCTL_AZURE_LOCATION"] = "azure://" + AzureContainer + "/lab"
 	}
 	return v
+}
+
+// EventsDir is where the lab agent keeps the shared events volume of a namespace's
+// gateways (an emptyDir named events, one directory per namespace).
+func (e *Env) EventsDir(namespace string) string {
+	return filepath.Join(e.StateDir, "agent", "shared", namespace, "events")
 }
 
 const envFile = "env.json"

@@ -51,10 +51,24 @@ func (l *Lab) AgentDir() string { return filepath.Join(l.opts.StateDir, "agent")
 
 func (l *Lab) faultsFile() string { return filepath.Join(l.opts.StateDir, "faults.json") }
 
-// GatewayImageRepos are the repositories whose images run apigw in the lab.
+// GatewayImageRepos are the repositories whose images run apigw in the lab (the registry
+// holds GatewayTags of each).
 func (l *Lab) GatewayImageRepos() []string {
 	reg := fmt.Sprintf("127.0.0.1:%d", l.ports.Registry)
 	return []string{reg + "/apim/gateway", reg + "/apim/anm"}
+}
+
+// agentImageRepos are the repositories the lab agent runs apigw for: the gateway's, and
+// the same under DRRepositoryPrefix — the lab's stand-in for a DR site's registry, which a
+// DR drill copies the images into (`--registry REG/=REG/dr/`); `lab up` pushes nothing there.
+func (l *Lab) agentImageRepos() []string {
+	reg := fmt.Sprintf("127.0.0.1:%d", l.ports.Registry)
+	base := l.GatewayImageRepos()
+	out := append([]string{}, base...)
+	for _, r := range base {
+		out = append(out, reg+"/"+DRRepositoryPrefix+strings.TrimPrefix(r, reg+"/"))
+	}
+	return out
 }
 
 func (l *Lab) agentComponents(t *tools) []*component {
@@ -69,7 +83,7 @@ func (l *Lab) agentComponents(t *tools) []*component {
 			return exec.Command(t.Labd, "agent",
 				"--kubeconfig="+filepath.Join(dir, "kubeconfig", "lab-agent.kubeconfig"),
 				"--dir="+l.AgentDir(), "--nodes="+strings.Join(agentNodes(), ","),
-				"--apigw="+t.Apigw, "--image-repos="+strings.Join(l.GatewayImageRepos(), ","),
+				"--apigw="+t.Apigw, "--image-repos="+strings.Join(l.agentImageRepos(), ","),
 				"--pod-cidr="+l.opts.PodCIDR(), "--faults="+l.faultsFile(), "--shared-volumes=events",
 				"--listen="+agentAddr, fmt.Sprintf("--kubelet-port-base=%d", l.ports.KubeletBase),
 				fmt.Sprintf("--kwok-url=http://127.0.0.1:%d", l.ports.Kwok))
@@ -264,4 +278,19 @@ func (l *Lab) agentListen(health string) []string {
 		out = append(out, fmt.Sprintf("127.0.0.1:%d", l.ports.KubeletBase+i))
 	}
 	return out
+}
+
+// AgentRunsDRImages says whether the running lab agent runs the images of the DR registry's
+// stand-in (DRRepositoryPrefix): an agent started by an older apimctl does not, until the
+// lab is restarted (apimctl lab down && apimctl lab up).
+func (l *Lab) AgentRunsDRImages() (bool, error) {
+	r, err := readRecord(l.opts.StateDir, agentName)
+	if err != nil || !r.alive() {
+		return false, fmt.Errorf("the lab agent is not running")
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
+	if err != nil {
+		return false, err
+	}
+	return strings.Contains(string(cmdline), "/"+DRRepositoryPrefix+"apim/gateway"), nil
 }

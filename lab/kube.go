@@ -25,6 +25,10 @@ const (
 	// apimctl --context apim-lab --context apim-lab-dr.
 	DRContext   = "apim-lab-dr"
 	DRNamespace = "apim-dr"
+	// DRRepositoryPrefix is the lab's stand-in for the DR site's registry: the lab's one
+	// registry under this repository prefix (REG/dr/apim/gateway), which the lab agent runs
+	// too. A drill copies the images there: apimctl dr drill --registry REG/=REG/dr/.
+	DRRepositoryPrefix = "dr/"
 )
 
 func (l *Lab) kubeComponents(t *tools) []*component {

@@ -2,6 +2,8 @@ package cassandra
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -225,4 +227,27 @@ func (c *Client) UserKeyspaces(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, it.Close()
+}
+
+// ClusterID names the cluster for comparison: its cluster_name and a hash of its nodes'
+// host IDs ("apim/3f2a…"), so two clusters of the same name are told apart and the same
+// cluster is recognised through any of its nodes.
+func (c *Client) ClusterID(ctx context.Context) (string, error) {
+	var name string
+	var local gocql.UUID
+	if err := c.session.Query("SELECT cluster_name, host_id FROM system.local").WithContext(ctx).Scan(&name, &local); err != nil {
+		return "", err
+	}
+	ids := []string{local.String()}
+	it := c.session.Query("SELECT host_id FROM system.peers").WithContext(ctx).Iter()
+	var id gocql.UUID
+	for it.Scan(&id) {
+		ids = append(ids, id.String())
+	}
+	if err := it.Close(); err != nil {
+		return "", err
+	}
+	sort.Strings(ids)
+	h := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return name + "/" + hex.EncodeToString(h[:8]), nil
 }

@@ -150,3 +150,40 @@ func writeFile(tw *tar.Writer, p string, f File, mode int64, epoch time.Time) er
 	}
 	return nil
 }
+
+// Copy copies the image (or image index) src to dst, registry to registry, as `crane copy`
+// does: blobs the destination has are not sent again, so a copy run again is cheap. It
+// returns the digest, which is the same at both ends.
+func Copy(ctx context.Context, src, dst string) (string, error) {
+	s, err := name.ParseReference(src, name.WeakValidation)
+	if err != nil {
+		return "", err
+	}
+	d, err := name.ParseReference(dst, name.WeakValidation)
+	if err != nil {
+		return "", err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	desc, err := remote.Get(s, opts...)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", src, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", src, err)
+		}
+		if err := remote.WriteIndex(d, idx, opts...); err != nil {
+			return "", fmt.Errorf("write %s: %w", dst, err)
+		}
+	} else {
+		img, err := desc.Image()
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", src, err)
+		}
+		if err := remote.Write(d, img, opts...); err != nil {
+			return "", fmt.Errorf("write %s: %w", dst, err)
+		}
+	}
+	return desc.Digest.String(), nil
+}

@@ -138,7 +138,10 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 		t.Errorf("restored keyspace replication: %+v %v", ks, err)
 	}
 
-	// MySQL: every table of the dump, with as many rows as were backed up.
+	// MySQL: every table of the dump, with as many rows as were backed up — except the
+	// event checkpoints, which the DR namespace's Admin Node Manager rewrites for its own
+	// (empty) events volume as soon as it runs: the restored Secret points it at
+	// metrics_dr, its own database, no longer at the primary's.
 	db, err := mysql.Open(mysql.Target{Addr: env.MySQLAddr, Database: lab.MySQLDRDatabase, User: env.MySQLUser, Password: env.MySQLPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +150,9 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 	var rows, want int64
 	counted := map[string]bool{}
 	for _, p := range m.PartsOf(backup.KindMySQLRows) {
+		if p.Table == "apigw_event_checkpoints" {
+			continue
+		}
 		want += p.Items
 		if counted[p.Table] {
 			continue
@@ -167,6 +173,10 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 	sec, err := cs.CoreV1().Secrets(ns).Get(ctx, "cassandra-credentials", metav1.GetOptions{})
 	if err != nil || string(sec.Data["CASS_KEYSPACE"]) != env.Keyspace {
 		t.Errorf("restored Secret: %v %q", err, sec.Data["CASS_KEYSPACE"])
+	}
+	msec, err := cs.CoreV1().Secrets(ns).Get(ctx, "metrics-db-credentials", metav1.GetOptions{})
+	if err != nil || !strings.HasSuffix(string(msec.Data["METRICS_DB_URL"]), "/"+lab.MySQLDRDatabase) {
+		t.Errorf("the restored metrics Secret does not follow the database map: %v %q", err, msec.Data["METRICS_DB_URL"])
 	}
 	for _, d := range []string{"anm", "apimgr", "traffic"} {
 		dep, err := cs.AppsV1().Deployments(ns).Get(ctx, d, metav1.GetOptions{})

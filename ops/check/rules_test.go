@@ -215,6 +215,37 @@ func ruleCases() []ruleCase {
 				{Name: "GatewayHPAAtMaximum", State: model.AlertPending, Subject: "hpa/traffic"},
 			}
 		}, "PROM-002", "cassandra 127.0.0.2:9042", "CassandraNodeDown is firing: node 127.0.0.2:9042", nil},
+		{"backup too old for the schedule", func(s *model.Snapshot) {
+			s.Backups = dailyBackups(s.Taken.Add(-31 * time.Hour))
+		}, "BKP-001", "backups /b", "is 31h old; scheduled every 24h, it should be at most 30h old", nil},
+		{"no backup though scheduled", func(s *model.Snapshot) {
+			s.Backups = dailyBackups(time.Time{})
+			s.Backups.Last = nil
+		}, "BKP-001", "backups /b", "no complete backup, though backups are scheduled every 24h", nil},
+		{"backup location unreadable", func(s *model.Snapshot) {
+			s.Backups = dailyBackups(s.Taken.Add(-time.Hour))
+			s.Backups.Error = "azure: cannot reach"
+		}, "BKP-001", "backups /b", "cannot be read (azure: cannot reach)", nil},
+		{"no schedule", func(s *model.Snapshot) {
+			s.Backups = dailyBackups(s.Taken.Add(-time.Hour))
+			s.Backups.Schedule = nil
+		}, "BKP-002", "backups /b", "no backup schedule", []string{"BKP-001"}},
+	}
+}
+
+// dailyBackups is a daily schedule whose newest backup was made at last.
+func dailyBackups(last time.Time) model.BackupStatus {
+	return model.BackupStatus{Location: "/b", Checked: last.Add(time.Minute), Last: &model.BackupRef{ID: "b1", Created: last},
+		Schedule: &model.BackupSchedule{EverySeconds: 86400, At: "03:00", Keep: 7}}
+}
+
+func TestBackupWithinItsScheduleIsFine(t *testing.T) {
+	s := modeltest.HealthySnapshot(t)
+	s.Backups = dailyBackups(s.Taken.Add(-29 * time.Hour))
+	for _, f := range Check(s) {
+		if strings.HasPrefix(f.ID, "BKP-") {
+			t.Errorf("a backup 29h old on a daily schedule: %+v", f)
+		}
 	}
 }
 

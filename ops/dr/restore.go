@@ -2,7 +2,6 @@ package dr
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,59 +11,102 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apimctl/apimctl/ops/live"
-	"github.com/apimctl/apimctl/ops/rollout"
-
 	"filippo.io/age"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/internal/cql"
+	"github.com/apimctl/apimctl/internal/statedir"
+	"github.com/apimctl/apimctl/ops/live"
 )
 
 // DR restores: a backup put back into a target — another namespace or cluster, other
-// keyspace names and replication, another registry — step by step, each step recorded so an
-// interrupted restore resumes where it stopped, and a timed report at the end.
+// keyspace names and replication, another registry — step by step. The target ends equal to
+// the backup (tables truncated, then loaded; --merge keeps extra rows). Progress is kept in
+// a journal named after everything that defines the target, so an interrupted restore
+// resumes where it stopped (unit by unit inside a table), and a finished one run again
+// restores again.
 
-// RestoreOptions say where a backup goes.
+// RestoreOptions say which backup goes where.
 type RestoreOptions struct {
-	Dir          string            // the backup's directory
-	Namespace    string            // target namespace (default: the backup's)
-	KeyspaceMap  map[string]string // backup keyspace → target keyspace (default: same name)
-	Replication  string            // CQL replication map for the restored keyspaces (default: the backup's)
-	Registry     map[string]string // image prefix → replacement (e.g. old registry → DR registry)
-	Database     string            // target MySQL database (default: the connection's)
-	IdentityFile string            // age identities for the Secrets
-	Only         []string          // cassandra, mysql, kube
-	Timeout      time.Duration     // for the workloads to become ready
-	Progress     func(string)
+	// Dir is the backup's local directory; or Location and ID name it (Location wins).
+	Dir      string
+	Location backup.Location
+	ID       string
+
+	Namespace   string            // target namespace (default: the backup's)
+	KeyspaceMap map[string]string // backup keyspace → target keyspace (default: same name)
+	Replication string            // CQL replication map for the restored keyspaces (default: the backup's)
+	Registry    map[string]string // image prefix → replacement (e.g. old registry → DR registry)
+	Database    string            // target MySQL database (default: the connection's)
+	// EventsDir and PackagesDir are where the event files and the packages are written
+	// (without one, that part is not restored).
+	EventsDir, PackagesDir string
+	IdentityFile           string   // age identities for the Secrets
+	Only                   []string // cassandra, mysql, kube, events, packages
+	Timeout                time.Duration
+
+	// Merge keeps the target's rows that the backup does not have; by default each table is
+	// emptied first, so it ends equal to the backup.
+	Merge bool
+	// Parallel is the workers of each engine (0: the engines' defaults); Consistency the
+	// Cassandra writes' (default QUORUM).
+	Parallel    int
+	Consistency string
+	// Resume only continues an interrupted run of this restore (an error when there is
+	// none); FromStart forgets an interrupted run and restores everything again. Without
+	// either, an interrupted run is resumed and a finished one is restored again.
+	Resume, FromStart bool
+	// Force restores although the plan finds what the restored workloads will lack.
+	Force bool
+	// ImagesCopied: the images are copied to the target registry before the restore (the
+	// drill), so the plan checks that the source images exist.
+	ImagesCopied bool
+	// StuckAfter is how long a pod may stay in a state that waiting does not resolve before
+	// the wait fails naming it (default 20 s).
+	StuckAfter time.Duration
+	// JournalDir keeps the restores' journals (default: restores/ in apimctl's state
+	// directory); Getenv reads the location's credentials (os.Getenv when nil).
+	JournalDir string
+	Getenv     func(string) string
+	Progress   func(string)
 }
 
 // RestorePlan is what a restore will do; it is also the dry run's output.
 type RestorePlan struct {
-	Backup    string          `json:"backup"`
-	Namespace string          `json:"namespace"`
-	Keyspaces []KeyspaceMove  `json:"keyspaces,omitempty"`
-	Database  string          `json:"database,omitempty"`
-	Objects   int             `json:"objects"`
-	Secrets   int             `json:"secrets"`
-	Images    []string        `json:"images,omitempty"` // after the registry rewrite
-	Steps     []string        `json:"steps"`
-	Done      map[string]bool `json:"done,omitempty"` // steps a previous run completed
+	Backup    string         `json:"backup"`
+	Location  string         `json:"location"`
+	Namespace string         `json:"namespace"`
+	Keyspaces []KeyspaceMove `json:"keyspaces,omitempty"`
+	Database  string         `json:"database,omitempty"`
+	Files     []FileMove     `json:"files,omitempty"`
+	Objects   int            `json:"objects"`
+	Secrets   int            `json:"secrets"`
+	Images    []string       `json:"images,omitempty"` // after the registry rewrite
+	Merge     bool           `json:"merge,omitempty"`
+	Steps     []string       `json:"steps"`
+	// Done are the steps an interrupted run of this restore completed (skipped now).
+	Done map[string]bool `json:"done,omitempty"`
+	// Resuming says the run resumes an interrupted one (and since when it ran).
+	Resuming string `json:"resuming,omitempty"`
+	// Lacks are what the restored workloads will lack (a Secret not in the backup, an image
+	// not in the target registry, no node of a required pool, a storage class): the restore
+	// stops unless forced. Unchecked are what could not be checked.
+	Lacks     []string `json:"lacks,omitempty"`
+	Unchecked []string `json:"unchecked,omitempty"`
+	// Notes are what the backup holds that is not restored, and why.
+	Notes   []string `json:"notes,omitempty"`
+	Journal string   `json:"journal"`
 
 	manifest *backup.Manifest
 	backup   *backup.Backup
 	objs     []runtime.Object
 	secrets  []runtime.Object
+	journal  *backup.FileJournal
+	fromDB   string
 }
 
 // KeyspaceMove is one keyspace restored under a (possibly) new name.
@@ -72,6 +114,13 @@ type KeyspaceMove struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Rows int64  `json:"rows"`
+}
+
+// FileMove is a file set restored into a directory.
+type FileMove struct {
+	Set   string `json:"set"`
+	To    string `json:"to"`
+	Files int    `json:"files"`
 }
 
 // RestoreStep is one line of the timed report.
@@ -83,108 +132,207 @@ type RestoreStep struct {
 	Skipped  bool          `json:"skipped,omitempty"` // done by an earlier run
 }
 
+// Includes says whether part is chosen (--only); events and packages also need their
+// target directory.
 func (o RestoreOptions) Includes(part string) bool {
 	return len(o.Only) == 0 || slices.Contains(o.Only, part)
 }
 
-// stateFile records a restore's finished steps next to the backup (not in it: the backup
-// stays as verify expects it).
-func stateFile(dir, namespace string) string {
-	return filepath.Join(filepath.Dir(filepath.Clean(dir)), "."+filepath.Base(filepath.Clean(dir))+".restore-"+namespace+".json")
+// DefaultJournalDir is where restore journals are kept.
+func DefaultJournalDir(getenv func(string) string) string {
+	return filepath.Join(statedir.Dir(getenv), "restores")
 }
 
-// PlanRestore reads the backup (verifying it first) and says what restoring it does.
+// Step names, as the plan and the report say them.
+func stepCassandra(k KeyspaceMove) string { return "cassandra " + k.From + " → " + k.To }
+func stepMySQL(from, to string) string    { return "mysql " + from + " → " + to }
+func stepFiles(f FileMove) string         { return f.Set + " → " + f.To }
+func stepKube(ns string) string           { return "kubernetes namespace " + ns }
+
+const stepWait = "workloads ready"
+
+// PlanRestore reads the backup (verifying it first) and says what restoring it does: the
+// steps, what an interrupted run already did, and what the restored workloads will lack.
+// Its errors are bad input: nothing was changed.
 func PlanRestore(conn *live.Connection, o RestoreOptions) (*RestorePlan, error) {
-	for _, p := range o.Only {
-		if !slices.Contains(BackupParts, p) {
-			return nil, fmt.Errorf("--only %q: one of %s", p, strings.Join(BackupParts, ", "))
+	ctx := context.Background()
+	if err := checkParts(o.Only); err != nil {
+		return nil, err
+	}
+	if o.Resume && o.FromStart {
+		return nil, errors.New("--resume and --from-start contradict each other")
+	}
+	if _, err := backup.ParseConsistency(o.Consistency); err != nil {
+		return nil, err
+	}
+	if o.Replication != "" {
+		if err := backup.CheckReplication(o.Replication); err != nil {
+			return nil, fmt.Errorf("--replication: %w", err)
 		}
 	}
-	m, probs, err := backup.Verify(o.Dir)
+	for _, part := range []struct{ name, dir string }{{backup.SetEvents, o.EventsDir}, {backup.SetPackages, o.PackagesDir}} {
+		if slices.Contains(o.Only, part.name) && part.dir == "" {
+			return nil, fmt.Errorf("--only %s: give the directory to restore them into with --%s DIR", part.name, part.name)
+		}
+	}
+	loc, id := o.Location, o.ID
+	if loc == nil {
+		if o.Dir == "" {
+			return nil, errors.New("no backup given")
+		}
+		loc, id = locationOf(o.Dir)
+	}
+	m, probs, err := backup.VerifyAt(ctx, loc, id)
 	if err != nil {
-		return nil, err
+		return nil, ReadError(err)
 	}
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("the backup fails verification (%d problems, first: %s: %s); restore nothing from it", len(probs), probs[0].Path, probs[0].Issue)
 	}
-	b, err := backup.OpenDir(o.Dir)
+	b, err := backup.Open(ctx, loc, id)
 	if err != nil {
-		return nil, err
+		return nil, ReadError(err)
 	}
-	p := &RestorePlan{Backup: m.ID, Namespace: o.Namespace, manifest: m, backup: b, Done: map[string]bool{}}
+	p := &RestorePlan{Backup: m.ID, Location: loc.String(), Namespace: o.Namespace, Merge: o.Merge, manifest: m, backup: b, Done: map[string]bool{}}
 	if p.Namespace == "" {
 		p.Namespace = m.Source.Namespace
 	}
-	if o.Includes("cassandra") {
-		for _, ks := range m.Keyspaces() {
-			to := ks
-			if t := o.KeyspaceMap[ks]; t != "" {
-				to = t
-			}
-			if !cql.ValidName(to) {
-				return nil, fmt.Errorf("target keyspace %q: a keyspace name is 1 to 48 letters, digits or underscores", to)
-			}
-			p.Keyspaces = append(p.Keyspaces, KeyspaceMove{From: ks, To: to})
-			p.Steps = append(p.Steps, "cassandra "+ks+" → "+to)
-		}
-		for from := range o.KeyspaceMap {
-			if !slices.Contains(m.Keyspaces(), from) {
-				return nil, fmt.Errorf("--keyspace-map %s: the backup has no such keyspace (it has %s)", from, strings.Join(m.Keyspaces(), ", "))
-			}
+	for from := range o.KeyspaceMap {
+		if !slices.Contains(m.Keyspaces(), from) {
+			return nil, fmt.Errorf("--keyspace-map %s: the backup has no such keyspace (it has %s)", from, orNone(m.Keyspaces()))
 		}
 	}
-	if o.Includes("mysql") && len(m.Databases()) > 0 {
-		p.Database = o.Database
-		if p.Database == "" && conn.Targets.MetricsDBURL != "" {
-			_, p.Database, _ = mysql.ParseJDBC(conn.Targets.MetricsDBURL)
+	var moves []KeyspaceMove
+	for _, ks := range m.Keyspaces() {
+		to := ks
+		if t := o.KeyspaceMap[ks]; t != "" {
+			to = t
 		}
-		if p.Database == "" {
+		if !cql.ValidName(to) {
+			return nil, fmt.Errorf("target keyspace %q: a keyspace name is 1 to 48 letters, digits or underscores", to)
+		}
+		moves = append(moves, KeyspaceMove{From: ks, To: to})
+	}
+	database := ""
+	if dbs := m.Databases(); len(dbs) > 0 {
+		p.fromDB = dbs[0]
+		database = o.Database
+		if database == "" && conn.Targets.MetricsDBURL != "" {
+			_, database, _ = mysql.ParseJDBC(conn.Targets.MetricsDBURL)
+		}
+	} else if o.Database != "" && slices.Contains(o.Only, "mysql") {
+		return nil, fmt.Errorf("--database %s: the backup holds no MySQL database", o.Database)
+	}
+
+	if o.Includes("cassandra") {
+		if len(moves) == 0 && slices.Contains(o.Only, "cassandra") {
+			return nil, errors.New("--only cassandra: the backup holds no keyspace")
+		}
+		p.Keyspaces = moves
+		for _, k := range moves {
+			p.Steps = append(p.Steps, stepCassandra(k))
+		}
+	}
+	if o.Includes("mysql") && p.fromDB != "" {
+		if database == "" {
 			return nil, errors.New("no target database: METRICS_DB_URL or --database")
 		}
-		p.Steps = append(p.Steps, "mysql "+m.Databases()[0]+" → "+p.Database)
+		p.Database = database
+		p.Steps = append(p.Steps, stepMySQL(p.fromDB, p.Database))
 	}
-	if o.Includes("kube") {
-		var ids []age.Identity
-		if o.IdentityFile != "" {
-			f, err := os.Open(o.IdentityFile)
-			if err != nil {
-				return nil, err
+	for _, set := range []struct{ name, dir string }{{backup.SetEvents, o.EventsDir}, {backup.SetPackages, o.PackagesDir}} {
+		has := slices.Contains(m.FileSets(), set.name)
+		switch {
+		case !o.Includes(set.name):
+		case !has && set.dir != "":
+			return nil, fmt.Errorf("--%s %s: the backup holds no %s (it has %s)", set.name, set.dir, set.name, orNone(m.FileSets()))
+		case has && set.dir == "":
+			p.Notes = append(p.Notes, fmt.Sprintf("%s in the backup not restored: give --%s DIR", set.name, set.name))
+		case has:
+			f := FileMove{Set: set.name, To: set.dir}
+			for _, part := range m.PartsOf(backup.KindFiles) {
+				if part.Name == set.name {
+					f.Files++
+				}
 			}
-			ids, err = age.ParseIdentities(f)
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("--identity %s: %w", o.IdentityFile, err)
-			}
-		} else if len(m.PartsOf("kube-secrets")) > 0 {
-			return nil, errors.New("the backup's Secrets are encrypted: give --identity (the age key they were encrypted to)")
+			p.Files = append(p.Files, f)
+			p.Steps = append(p.Steps, stepFiles(f))
 		}
-		objs, secrets, err := backup.KubernetesObjects(context.Background(), b, ids)
-		if err != nil {
+	}
+	if o.Includes("kube") && len(m.PartsOf(backup.KindKube)) > 0 {
+		if err := p.readObjects(ctx, o, m, b); err != nil {
 			return nil, err
 		}
-		p.objs, p.secrets = objs, secrets
-		p.Objects, p.Secrets = len(objs), len(secrets)
-		for _, obj := range objs {
-			for _, c := range podContainers(obj) {
-				p.Images = append(p.Images, rewriteImage(c.Image, o.Registry))
-			}
+		p.Steps = append(p.Steps, stepKube(p.Namespace), stepWait)
+		if conn.Kube != nil {
+			lacks(ctx, conn.Kube.Clientset, p, o)
 		}
-		p.Steps = append(p.Steps, "kubernetes namespace "+p.Namespace, "workloads ready")
+	} else if slices.Contains(o.Only, "kube") {
+		return nil, errors.New("--only kube: the backup holds no Kubernetes resources")
 	}
-	if b, err := os.ReadFile(stateFile(o.Dir, p.Namespace)); err == nil {
-		_ = json.Unmarshal(b, &p.Done)
+	if len(p.Steps) == 0 {
+		return nil, errors.New("nothing to restore: the parts chosen are not in the backup")
+	}
+	if err := p.openJournal(conn, o, moves, database); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-func podContainers(o runtime.Object) []corev1.Container {
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// readObjects decodes the backup's namespace objects and, with an identity, its Secrets.
+func (p *RestorePlan) readObjects(ctx context.Context, o RestoreOptions, m *backup.Manifest, b *backup.Backup) error {
+	var ids []age.Identity
+	if o.IdentityFile != "" {
+		f, err := os.Open(o.IdentityFile)
+		if err != nil {
+			return err
+		}
+		ids, err = age.ParseIdentities(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--identity %s: %w", o.IdentityFile, err)
+		}
+	} else if len(m.PartsOf(backup.KindKubeSecrets)) > 0 {
+		return errors.New("the backup's Secrets are encrypted: give --identity (the age key they were encrypted to)")
+	}
+	objs, secrets, err := backup.KubernetesObjects(ctx, b, ids)
+	if err != nil {
+		return err
+	}
+	p.objs, p.secrets = objs, secrets
+	p.Objects, p.Secrets = len(objs), len(secrets)
+	seen := map[string]bool{}
+	for _, obj := range objs {
+		for _, c := range podSpecOf(obj).Containers {
+			img := rewriteImage(c.Image, o.Registry)
+			if !seen[img] {
+				seen[img] = true
+				p.Images = append(p.Images, img)
+			}
+		}
+	}
+	sort.Strings(p.Images)
+	return nil
+}
+
+// podSpecOf is the pod template of a workload (an empty one for other objects).
+func podSpecOf(o runtime.Object) *corev1.PodSpec {
 	switch x := o.(type) {
 	case *appsv1.Deployment:
-		return x.Spec.Template.Spec.Containers
+		return &x.Spec.Template.Spec
 	case *appsv1.StatefulSet:
-		return x.Spec.Template.Spec.Containers
+		return &x.Spec.Template.Spec
+	case *appsv1.DaemonSet:
+		return &x.Spec.Template.Spec
 	}
-	return nil
+	return &corev1.PodSpec{}
 }
 
 // rewriteImage replaces the longest matching registry prefix.
@@ -199,194 +347,4 @@ func rewriteImage(image string, m map[string]string) string {
 		return image
 	}
 	return m[best] + strings.TrimPrefix(image, best)
-}
-
-// Restore carries the plan out, skipping the steps an earlier run finished.
-func Restore(ctx context.Context, conn *live.Connection, p *RestorePlan, o RestoreOptions) ([]RestoreStep, error) {
-	say := o.Progress
-	if say == nil {
-		say = func(string) {}
-	}
-	var report []RestoreStep
-	save := func() {
-		b, _ := json.Marshal(p.Done)
-		_ = os.WriteFile(stateFile(o.Dir, p.Namespace), b, 0o600)
-	}
-	step := func(name string, f func() (string, error)) error {
-		if p.Done[name] {
-			report = append(report, RestoreStep{Step: name, Detail: "done by an earlier run", Skipped: true})
-			say(name + ": done by an earlier run")
-			return nil
-		}
-		say(name)
-		start := time.Now()
-		detail, err := f()
-		d := time.Since(start)
-		if err != nil {
-			return fmt.Errorf("%s: %w (the steps before it are kept; run the restore again to resume)", name, err)
-		}
-		report = append(report, RestoreStep{Step: name, Detail: detail, Duration: d, Seconds: d.Round(time.Millisecond).Seconds()})
-		p.Done[name] = true
-		save()
-		return nil
-	}
-	t := conn.Targets
-	if len(p.Keyspaces) > 0 {
-		cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: t.CassandraHosts, Port: t.CassandraPort, Username: t.CassandraUser,
-			Password: t.CassandraPassword, Timeout: 30 * time.Second})
-		if err != nil {
-			return report, err
-		}
-		defer cl.Close()
-		for i := range p.Keyspaces {
-			k := &p.Keyspaces[i]
-			err := step("cassandra "+k.From+" → "+k.To, func() (string, error) {
-				stmts, err := backup.CassandraSchema(ctx, p.backup, k.From, k.To, o.Replication)
-				if err != nil {
-					return "", err
-				}
-				for _, st := range stmts {
-					if err := cl.Session().Query(st).WithContext(ctx).Exec(); err != nil {
-						return "", fmt.Errorf("%.80s…: %w", st, err)
-					}
-				}
-				k.Rows, err = backup.CassandraRows(ctx, cl.Session(), p.backup, k.From, k.To, backup.CassandraRestoreOptions{
-					Progress: func(pr backup.Progress) {
-						say(fmt.Sprintf("  %s.%s: unit %d of %d, %d rows", k.To, pr.Table, pr.Unit+1, pr.Units, pr.Rows))
-					}})
-				return fmt.Sprintf("%d statements, %d rows", len(stmts), k.Rows), err
-			})
-			if err != nil {
-				return report, err
-			}
-		}
-	}
-	if p.Database != "" {
-		from := p.manifest.Databases()[0]
-		err := step("mysql "+from+" → "+p.Database, func() (string, error) {
-			addr, _, err := mysql.ParseJDBC(t.MetricsDBURL)
-			if err != nil {
-				return "", err
-			}
-			db, err := mysql.Open(mysql.Target{Addr: addr, Database: p.Database, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: time.Minute})
-			if err != nil {
-				return "", err
-			}
-			defer db.Close()
-			n, err := backup.MySQLRestore(ctx, db, p.backup, from, p.Database, backup.MySQLRestoreOptions{})
-			return fmt.Sprintf("%d rows", n), err
-		})
-		if err != nil {
-			return report, err
-		}
-	}
-	if p.objs != nil || p.secrets != nil {
-		err := step("kubernetes namespace "+p.Namespace, func() (string, error) {
-			return fmt.Sprintf("%d objects, %d secrets", p.Objects, p.Secrets), applyObjects(ctx, conn, p, o)
-		})
-		if err != nil {
-			return report, err
-		}
-		err = step("workloads ready", func() (string, error) {
-			// The namespace's Deployments as they are now (the apply may have been an
-			// earlier run's), each waited for at its current generation.
-			r, err := rollout.RolloutsFor(conn, p.Namespace)
-			if err != nil {
-				return "", err
-			}
-			deps, err := conn.Kube.Clientset.AppsV1().Deployments(p.Namespace).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return "", err
-			}
-			sort.Slice(deps.Items, func(i, j int) bool { return deps.Items[i].Name < deps.Items[j].Name })
-			deadline := time.Now().Add(o.Timeout)
-			for _, d := range deps.Items {
-				left := time.Until(deadline)
-				if left <= 0 {
-					return "", fmt.Errorf("deployment/%s: not available within %s", d.Name, o.Timeout)
-				}
-				if err := r.Wait(ctx, d.Name, d.Generation, rollout.RolloutOptions{Timeout: left}); err != nil {
-					return "", fmt.Errorf("deployment/%s: %w", d.Name, err)
-				}
-			}
-			return fmt.Sprintf("%d deployments available", len(deps.Items)), nil
-		})
-		if err != nil {
-			return report, err
-		}
-	}
-	return report, nil
-}
-
-var gvrs = map[string]schema.GroupVersionResource{
-	"Deployment":              {Group: "apps", Version: "v1", Resource: "deployments"},
-	"StatefulSet":             {Group: "apps", Version: "v1", Resource: "statefulsets"},
-	"Service":                 {Version: "v1", Resource: "services"},
-	"ConfigMap":               {Version: "v1", Resource: "configmaps"},
-	"Secret":                  {Version: "v1", Resource: "secrets"},
-	"ServiceAccount":          {Version: "v1", Resource: "serviceaccounts"},
-	"HorizontalPodAutoscaler": {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
-	"PodDisruptionBudget":     {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	"Ingress":                 {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-}
-
-// applyObjects creates the namespace and applies every object into it (server-side apply,
-// field manager apimctl-restore): images rewritten to the target registry, and in the
-// Cassandra Secret the keyspace names mapped.
-func applyObjects(ctx context.Context, conn *live.Connection, p *RestorePlan, o RestoreOptions) error {
-	cs := conn.Kube.Clientset
-	if _, err := cs.CoreV1().Namespaces().Get(ctx, p.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(conn.Kube.Config)
-	if err != nil {
-		return err
-	}
-	for _, obj := range append(append([]runtime.Object{}, p.secrets...), p.objs...) {
-		for i, c := range podContainers(obj) {
-			img := rewriteImage(c.Image, o.Registry)
-			switch x := obj.(type) {
-			case *appsv1.Deployment:
-				x.Spec.Template.Spec.Containers[i].Image = img
-			case *appsv1.StatefulSet:
-				x.Spec.Template.Spec.Containers[i].Image = img
-			}
-		}
-		if s, ok := obj.(*corev1.Secret); ok {
-			for _, k := range []string{"CASS_KEYSPACE", "CASS_TKEYSPACE"} {
-				if to := o.KeyspaceMap[string(s.Data[k])]; to != "" {
-					s.Data[k] = []byte(to)
-				}
-			}
-		}
-		acc, err := meta.Accessor(obj)
-		if err != nil {
-			return err
-		}
-		acc.SetNamespace(p.Namespace)
-		kind := obj.GetObjectKind().GroupVersionKind().Kind
-		gvr, ok := gvrs[kind]
-		if !ok {
-			continue
-		}
-		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-		if err != nil {
-			return err
-		}
-		b, err := json.Marshal(u)
-		if err != nil {
-			return err
-		}
-		force := true
-		_, err = dyn.Resource(gvr).Namespace(p.Namespace).Patch(ctx, acc.GetName(), "application/apply-patch+yaml", b,
-			metav1.PatchOptions{FieldManager: "apimctl-restore", Force: &force})
-		if err != nil {
-			return fmt.Errorf("%s/%s: %w", strings.ToLower(kind), acc.GetName(), err)
-		}
-	}
-	return nil
 }

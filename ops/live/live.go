@@ -26,6 +26,9 @@ type LiveOptions struct {
 	Selectors *model.Selectors
 	ReadOnly  bool
 	Now       func() time.Time
+	// Backups reads the backup status (ops/dr.BackupStatus) every BackupsInterval; nil
+	// leaves Snapshot.Backups empty.
+	Backups func(ctx context.Context, now time.Time) model.BackupStatus
 }
 
 func (o *LiveOptions) defaults() {
@@ -62,6 +65,7 @@ type Live struct {
 	cass  *cassandraSource
 	mysql *mysqlSource
 	prom  *promSource
+	bkp   *backupsSource
 
 	dirty chan struct{}
 	out   chan model.Snapshot
@@ -81,6 +85,7 @@ func NewLive(conn *Connection, opts LiveOptions) *Live {
 	l.cass = newCassandraSource(conn.Targets, opts, l.markDirty)
 	l.mysql = newMySQLSource(conn.Targets, opts, l.markDirty)
 	l.prom = newPromSource(conn.Targets, opts, l.markDirty)
+	l.bkp = &backupsSource{read: opts.Backups, opts: opts, changed: l.markDirty}
 	return l
 }
 
@@ -97,6 +102,7 @@ func (l *Live) Start(ctx context.Context) {
 	go l.cass.run(ctx)
 	go l.mysql.run(ctx)
 	go l.prom.run(ctx)
+	go l.bkp.run(ctx)
 	go l.publish(ctx)
 }
 
@@ -140,6 +146,7 @@ func (l *Live) Snapshot() model.Snapshot {
 	l.cass.fill(&s, now)
 	l.mysql.fill(&s, now)
 	l.prom.fill(&s, now)
+	l.bkp.fill(&s, now)
 	s.Findings = check.Check(s)
 	l.mu.Lock()
 	l.last = s
@@ -152,7 +159,7 @@ func (l *Live) WaitAnswered(ctx context.Context) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if l.kube.answered() && l.cass.answered() && l.mysql.answered() && l.prom.answered() {
+		if l.kube.answered() && l.cass.answered() && l.mysql.answered() && l.prom.answered() && l.bkp.answered() {
 			return
 		}
 		select {

@@ -25,9 +25,11 @@ type Snapshot struct {
 	Traffic   TrafficState   `json:"traffic"`
 	// Alerts are Prometheus's firing and pending alerts (SortAlerts order), read with the
 	// traffic.
-	Alerts   []Alert     `json:"alerts"`
-	Events   []EventInfo `json:"events"`
-	Findings []Finding   `json:"findings"`
+	Alerts []Alert     `json:"alerts"`
+	Events []EventInfo `json:"events"`
+	// Backups are the newest backup, its age and the schedule (apimctl backup schedule).
+	Backups  BackupStatus `json:"backups"`
+	Findings []Finding    `json:"findings"`
 }
 
 // Source names, in display order.

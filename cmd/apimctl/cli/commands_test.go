@@ -342,14 +342,17 @@ func TestBackupRestoreRefusals(t *testing.T) {
 	writeBackup(t, backups, "20261101T030000Z-apim")
 	args := []string{"backup", "restore", "20261101T030000Z-apim", "--dir", backups, "--only", "mysql", "--database", "metrics_dr"}
 	e := cmdtest.New(t, false)
-	if r := cmd(t, e, append(args, "--dry-run", "-o", "json")...); r.code != 0 || !strings.Contains(r.out, `"database": "metrics_dr"`) {
+	// The dry run checks the target: without a MySQL server to restore into it is refused,
+	// and one that does not answer fails; each leaves a refusal record with the target.
+	if r := cmd(t, e, append(args, "--dry-run", "-o", "json")...); r.code != ExitUsage || !strings.Contains(r.errOut, "METRICS_DB_URL") {
 		t.Fatalf("dry run: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
-	if r := cmd(t, e, args...); r.code != ExitUsage || !strings.Contains(r.errOut, "--yes") {
-		t.Fatalf("without --yes: exit %d\n%s", r.code, r.errOut)
+	e.Env["METRICS_DB_URL"] = "jdbc:mysql://127.0.0.1:1/metrics"
+	if r := cmd(t, e, args...); r.code != ExitError || !strings.Contains(r.errOut, "nothing restored") {
+		t.Fatalf("an unreachable database: exit %d\n%s", r.code, r.errOut)
 	}
 	recs := e.Audit.Records()
-	if len(recs) != 1 || recs[0].Phase != action.PhaseDryRun || recs[0].Database != "metrics_dr" || recs[0].Context != "test" {
+	if len(recs) != 2 || recs[0].Phase != action.PhaseRefused || recs[0].Database != "metrics_dr" || recs[0].Context != "test" || recs[1].Phase != action.PhaseRefused {
 		t.Fatalf("audit %+v", recs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/check"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/debug"
+	"github.com/apimctl/apimctl/cmd/apimctl/cli/dr"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/lab"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/patch"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/rollout"
@@ -89,6 +90,6 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	pf.BoolVar(&f.ReadOnly, "read-only", false, "never change anything: actions are hidden and refused (exit 4)")
 
 	root.AddCommand(status.NewCmdStatus(f, nil), check.NewCmdCheck(f, nil), rollout.NewCmdRollout(f), backup.NewCmdBackup(f),
-		patch.NewCmdPatch(f), lab.NewCmdLab(f), version.NewCmdVersion(f), debug.NewCmdDebug(f))
+		dr.NewCmdDR(f), patch.NewCmdPatch(f), lab.NewCmdLab(f), version.NewCmdVersion(f), debug.NewCmdDebug(f))
 	return root
 }

@@ -14,10 +14,15 @@ import (
 
 // CreateOptions are create's flags.
 type CreateOptions struct {
-	Recipients []string
-	Keyspaces  []string
-	Only       []string
-	Output     string
+	Recipients  []string
+	Keyspaces   []string
+	Only        []string
+	Events      string
+	Packages    string
+	Parallel    int
+	Consistency string
+	NoCompress  bool
+	Output      string
 	cmdutil.Mutation
 }
 
@@ -28,13 +33,28 @@ func NewCmdCreate(f *cmdutil.Factory, loc *Location, runF func(context.Context, 
 		Use:   "create",
 		Short: "Write a backup of the deployment now",
 		Long: `Create writes a backup of the deployment now (see 'apimctl backup --help' for what it holds).
-It only reads the cluster and the data stores (Cassandra at QUORUM) and writes the backup
-directory; on a terminal it asks first (--yes in scripts).`,
+It only reads the cluster and the data stores (Cassandra at QUORUM, or --consistency) and
+writes the backup into the location (--location: a directory or azure://CONTAINER/PREFIX);
+on a terminal it asks first (--yes in scripts). --parallel sets the workers of each engine
+(Cassandra token ranges, MySQL connections). --events DIR backs up the gateways' event and
+trace files (the shared volume; $APIMCTL_EVENTS_DIR), copying only the files that changed
+since the previous backup in the same location; --packages DIR the policy and environment
+packages (.fed, .pol, .env; $APIMCTL_PACKAGES_DIR). A failure removes the unfinished backup.`,
 		Example: `  apimctl backup create --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
   apimctl backup create --dry-run
-  apimctl backup create --keyspace apim_default --yes -o json`,
+  apimctl backup create --keyspace apim_default --yes -o json
+  apimctl backup create --location azure://backups/prod --events /mnt/events --parallel 16 --yes`,
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("events") {
+				o.Events = f.Getenv("APIMCTL_EVENTS_DIR")
+			}
+			if !cmd.Flags().Changed("packages") {
+				o.Packages = f.Getenv("APIMCTL_PACKAGES_DIR")
+			}
+			if o.Parallel < 0 || o.Parallel > 64 {
+				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
+			}
 			return cmdutil.ValidateOutput(o.Output)
 		}, runF, func(ctx context.Context, o *CreateOptions) error {
 			return createRun(ctx, f, loc, o)
@@ -43,7 +63,12 @@ directory; on a terminal it asks first (--yes in scripts).`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&o.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
 	fl.StringArrayVar(&o.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up (default: CASS_KEYSPACE and CASS_TKEYSPACE); repeatable")
-	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube (default: all)")
+	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube, events, packages (default: all)")
+	fl.StringVar(&o.Events, "events", "", "the gateways' event and trace files to back up, incrementally (default $APIMCTL_EVENTS_DIR)")
+	fl.StringVar(&o.Packages, "packages", "", "the policy and environment packages to back up (default $APIMCTL_PACKAGES_DIR)")
+	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra token ranges, 4 MySQL connections)")
+	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra read consistency: QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE")
+	fl.BoolVar(&o.NoCompress, "no-compress", false, "store the parts uncompressed (faster on a fast local disk, larger)")
 	o.AddFlags(cmd, "say what would be backed up and where; read and write nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -64,7 +89,8 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 	if err != nil {
 		return err
 	}
-	bo := dr.BackupOptions{Dir: loc.Root(f), Recipients: o.Recipients, Keyspaces: o.Keyspaces, Only: o.Only, Tool: "apimctl " + f.Version}
+	bo := dr.BackupOptions{Dir: loc.Root(f), Recipients: o.Recipients, Keyspaces: o.Keyspaces, Only: o.Only, Tool: "apimctl " + f.Version,
+		EventsDir: o.Events, PackagesDir: o.Packages, Parallel: o.Parallel, Consistency: o.Consistency, NoCompress: o.NoCompress, Getenv: f.Getenv, Now: f.Now}
 	plan, err := dr.PlanBackup(ctx, conn, bo)
 	if err != nil {
 		return cmdutil.Usagef("%v", err)

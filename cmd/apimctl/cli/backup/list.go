@@ -20,21 +20,25 @@ func NewCmdList(f *cmdutil.Factory, loc *Location, runF func(context.Context, *L
 	o := &ListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "The backups in the directory, newest first",
+		Short: "The backups in the location, newest first",
 		Args:  cmdutil.NoArgs,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			return cmdutil.ValidateOutput(o.Output)
 		}, runF, func(ctx context.Context, o *ListOptions) error {
-			return listRun(f, loc, o)
+			return listRun(ctx, f, loc, o)
 		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
-func listRun(f *cmdutil.Factory, loc *Location, o *ListOptions) error {
+func listRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *ListOptions) error {
 	ios := f.IOStreams
-	all, err := backup.List(loc.Root(f))
+	l, err := loc.Open(ctx, f)
+	if err != nil {
+		return err
+	}
+	all, err := backup.ListAt(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -45,7 +49,7 @@ func listRun(f *cmdutil.Factory, loc *Location, o *ListOptions) error {
 		return cmdutil.WriteData(ios.Out, o.Output, all)
 	}
 	if len(all) == 0 {
-		fmt.Fprintf(ios.ErrOut, "no backups in %s\n", loc.Root(f))
+		fmt.Fprintf(ios.ErrOut, "no backups in %s\n", l)
 		return nil
 	}
 	tw := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', 0)

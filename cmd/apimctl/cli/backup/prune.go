@@ -22,7 +22,7 @@ func NewCmdPrune(f *cmdutil.Factory, loc *Location, runF func(context.Context, *
 	o := &PruneOptions{}
 	cmd := &cobra.Command{
 		Use:   "prune --keep N",
-		Short: "Delete all but the newest N complete backups (and older unfinished ones)",
+		Short: "Delete all but the newest N complete backups (and older unfinished ones; never one a kept backup refers to)",
 		Args:  cmdutil.NoArgs,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			if o.Keep < 1 {
@@ -39,15 +39,18 @@ func NewCmdPrune(f *cmdutil.Factory, loc *Location, runF func(context.Context, *
 }
 
 func pruneRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *PruneOptions) error {
-	root := loc.Root(f)
-	drop, err := backup.PrunePlan(root, o.Keep)
+	l, err := loc.Open(ctx, f)
+	if err != nil {
+		return err
+	}
+	drop, err := backup.PrunePlanAt(ctx, l, o.Keep)
 	if err != nil {
 		return err
 	}
 	if len(drop) == 0 {
-		fmt.Fprintf(f.IOStreams.ErrOut, "nothing to prune in %s\n", root)
+		fmt.Fprintf(f.IOStreams.ErrOut, "nothing to prune in %s\n", l)
 		return nil
 	}
-	_, _, err = cmdutil.Act(ctx, f, dr.PruneAction(root, o.Keep, drop), o.Mode())
+	_, _, err = cmdutil.Act(ctx, f, dr.PruneActionAt(l, o.Keep, drop), o.Mode())
 	return err
 }

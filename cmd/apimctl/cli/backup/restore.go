@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/internal/format"
+	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
 )
 
@@ -27,22 +30,38 @@ func NewCmdRestore(f *cmdutil.Factory, loc *Location, runF func(context.Context,
 	o := &RestoreOptions{}
 	cmd := &cobra.Command{
 		Use:   "restore ID|PATH",
-		Short: "Restore a backup into the current context (DR): Cassandra, MySQL, the namespace; resumable",
+		Short: "Restore a backup into the current context (DR): Cassandra, MySQL, the namespace, events, packages; exact and resumable",
 		Long: `Restore puts a backup into the cluster and data stores of the current context — typically
 the DR site: the keyspaces (renamed with --keyspace-map, replication replaced with
---replication), the metrics database (--database), and the namespace's resources
-(--namespace, images moved to another registry with --registry, Secrets decrypted with
---identity). The backup is verified first. Then it waits for the workloads to be available
-and prints a timed report. Each finished step is recorded next to the backup: run the same
-command again after an interruption and it resumes.
+--replication), the metrics database (--database), the namespace's resources (--namespace,
+images moved to another registry with --registry, Secrets decrypted with --identity), and
+the event files and packages into the directories --events and --packages name (each
+restorable on its own: --only events --events DIR). The backup is verified first.
 
-Restoring overwrites: tables of the same name in the target database are replaced, and
-objects of the same name in the namespace are updated. Without --yes it asks first.
+Exact by default: each restored table is emptied, then loaded, so it ends equal to the
+backup (rows added since are gone, rows deleted since come back); --merge loads over what
+is there instead. Objects of the same name in the namespace are updated.
 
-Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permitted
-(--read-only, RBAC), 5 cancelled.`,
+The plan says beforehand what the restored workloads will lack — Secrets the backup left
+out (made without --recipient) that the target does not have, images missing from the
+target registry, node pools or storage classes the target cluster does not have — and stops
+(exit 3) unless --force. While waiting for the workloads it shows what each pod waits for
+(CreateContainerConfigError, ImagePullBackOff, Unschedulable…) and fails early, naming the
+pod and the cause, when that will not resolve by waiting.
+
+Resumable: progress is kept in a journal named after the whole target (backup, context,
+namespace, Cassandra and keyspace map, MySQL server and database, directories), in
+~/.local/state/apimctl/restores. An interrupted restore run again resumes: finished steps
+and, inside a table, finished units are skipped. A finished restore run again restores
+again. --resume only resumes (exit 2 when there is nothing to resume); --from-start forgets
+an interrupted run.
+
+Exit codes: 0 restored, 1 error (what is restored and what is not is said; run again to
+resume), 2 bad input (nothing changed), 3 blocked by what the workloads would lack,
+4 not permitted (--read-only, RBAC), 5 cancelled.`,
 		Example: `  apimctl --context dr backup restore 20261128T030000Z-apim --identity ~/.config/apimctl/backup.key \
-      --replication "{'class': 'NetworkTopologyStrategy', 'dc2': 3}" --registry registry.prod/=registry.dr/ --dry-run`,
+      --replication "{'class': 'NetworkTopologyStrategy', 'dc2': 3}" --registry registry.prod/=registry.dr/ --dry-run
+  apimctl backup restore 20261128T030000Z-apim --location azure://backups/prod --only events --events /mnt/events --yes`,
 		Args: cmdutil.ExactArgs(1),
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Backup = args[0]
@@ -59,6 +78,12 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 			if o.Timeout <= 0 {
 				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
 			}
+			if o.Parallel < 0 || o.Parallel > 64 {
+				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
+			}
+			if o.Resume && o.FromStart {
+				return cmdutil.Usagef("--resume and --from-start contradict each other")
+			}
 			return nil
 		}, runF, func(ctx context.Context, o *RestoreOptions) error {
 			return restoreRun(ctx, f, loc, o)
@@ -71,8 +96,17 @@ Exit codes: 0 restored, 1 error (run again to resume), 2 bad input, 4 not permit
 	fl.StringArrayVar(&o.Registry, "registry", nil, "OLD=NEW: images starting with OLD start with NEW; repeatable")
 	fl.StringVar(&o.Database, "database", "", "target MySQL database (default: METRICS_DB_URL's)")
 	fl.StringVar(&o.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
-	fl.StringSliceVar(&o.Only, "only", nil, "restore only these parts: cassandra, mysql, kube")
+	fl.StringSliceVar(&o.Only, "only", nil, "restore only these parts: cassandra, mysql, kube, events, packages")
+	fl.StringVar(&o.EventsDir, "events", "", "directory to restore the event files into (without it they are not restored)")
+	fl.StringVar(&o.PackagesDir, "packages", "", "directory to restore the packages into (without it they are not restored)")
 	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
+	fl.BoolVar(&o.Merge, "merge", false, "load over the target's rows instead of emptying each table first (extra rows are kept)")
+	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra units, 4 MySQL connections)")
+	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra write consistency: QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE")
+	fl.BoolVar(&o.Resume, "resume", false, "only resume an interrupted run of this restore (exit 2 when there is none)")
+	fl.BoolVar(&o.FromStart, "from-start", false, "forget an interrupted run of this restore and restore everything again")
+	fl.BoolVar(&o.Force, "force", false, "restore although the plan finds what the restored workloads will lack")
+	fl.DurationVar(&o.StuckAfter, "stuck-after", 20*time.Second, "how long a pod may stay in a state that waiting does not resolve before the restore fails")
 	o.AddFlags(cmd, "verify the backup and show the plan; restore nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -98,19 +132,27 @@ type RestoreDocument struct {
 func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *RestoreOptions) error {
 	ios := f.IOStreams
 	ro := o.RestoreOptions
-	ro.Dir = loc.Path(f, o.Backup)
+	l, id, err := loc.Backup(ctx, f, o.Backup)
+	if err != nil {
+		return err
+	}
+	ro.Location, ro.ID, ro.Getenv = l, id, f.Getenv
 	conn, err := f.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	plan, err := dr.PlanRestore(conn, ro)
 	if err != nil {
-		return cmdutil.Usagef("%v", err)
+		return planError(err)
 	}
 	if conn.Kube == nil && (plan.Objects > 0 || plan.Secrets > 0) {
 		return cmdutil.Failed(fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr), "check --kubeconfig/--context, or --only cassandra,mysql")
 	}
-	fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
+	if plan.Objects > 0 || plan.Secrets > 0 {
+		fmt.Fprintf(ios.ErrOut, "restore %s into namespace %s (context %s)\n", plan.Backup, plan.Namespace, conn.Targets.Context)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "restore %s (context %s)\n", plan.Backup, format.OrDash(conn.Targets.Context))
+	}
 	start := f.Now()
 	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), o.Mode())
 	if dry {
@@ -143,4 +185,14 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 		tw.Flush()
 	}
 	return err
+}
+
+// planError is a plan's error with its kind: a typed one as it is (a location that cannot be
+// read is a failure), any other is bad input (nothing was changed).
+func planError(err error) error {
+	var typed *action.Error
+	if errors.As(err, &typed) {
+		return err
+	}
+	return cmdutil.Usagef("%v", err)
 }

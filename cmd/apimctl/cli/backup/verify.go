@@ -8,6 +8,7 @@ import (
 
 	"github.com/apimctl/apimctl/backup"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
+	"github.com/apimctl/apimctl/ops/dr"
 )
 
 // VerifyOptions are verify's flags.
@@ -29,24 +30,35 @@ func NewCmdVerify(f *cmdutil.Factory, loc *Location, runF func(context.Context, 
 	cmd := &cobra.Command{
 		Use:   "verify ID|PATH",
 		Short: "Re-read every file of a backup against its manifest (size, SHA-256, nothing missing or extra)",
-		Long:  "Exit codes: 0 the backup is whole, 3 a file is missing, changed or extra, 2 no such backup.",
-		Args:  cmdutil.ExactArgs(1),
+		Long: `Verify re-reads every part of a backup (in the location, or a local backup's path) and
+compares it with the manifest: its size and SHA-256, every unit of every table present, no
+object the manifest does not list. Parts an incremental backup keeps in an earlier one are
+read there.
+
+Exit codes: 0 the backup is whole, 3 a part is missing, changed or extra, 2 no such backup
+or one from a newer apimctl, 1 the location could not be read (Azure unreachable, refused
+credentials).`,
+		Args: cmdutil.ExactArgs(1),
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.Backup = args[0]
 			return cmdutil.ValidateOutput(o.Output)
 		}, runF, func(ctx context.Context, o *VerifyOptions) error {
-			return verifyRun(f, loc, o)
+			return verifyRun(ctx, f, loc, o)
 		}),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
-func verifyRun(f *cmdutil.Factory, loc *Location, o *VerifyOptions) error {
+func verifyRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *VerifyOptions) error {
 	ios := f.IOStreams
-	m, probs, err := backup.Verify(loc.Path(f, o.Backup))
+	l, id, err := loc.Backup(ctx, f, o.Backup)
 	if err != nil {
-		return cmdutil.Usagef("%v", err)
+		return err
+	}
+	m, probs, err := backup.VerifyAt(ctx, l, id)
+	if err != nil {
+		return dr.ReadError(err)
 	}
 	if probs == nil {
 		probs = []backup.Problem{}

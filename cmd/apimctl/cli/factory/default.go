@@ -32,6 +32,9 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		})
 		return conn, nil
 	}
+	backups := func(ctx context.Context, now time.Time) model.BackupStatus {
+		return dr.BackupStatus(ctx, f.Getenv, now)
+	}
 	f.Observe = func(ctx context.Context, timeout time.Duration) (cmdutil.Observation, error) {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -39,7 +42,7 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		if err != nil {
 			return nil, err
 		}
-		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, CallTimeout: min(4*time.Second, timeout)})
+		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, CallTimeout: min(4*time.Second, timeout), Backups: backups})
 		l.Start(ctx)
 		l.WaitAnswered(cctx)
 		return cmdutil.Live{Live: l, Conn: c}, nil
@@ -89,7 +92,7 @@ func New(ios *iostreams.IOStreams, version, commit string) *cmdutil.Factory {
 		if err != nil {
 			return err
 		}
-		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, PollInterval: f.Config.RefreshInterval()})
+		l := live.NewLive(c, live.LiveOptions{ReadOnly: f.ReadOnly, PollInterval: f.Config.RefreshInterval(), Backups: backups})
 		l.Start(ctx)
 		r := &action.Runner{ReadOnly: f.ReadOnly, Access: c.Access(), Audit: action.FileSink{Path: action.DefaultAuditPath(f.Getenv)}, Via: "console", Now: f.Now}
 		// The console gets its actions in read-only mode too: it offers the reads (a

@@ -299,6 +299,16 @@ func Render(w io.Writer, st cmdutil.Styles, s model.Snapshot, h model.Health) {
 		}
 		fmt.Fprintf(w, "alerts    %s: %s%s\n", word, strings.Join(names, ", "), more)
 	}
+	// Backups (observed when the live model reads them)
+	if !s.Backups.Checked.IsZero() {
+		line := s.Backups.Summary(s.Taken)
+		if late, _ := s.Backups.Late(s.Taken); late || s.Backups.Error != "" {
+			line = st.Warn("! " + line)
+		} else if s.Backups.Last != nil {
+			line = st.OK("✓") + " " + line
+		}
+		fmt.Fprintf(w, "backups   %s · %s\n", line, s.Backups.Location)
+	}
 	// Findings
 	count := map[model.Severity]int{}
 	for _, f := range s.Findings {
