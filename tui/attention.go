@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/apimctl/apimctl/internal/format"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/model"
@@ -107,4 +108,22 @@ func (v *dashboardView) recentActions(w int) *panel {
 		p.lines = []string{st.Muted.Render("no action recorded yet")}
 	}
 	return p
+}
+
+// recentActionsEvery is how many seconds apart the audit log's last records are reread.
+const recentActionsEvery = 5
+
+// loadRecentActions reads the audit log's last records in a command.
+func (m *Model) loadRecentActions() tea.Cmd {
+	read := m.opts.RecentActions
+	if read == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		recs, err := read(40)
+		if err != nil {
+			return nil // the panel keeps what it showed; the log is not the console's to fix
+		}
+		return recentActionsMsg(recs)
+	}
 }

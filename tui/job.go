@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -420,4 +421,39 @@ func (j *job) statusPart(st *Styles) string {
 		}
 	}
 	return st.status(toneBusy, name) + st.Muted.Render(" "+last+" ("+j.key+")")
+}
+
+// quitWarning says what quitting does to a running job.
+func quitWarning(j *job) string {
+	switch j.kind {
+	case "rollout":
+		return "a rollout is running: quitting rolls it back, as Ctrl-C does"
+	case "undo", "restart":
+		return "a " + j.kind + " is running: quitting stops watching it (the Deployment rolls on)"
+	case "restore":
+		return "a restore is running: quitting stops it (run it again to resume)"
+	}
+	return "a " + j.kind + " is running: quitting cancels it"
+}
+
+// jobGrace is how long the console waits, after it quit, for cancelled jobs to record their
+// outcome (a rollback that takes longer goes on in the cluster without it).
+const jobGrace = 15 * time.Second
+
+// awaitJobs waits until every started job has returned, or grace passed.
+func (m *Model) awaitJobs(grace time.Duration) {
+	deadline := time.After(grace)
+	for _, j := range m.jobs {
+		if j.phase == jobConfirm && j.proposal.Refusal == nil {
+			j.proposal.Decline() // left unanswered: recorded as declined, nothing changed
+		}
+		if j.phase < jobRunning {
+			continue
+		}
+		select {
+		case <-j.finished:
+		case <-deadline:
+			return
+		}
+	}
 }

@@ -184,3 +184,28 @@ func sortedSites(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+func (m *Model) newSites(c *common, opts Options) *sitesView {
+	v := newSitesView(c)
+	v.others, v.keyspace = opts.Sites, opts.Keyspaces
+	v.snaps = make([]*model.Snapshot, len(opts.Sites))
+	m.sites = v
+	return v
+}
+
+// backupsEvery is how many seconds apart the restorable backups are listed again.
+const backupsEvery = 60
+
+// loadBackups lists the restorable backups in a command (only with further sites).
+func (m *Model) loadBackups() tea.Cmd {
+	list := m.opts.Backups
+	if list == nil || len(m.opts.Sites) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		b, err := list()
+		if err != nil {
+			return nil
+		}
+		return backupsMsg(b)
+	}
+}
