@@ -21,7 +21,7 @@ build: ## build bin/apimctl and bin/apigw
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/apigw ./cmd/apigw
 
 .PHONY: test
-test: deps build ## the whole suite: unit, integration against the lab (brought up if needed), fault drills
+test: deps build ## the whole suite: unit, fuzz (bounded), integration against the lab (brought up if needed), fault drills
 	@scripts/test.sh
 
 .PHONY: unit

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, then integration tests against the lab, then the fault
+# The whole test suite: the fuzz targets (bounded), unit tests, integration tests against the lab, then the fault
 # drills (which stop lab components, so they run alone, last). Brings the lab up if it is not
 # running and, in that case, brings it down again at the end — leaving no process behind.
 set -euo pipefail
@@ -16,6 +16,10 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+
+# The fuzz targets, bounded (FUZZTIME each, 15 s here); a failing input fails the suite.
+echo "test: fuzz targets" >&2
+FUZZTIME=${FUZZTIME:-15s} scripts/fuzz.sh
 
 if ! "$APIMCTL" lab status >/dev/null 2>&1; then
   echo "test: the lab is not (fully) running; bringing it up" >&2

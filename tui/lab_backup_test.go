@@ -165,7 +165,7 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	part := m.PartsOf("cassandra-table")[0]
+	part := m.PartsOf(backup.KindCassandraRows)[0]
 	if err := os.WriteFile(filepath.Join(dir, bid, filepath.FromSlash(part.Path)), []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

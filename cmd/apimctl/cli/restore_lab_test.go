@@ -339,9 +339,21 @@ func TestBackupOfTheLabsEvents(t *testing.T) {
 	labEnv(t, env)
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	events := os.Getenv("APIMCTL_EVENTS_DIR")
-	files, err := os.ReadDir(events)
+	// A fresh lab's gateways write event files only once they carry traffic: send some.
+	if files, err := os.ReadDir(events); err != nil || len(files) == 0 {
+		if code, _, errOut := run(t, false, "lab", "traffic", "--rps", "20", "--duration", "3s"); code != 0 {
+			t.Fatalf("lab traffic: exit %d\n%s", code, errOut)
+		}
+	}
+	var files []os.DirEntry
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if files, err = os.ReadDir(events); err == nil && len(files) > 0 {
+			break
+		}
+	}
 	if err != nil || len(files) == 0 {
-		t.Fatalf("the lab's events volume %s has no files (%v): are the gateways running?", events, err)
+		t.Fatalf("the lab's events volume %s has no files after traffic (%v): are the gateways running?", events, err)
 	}
 	loc := t.TempDir()
 	create := func() *backup.Backup {
