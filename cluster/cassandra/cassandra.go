@@ -2,13 +2,13 @@ package cassandra
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,25 +229,50 @@ func (c *Client) UserKeyspaces(ctx context.Context) ([]string, error) {
 	return out, it.Close()
 }
 
-// ClusterID names the cluster for comparison: its cluster_name and a hash of its nodes'
-// host IDs ("apim/3f2a…"), so two clusters of the same name are told apart and the same
-// cluster is recognised through any of its nodes.
+// ClusterID names the cluster for comparison: its cluster_name and the sorted host IDs of
+// the nodes the coordinator knows ("apim/0b1c…,5d2e…"). SameCluster compares two of them.
 func (c *Client) ClusterID(ctx context.Context) (string, error) {
 	var name string
 	var local gocql.UUID
 	if err := c.session.Query("SELECT cluster_name, host_id FROM system.local").WithContext(ctx).Scan(&name, &local); err != nil {
 		return "", err
 	}
-	ids := []string{local.String()}
+	ids := map[string]bool{local.String(): true}
 	it := c.session.Query("SELECT host_id FROM system.peers").WithContext(ctx).Iter()
 	var id gocql.UUID
 	for it.Scan(&id) {
-		ids = append(ids, id.String())
+		ids[id.String()] = true
 	}
 	if err := it.Close(); err != nil {
 		return "", err
 	}
-	sort.Strings(ids)
-	h := sha256.Sum256([]byte(strings.Join(ids, ",")))
-	return name + "/" + hex.EncodeToString(h[:8]), nil
+	for _, n := range c.Nodes() { // the driver's view of the ring: nodes a stale peers table lacks
+		if n.HostID != "" {
+			ids[n.HostID] = true
+		}
+	}
+	delete(ids, (gocql.UUID{}).String())
+	return name + "/" + strings.Join(slices.Sorted(maps.Keys(ids)), ","), nil
+}
+
+// SameCluster reports whether two ClusterIDs name the same cluster: the same cluster_name and
+// at least one node in common. A node replaced or a peers table that lags behind does not
+// make the same cluster look like another. IDs of older backups (a hash of the host IDs in
+// place of the list) are compared whole.
+func SameCluster(a, b string) bool {
+	an, aids, _ := strings.Cut(a, "/")
+	bn, bids, _ := strings.Cut(b, "/")
+	if an != bn {
+		return false
+	}
+	if !strings.Contains(aids, "-") || !strings.Contains(bids, "-") {
+		return a == b
+	}
+	as := strings.Split(aids, ",")
+	for _, id := range strings.Split(bids, ",") {
+		if slices.Contains(as, id) {
+			return true
+		}
+	}
+	return false
 }

@@ -179,7 +179,7 @@ func notTheSource(ctx context.Context, conn *live.Connection, p *RestorePlan) er
 		if err != nil {
 			return action.Failed(fmt.Errorf("cassandra: %w", err), "")
 		}
-		if id == src.Cassandra {
+		if cassandra.SameCluster(id, src.Cassandra) {
 			return fmt.Errorf("the drill would restore over the backup's own keyspaces in the same Cassandra cluster (%s): map them with --keyspace-map FROM=TO", id)
 		}
 	}
