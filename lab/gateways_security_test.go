@@ -143,10 +143,7 @@ func listenAddrs(t *testing.T, pid int) []string {
 // gateway process of the lab listens anywhere else.
 func TestGatewaysListenOnLoopbackOnly(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
 	recs, err := l.GatewayProcesses()
 	if err != nil {
 		t.Fatal(err)
@@ -210,17 +207,9 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 		case o.GetKind() == "Deployment" && o.GetName() == "traffic":
 			_ = unstructured.SetNestedField(o.Object, int64(1), "spec", "replicas")
 			// It waits for the ANM and the API Manager: the lab's own.
-			cts, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-			for _, e := range cts[0].(map[string]any)["env"].([]any) {
-				e := e.(map[string]any)
-				switch e["name"] {
-				case "ANM_URL":
-					e["value"] = "http://anm." + env.Namespace + ":8090"
-				case "APIMGR_URL":
-					e["value"] = "http://apimgr." + env.Namespace + ":8075"
-				}
-			}
+			labtest.UseLabManagers(env, o)
 			// A short body deadline, for the slow client below.
+			cts, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
 			c0 := cts[0].(map[string]any)
 			c0["args"] = append(c0["args"].([]any), "--body-timeout=1s")
 			_ = unstructured.SetNestedSlice(o.Object, cts, "spec", "template", "spec", "containers")

@@ -16,7 +16,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/lab/traffic"
 )
@@ -83,10 +82,7 @@ func remoteAddrs(t *testing.T, pid int) []netip.Addr {
 // target is in 127.0.0.0/8.
 func TestNothingLeavesLoopback(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
 	// Some traffic first, so that gateways hold backend and Cassandra connections.
 	if o, err := l.TrafficOptions(50, 3*time.Second); err == nil {
 		if _, err := traffic.Run(context.Background(), o); err != nil {
