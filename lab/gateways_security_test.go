@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -116,23 +115,10 @@ func TestGatewayManagementAPIsRefuseAnonymous(t *testing.T) {
 
 // listenAddrs returns the local address of every listening TCP socket of pid.
 func listenAddrs(t *testing.T, pid int) []string {
-	inodes := socketInodes(pid)
 	var out []string
-	for _, f := range []string{"tcp", "tcp6"} {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(line)
-			if len(fs) < 10 || fs[3] != "0A" || !inodes[fs[9]] {
-				continue
-			}
-			a, err := parseProcAddr(fs[1])
-			if err != nil {
-				t.Fatalf("pid %d: %v", pid, err)
-			}
-			out = append(out, a.String())
+	for _, s := range tcpSockets(t, pid) {
+		if s.listening {
+			out = append(out, s.local.String())
 		}
 	}
 	return out

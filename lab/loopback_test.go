@@ -52,10 +52,16 @@ func parseProcAddr(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// remoteAddrs returns the remote address of every TCP socket of pid.
-func remoteAddrs(t *testing.T, pid int) []netip.Addr {
+// tcpSocket is one TCP socket of a process, as /proc/PID/net/tcp{,6} shows it.
+type tcpSocket struct {
+	local, remote netip.Addr
+	listening     bool
+}
+
+// tcpSockets returns every TCP socket process pid holds.
+func tcpSockets(t *testing.T, pid int) []tcpSocket {
 	inodes := socketInodes(pid)
-	var out []netip.Addr
+	var out []tcpSocket
 	for _, f := range []string{"tcp", "tcp6"} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
 		if err != nil {
@@ -66,12 +72,25 @@ func remoteAddrs(t *testing.T, pid int) []netip.Addr {
 			if len(fs) < 10 || !inodes[fs[9]] {
 				continue
 			}
-			a, err := parseProcAddr(fs[2])
+			local, err := parseProcAddr(fs[1])
 			if err != nil {
 				t.Fatalf("pid %d: %v", pid, err)
 			}
-			out = append(out, a)
+			remote, err := parseProcAddr(fs[2])
+			if err != nil {
+				t.Fatalf("pid %d: %v", pid, err)
+			}
+			out = append(out, tcpSocket{local: local, remote: remote, listening: fs[3] == "0A"})
 		}
+	}
+	return out
+}
+
+// remoteAddrs returns the remote address of every TCP socket of pid.
+func remoteAddrs(t *testing.T, pid int) []netip.Addr {
+	var out []netip.Addr
+	for _, s := range tcpSockets(t, pid) {
+		out = append(out, s.remote)
 	}
 	return out
 }
