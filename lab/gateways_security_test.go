@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/deploy"
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -180,7 +179,6 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cs := labtest.Clientset(t, env)
-	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-paths")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
@@ -202,9 +200,7 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 			keep = append(keep, o)
 		}
 	}
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 	waitDeployment(ctx, t, cs.AppsV1().Deployments(ns), "traffic", func(d *appsv1.Deployment) bool { return d.Status.ReadyReplicas == 1 })
 	addr := net.JoinHostPort(readyPodIP(t, cs, ns, "traffic"), "8065")
 

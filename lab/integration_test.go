@@ -36,7 +36,6 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cs := labtest.Clientset(t, env)
-	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-rollout")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
@@ -51,9 +50,7 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 			labtest.UseLabManagers(env, o)
 		}
 	}
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 	deps := cs.AppsV1().Deployments(ns)
 	waitDeployment(ctx, t, deps, "traffic", func(d *appsv1.Deployment) bool {
 		return d.Status.ReadyReplicas == 3 && d.Status.UpdatedReplicas == 3

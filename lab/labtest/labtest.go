@@ -81,6 +81,19 @@ func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructure
 	return ns, objs
 }
 
+// Apply applies objs to the lab's cluster as its admin (lab.Apply), failing the test if it
+// cannot.
+func Apply(ctx context.Context, t testing.TB, env *lab.Env, objs []*unstructured.Unstructured) {
+	t.Helper()
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Apply(ctx, cfg, objs); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // UseLabManagers points a gateway Deployment of a throwaway namespace's topology at the lab's
 // own Admin Node Manager and API Manager (the ANM_URL and APIMGR_URL of its first container):
 // its gateways are real processes that wait for them, and the throwaway namespace has none.
@@ -120,10 +133,6 @@ func Clientset(t testing.TB, env *lab.Env) kubernetes.Interface {
 func CrashingGateway(t testing.TB, env *lab.Env, prefix string, deployment bool) string {
 	t.Helper()
 	ns, objs := Topology(t, env, prefix)
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var keep []*unstructured.Unstructured
 	var tmpl corev1.PodTemplateSpec
 	for _, o := range objs {
@@ -139,15 +148,14 @@ func CrashingGateway(t testing.TB, env *lab.Env, prefix string, deployment bool)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	Apply(ctx, t, env, keep)
 	cs := Clientset(t, env)
 	labels := map[string]string{"app": "crashing"}
 	tmpl.Labels = labels
 	c := &tmpl.Spec.Containers[0]
 	c.Args = append(c.Args, "--precheck-timeout=5s")
 	c.Env = append(c.Env, corev1.EnvVar{Name: "CASS_PORT", Value: "1"})
+	var err error
 	if deployment {
 		one := int32(1)
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "crashing", Namespace: ns, Labels: labels},
