@@ -141,19 +141,7 @@ func (l *Lab) blackboxComponent(t *tools) *component {
 // ensureKubeStateMetrics installs kube-state-metrics (once per machine) from the Go module
 // proxy.
 func (l *Lab) ensureKubeStateMetrics(ctx context.Context) (string, error) {
-	dir := filepath.Join(l.opts.CacheDir, "bin", "kube-state-metrics-"+KubeStateMetricsVersion)
-	bin := filepath.Join(dir, "kube-state-metrics")
-	if fileExists(bin) {
-		return bin, nil
-	}
-	l.progress("installing kube-state-metrics %s (once per machine, a few minutes)", KubeStateMetricsVersion)
-	cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", "k8s.io/kube-state-metrics/v2@"+KubeStateMetricsVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir)
-	cmd.Dir = os.TempDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go install kube-state-metrics: %w\n%s", err, out)
-	}
-	return bin, nil
+	return l.goInstall(ctx, "kube-state-metrics", "k8s.io/kube-state-metrics/v2", KubeStateMetricsVersion, ", a few minutes")
 }
 
 // kubeStateMetricsComponent exports the HPAs', Deployments' and pods' state for the rules.

@@ -223,17 +223,29 @@ func (l *Lab) toolsDir() (string, error) {
 	return "", fmt.Errorf("the control plane %s is not cached in %s and must be built from an apimctl source checkout: run `apimctl lab up` inside the checkout or pass --tools-dir", KubernetesVersion, KubeBinDir(l.opts.CacheDir))
 }
 
+// goInstall installs the Go program name from module path pkg at version (once per machine)
+// into the cache's bin/name-version and returns its path; slow (", a few minutes") follows
+// "once per machine" in the progress line.
+func (l *Lab) goInstall(ctx context.Context, name, pkg, version, slow string) (string, error) {
+	dir := filepath.Join(l.opts.CacheDir, "bin", name+"-"+version)
+	bin := filepath.Join(dir, name)
+	if fileExists(bin) {
+		return bin, nil
+	}
+	l.progress("installing %s %s (once per machine%s)", name, version, slow)
+	cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", pkg+"@"+version)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	cmd.Dir = os.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go install %s: %w\n%s", name, err, out)
+	}
+	return bin, nil
+}
+
 func (l *Lab) ensureKwok(ctx context.Context) (bin, stages string, err error) {
-	dir := filepath.Join(l.opts.CacheDir, "bin", "kwok-"+KwokVersion)
-	bin = filepath.Join(dir, "kwok")
-	if !fileExists(bin) {
-		l.progress("installing kwok %s (once per machine)", KwokVersion)
-		cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", "sigs.k8s.io/kwok/cmd/kwok@"+KwokVersion)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
-		cmd.Dir = os.TempDir()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("go install kwok: %w\n%s", err, out)
-		}
+	bin, err = l.goInstall(ctx, "kwok", "sigs.k8s.io/kwok/cmd/kwok", KwokVersion, "")
+	if err != nil {
+		return "", "", err
 	}
 	// kwok's stage configurations ship in its module; use them where the module cache has them.
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", "sigs.k8s.io/kwok@"+KwokVersion)

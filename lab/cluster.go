@@ -52,13 +52,19 @@ func (l *Lab) restConfig() (*rest.Config, error) {
 	return clientcmd.BuildConfigFromFlags("", filepath.Join(l.opts.StateDir, "kubeconfig", "admin.kubeconfig"))
 }
 
-// setupCluster creates the nodes, the viewer's RBAC and the reference topology. Idempotent.
-func (l *Lab) setupCluster(ctx context.Context) error {
+// clientset is a client of the lab's API server as its administrator, with its configuration.
+func (l *Lab) clientset() (*rest.Config, kubernetes.Interface, error) {
 	cfg, err := l.restConfig()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
+	return cfg, cs, err
+}
+
+// setupCluster creates the nodes, the viewer's RBAC and the reference topology. Idempotent.
+func (l *Lab) setupCluster(ctx context.Context) error {
+	cfg, cs, err := l.clientset()
 	if err != nil {
 		return err
 	}
@@ -163,43 +169,37 @@ func (l *Lab) createRBAC(ctx context.Context, cs kubernetes.Interface) error {
 		return err
 	}
 	// oncall-viewer may read the namespace (the built-in `view` role) and the nodes.
-	cr := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-node-viewer"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch"}}},
-	}
-	crb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-node-viewer"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "apimctl-node-viewer"},
-		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "oncall-viewer"}},
+	if err := clusterReader(ctx, cs, "apimctl-node-viewer", "nodes", "oncall-viewer"); err != nil {
+		return err
 	}
 	rb := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "oncall-viewer", Namespace: l.opts.Namespace},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "view"},
 		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "oncall-viewer"}},
 	}
-	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
 	if _, err := cs.RbacV1().RoleBindings(l.opts.Namespace).Create(ctx, rb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	// Prometheus discovers pods in every namespace (kubernetes_sd_configs, role pod).
-	pr := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-prometheus"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}}},
+	return clusterReader(ctx, cs, "apimctl-prometheus", "pods", "prometheus")
+}
+
+// clusterReader lets user get, list and watch resource (of the core group) in the whole
+// cluster: a ClusterRole and its ClusterRoleBinding, both named name. Idempotent.
+func clusterReader(ctx context.Context, cs kubernetes.Interface, name, resource, user string) error {
+	cr := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{resource}, Verbs: []string{"get", "list", "watch"}}},
 	}
-	prb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "apimctl-prometheus"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "apimctl-prometheus"},
-		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: "prometheus"}},
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}},
 	}
-	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, pr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, prb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	return nil

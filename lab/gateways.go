@@ -13,7 +13,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/lab/agent"
 	"github.com/apimctl/apimctl/lab/traffic"
@@ -229,11 +228,7 @@ func (l *Lab) gatewayStatus(ctx context.Context) []ComponentStatus {
 // waitGateways waits until the reference topology's Deployments are available: the gateways
 // need Cassandra and MariaDB, so this is the last step of `lab up`.
 func (l *Lab) waitGateways(ctx context.Context, timeout time.Duration) error {
-	cfg, err := l.restConfig()
-	if err != nil {
-		return err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	_, cs, err := l.clientset()
 	if err != nil {
 		return err
 	}

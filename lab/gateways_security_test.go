@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/deploy"
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -116,23 +114,10 @@ func TestGatewayManagementAPIsRefuseAnonymous(t *testing.T) {
 
 // listenAddrs returns the local address of every listening TCP socket of pid.
 func listenAddrs(t *testing.T, pid int) []string {
-	inodes := socketInodes(pid)
 	var out []string
-	for _, f := range []string{"tcp", "tcp6"} {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(line)
-			if len(fs) < 10 || fs[3] != "0A" || !inodes[fs[9]] {
-				continue
-			}
-			a, err := parseProcAddr(fs[1])
-			if err != nil {
-				t.Fatalf("pid %d: %v", pid, err)
-			}
-			out = append(out, a.String())
+	for _, s := range tcpSockets(t, pid) {
+		if s.listening {
+			out = append(out, s.local.String())
 		}
 	}
 	return out
@@ -143,10 +128,7 @@ func listenAddrs(t *testing.T, pid int) []string {
 // gateway process of the lab listens anywhere else.
 func TestGatewaysListenOnLoopbackOnly(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
 	recs, err := l.GatewayProcesses()
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +179,6 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cs := labtest.Clientset(t, env)
-	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-paths")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
@@ -210,26 +191,16 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 		case o.GetKind() == "Deployment" && o.GetName() == "traffic":
 			_ = unstructured.SetNestedField(o.Object, int64(1), "spec", "replicas")
 			// It waits for the ANM and the API Manager: the lab's own.
-			cts, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-			for _, e := range cts[0].(map[string]any)["env"].([]any) {
-				e := e.(map[string]any)
-				switch e["name"] {
-				case "ANM_URL":
-					e["value"] = "http://anm." + env.Namespace + ":8090"
-				case "APIMGR_URL":
-					e["value"] = "http://apimgr." + env.Namespace + ":8075"
-				}
-			}
+			labtest.UseLabManagers(env, o)
 			// A short body deadline, for the slow client below.
+			cts, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
 			c0 := cts[0].(map[string]any)
 			c0["args"] = append(c0["args"].([]any), "--body-timeout=1s")
 			_ = unstructured.SetNestedSlice(o.Object, cts, "spec", "template", "spec", "containers")
 			keep = append(keep, o)
 		}
 	}
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 	waitDeployment(ctx, t, cs.AppsV1().Deployments(ns), "traffic", func(d *appsv1.Deployment) bool { return d.Status.ReadyReplicas == 1 })
 	addr := net.JoinHostPort(readyPodIP(t, cs, ns, "traffic"), "8065")
 

@@ -33,11 +33,9 @@ import (
 // rollout completes with every pod Ready on the new image.
 func TestRolloutKeepsCapacity(t *testing.T) {
 	env := labtest.Require(t)
-	env0 := env
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cs := labtest.Clientset(t, env)
-	cfg, _ := env.RESTConfig()
 	ns, objs := labtest.Topology(t, env, "it-rollout")
 	var keep []*unstructured.Unstructured
 	for _, o := range objs {
@@ -48,26 +46,11 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	// The pods are real gateways (the agent runs apigw): they wait for the ANM and the API
 	// Manager of the lab's own namespace, which this namespace has not.
 	for _, o := range keep {
-		if o.GetKind() != "Deployment" {
-			continue
+		if o.GetKind() == "Deployment" {
+			labtest.UseLabManagers(env, o)
 		}
-		cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-		c := cs[0].(map[string]any)
-		env := c["env"].([]any)
-		for _, e := range env {
-			e := e.(map[string]any)
-			switch e["name"] {
-			case "ANM_URL":
-				e["value"] = "http://anm." + env0.Namespace + ":8090"
-			case "APIMGR_URL":
-				e["value"] = "http://apimgr." + env0.Namespace + ":8075"
-			}
-		}
-		_ = unstructured.SetNestedSlice(o.Object, cs, "spec", "template", "spec", "containers")
 	}
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 	deps := cs.AppsV1().Deployments(ns)
 	waitDeployment(ctx, t, deps, "traffic", func(d *appsv1.Deployment) bool {
 		return d.Status.ReadyReplicas == 3 && d.Status.UpdatedReplicas == 3
@@ -161,8 +144,7 @@ func dialCassandra(t *testing.T, env *lab.Env) *cassandra.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := cassandra.Dial(ctx, cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort,
-		Username: env.CassandraUser, Password: env.CassandraPassword})
+	c, err := cassandra.Dial(ctx, labtest.CassandraTarget(env, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

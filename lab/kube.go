@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,6 +38,24 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 	etcdData := filepath.Join(dir, "etcd")
 	apiURL := fmt.Sprintf("https://127.0.0.1:%d", p.APIServer)
 	kc := func(name string) string { return filepath.Join(dir, "kubeconfig", name+".kubeconfig") }
+	// secured is a control-plane component serving on port over TLS as user: its kubeconfig
+	// authenticates and authorizes it, its serving certificates are kept in user-certs; args
+	// come between the common flags and the quiet ones.
+	secured := func(name string, bin *string, user string, port int, args ...string) *component {
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		return &component{
+			name: name, group: "kube", grace: 10e9,
+			addr: "https://" + addr, listen: []string{addr},
+			command: func() *exec.Cmd {
+				return exec.Command(*bin, slices.Concat([]string{
+					"--kubeconfig=" + kc(user), "--authentication-kubeconfig=" + kc(user), "--authorization-kubeconfig=" + kc(user),
+					"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(port),
+					"--cert-dir=" + filepath.Join(dir, user+"-certs"),
+				}, args, []string{"--profiling=false", "-v=1"})...)
+			},
+			ready: httpReady("https://"+addr+"/healthz", l.secrets.AdminToken),
+		}
+	}
 	return []*component{{
 		name: "etcd", group: "kube", grace: 10e9,
 		addr:   fmt.Sprintf("127.0.0.1:%d", p.EtcdClient),
@@ -96,46 +115,20 @@ func (l *Lab) kubeComponents(t *tools) []*component {
 				"--profiling=false", "-v=1")
 		},
 		ready: httpReady(apiURL+"/readyz", l.secrets.AdminToken),
-	}, {
-		name: "kube-controller-manager", group: "kube", grace: 10e9,
-		addr:   fmt.Sprintf("https://127.0.0.1:%d", p.ControllerManager),
-		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.ControllerManager)},
-		command: func() *exec.Cmd {
-			return exec.Command(t.ControllerManager,
-				"--kubeconfig="+kc("controller-manager"),
-				"--authentication-kubeconfig="+kc("controller-manager"),
-				"--authorization-kubeconfig="+kc("controller-manager"),
-				"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(p.ControllerManager),
-				"--cert-dir="+filepath.Join(dir, "controller-manager-certs"),
-				// No endpoint controllers: every pod IP here is loopback, which Endpoints and
-				// EndpointSlices refuse, so they would only fill the event stream with
-				// FailedToUpdateEndpoint warnings (the console's events view showed 160 of them).
-				"--controllers=*,-serviceaccount-token,-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller",
-				"--use-service-account-credentials=false",
-				"--leader-elect=false", "--service-cluster-ip-range="+serviceCIDR,
-				"--root-ca-file="+pk.path("ca.crt"),
-				"--cluster-signing-cert-file="+pk.path("ca.crt"), "--cluster-signing-key-file="+pk.path("ca.key"),
-				// Room for `lab scale`: thousands of pods created at a useful pace.
-				"--kube-api-qps=300", "--kube-api-burst=600",
-				"--profiling=false", "-v=1")
-		},
-		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.ControllerManager), l.secrets.AdminToken),
-	}, {
-		name: "kube-scheduler", group: "kube", grace: 10e9,
-		addr:   fmt.Sprintf("https://127.0.0.1:%d", p.Scheduler),
-		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.Scheduler)},
-		command: func() *exec.Cmd {
-			return exec.Command(t.Scheduler,
-				"--kubeconfig="+kc("scheduler"),
-				"--authentication-kubeconfig="+kc("scheduler"),
-				"--authorization-kubeconfig="+kc("scheduler"),
-				"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(p.Scheduler),
-				"--cert-dir="+filepath.Join(dir, "scheduler-certs"),
-				"--leader-elect=false", "--kube-api-qps=300", "--kube-api-burst=600",
-				"--profiling=false", "-v=1")
-		},
-		ready: httpReady(fmt.Sprintf("https://127.0.0.1:%d/healthz", p.Scheduler), l.secrets.AdminToken),
-	}, {
+	}, secured("kube-controller-manager", &t.ControllerManager, "controller-manager", p.ControllerManager,
+		// No endpoint controllers: every pod IP here is loopback, which Endpoints and
+		// EndpointSlices refuse, so they would only fill the event stream with
+		// FailedToUpdateEndpoint warnings (the console's events view showed 160 of them).
+		"--controllers=*,-serviceaccount-token,-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller",
+		"--use-service-account-credentials=false",
+		"--leader-elect=false", "--service-cluster-ip-range="+serviceCIDR,
+		"--root-ca-file="+pk.path("ca.crt"),
+		"--cluster-signing-cert-file="+pk.path("ca.crt"), "--cluster-signing-key-file="+pk.path("ca.key"),
+		// Room for `lab scale`: thousands of pods created at a useful pace.
+		"--kube-api-qps=300", "--kube-api-burst=600",
+	), secured("kube-scheduler", &t.Scheduler, "scheduler", p.Scheduler,
+		"--leader-elect=false", "--kube-api-qps=300", "--kube-api-burst=600",
+	), {
 		name: "kwok", group: "kube", grace: 5e9,
 		addr:   fmt.Sprintf("http://127.0.0.1:%d", p.Kwok),
 		listen: []string{fmt.Sprintf("127.0.0.1:%d", p.Kwok)},

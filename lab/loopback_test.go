@@ -16,7 +16,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/lab/traffic"
 )
@@ -53,10 +52,16 @@ func parseProcAddr(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// remoteAddrs returns the remote address of every TCP socket of pid.
-func remoteAddrs(t *testing.T, pid int) []netip.Addr {
+// tcpSocket is one TCP socket of a process, as /proc/PID/net/tcp{,6} shows it.
+type tcpSocket struct {
+	local, remote netip.Addr
+	listening     bool
+}
+
+// tcpSockets returns every TCP socket process pid holds.
+func tcpSockets(t *testing.T, pid int) []tcpSocket {
 	inodes := socketInodes(pid)
-	var out []netip.Addr
+	var out []tcpSocket
 	for _, f := range []string{"tcp", "tcp6"} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
 		if err != nil {
@@ -67,12 +72,25 @@ func remoteAddrs(t *testing.T, pid int) []netip.Addr {
 			if len(fs) < 10 || !inodes[fs[9]] {
 				continue
 			}
-			a, err := parseProcAddr(fs[2])
+			local, err := parseProcAddr(fs[1])
 			if err != nil {
 				t.Fatalf("pid %d: %v", pid, err)
 			}
-			out = append(out, a)
+			remote, err := parseProcAddr(fs[2])
+			if err != nil {
+				t.Fatalf("pid %d: %v", pid, err)
+			}
+			out = append(out, tcpSocket{local: local, remote: remote, listening: fs[3] == "0A"})
 		}
+	}
+	return out
+}
+
+// remoteAddrs returns the remote address of every TCP socket of pid.
+func remoteAddrs(t *testing.T, pid int) []netip.Addr {
+	var out []netip.Addr
+	for _, s := range tcpSockets(t, pid) {
+		out = append(out, s.remote)
 	}
 	return out
 }
@@ -83,10 +101,7 @@ func remoteAddrs(t *testing.T, pid int) []netip.Addr {
 // target is in 127.0.0.0/8.
 func TestNothingLeavesLoopback(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
 	// Some traffic first, so that gateways hold backend and Cassandra connections.
 	if o, err := l.TrafficOptions(50, 3*time.Second); err == nil {
 		if _, err := traffic.Run(context.Background(), o); err != nil {

@@ -17,19 +17,7 @@ const metricsServerName = "metrics-server"
 
 // ensureMetricsServer installs metrics-server (once per machine) from the Go module proxy.
 func (l *Lab) ensureMetricsServer(ctx context.Context) (string, error) {
-	dir := filepath.Join(l.opts.CacheDir, "bin", "metrics-server-"+MetricsServerVersion)
-	bin := filepath.Join(dir, "metrics-server")
-	if fileExists(bin) {
-		return bin, nil
-	}
-	l.progress("installing metrics-server %s (once per machine)", MetricsServerVersion)
-	cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", "sigs.k8s.io/metrics-server/cmd/metrics-server@"+MetricsServerVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir)
-	cmd.Dir = os.TempDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go install metrics-server: %w\n%s", err, out)
-	}
-	return bin, nil
+	return l.goInstall(ctx, "metrics-server", "sigs.k8s.io/metrics-server/cmd/metrics-server", MetricsServerVersion, "")
 }
 
 // metricsServerComponent serves the resource metrics API the HPA reads, scraping the lab

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,27 +30,15 @@ func procState(pid int) (state byte, start uint64, err error) { return agent.Pro
 
 // alive reports whether the recorded process still runs (a zombie counts as dead).
 func (r *procRecord) alive() bool {
-	st, start, err := procState(r.PID)
-	return err == nil && start == r.StartTime && st != 'Z' && st != 'X'
+	return agent.Record{PID: r.PID, StartTime: r.StartTime}.Alive() // the agent's records' rule
 }
 
 // rssKiB is the resident memory of the process in KiB, 0 if unknown.
 func (r *procRecord) rssKiB() int64 { return ResidentKiB(r.PID) }
 
-// ResidentKiB is the resident memory (VmRSS) of process pid in KiB, 0 if unknown.
-func ResidentKiB(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
+// ResidentKiB is the resident memory (VmRSS) of process pid in KiB, 0 if unknown (one
+// reader, shared with the lab agent's records).
+func ResidentKiB(pid int) int64 { return agent.ResidentKiB(pid) }
 
 func pidPath(stateDir, name string) string { return filepath.Join(stateDir, "run", name+".pid") }
 

@@ -62,8 +62,11 @@ func (r Record) Alive() bool {
 }
 
 // RSSKiB is the resident memory of the process in KiB, 0 if unknown.
-func (r Record) RSSKiB() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", r.PID))
+func (r Record) RSSKiB() int64 { return ResidentKiB(r.PID) }
+
+// ResidentKiB is the resident memory (VmRSS) of process pid in KiB, 0 if unknown.
+func ResidentKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -96,21 +99,30 @@ func (r Record) Kill(grace time.Duration) {
 
 // ProcState reads a process's state letter and start time from /proc.
 func ProcState(pid int) (state byte, start uint64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
 		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	start, err = strconv.ParseUint(f[19], 10, 64)
 	return f[0][0], start, err
+}
+
+// procStat reads the fields of /proc/PID/stat that follow the command name: the state
+// letter first (field 3 of proc(5)).
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return strings.Fields(s[i+1:]), nil
 }
 
 func writeJSONAtomic(path string, v any) error {

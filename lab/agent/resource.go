@@ -23,17 +23,8 @@ const clockTicks = 100
 
 // processUsage reads a process's CPU time and resident memory from /proc.
 func processUsage(pid int) (cpuSeconds float64, rssBytes int64, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 22 {
+	f, err := procStat(pid)
+	if err != nil || len(f) < 22 {
 		return 0, 0, false
 	}
 	utime, _ := strconv.ParseFloat(f[11], 64)

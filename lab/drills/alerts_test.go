@@ -29,11 +29,7 @@ func watchAlerts(t *testing.T, env *lab.Env) (*live.Live, *live.Connection) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	conn := live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: lab.ContextName, Namespace: env.Namespace,
-		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
-		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
-		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
-		PrometheusURL: env.PrometheusURL}, func(string) string { return "" })
+	conn := live.Connect(ctx, labtest.Targets(env, lab.ContextName, env.Namespace), func(string) string { return "" })
 	lv := live.NewLive(conn, live.LiveOptions{PollInterval: 2 * time.Second})
 	lv.Start(ctx)
 	return lv, conn
@@ -96,24 +92,8 @@ func TestCassandraNodeDownAlertAndDetail(t *testing.T) {
 	if len(env.CassandraHosts) < 3 {
 		t.Fatalf("the drill needs 3 Cassandra nodes, the lab has %d", len(env.CassandraHosts))
 	}
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restart := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		o := l.Options()
-		o.Components = []string{"cassandra"}
-		o.Progress = t.Logf
-		cl, err := lab.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cl.Up(ctx); err != nil {
-			t.Fatalf("restart cassandra: %v", err)
-		}
-	}
+	l := labtest.Open(t, env)
+	restart := restarter(t, l, "cassandra", 5*time.Minute)
 	restart() // all three up before the drill
 	lv, conn := watchAlerts(t, env)
 	waitNoAlert(t, lv, lab.AlertCassandraDown, time.Minute)
@@ -220,18 +200,8 @@ func replacePod(t *testing.T, cs kubernetes.Interface, ns, name string) string {
 // pod.
 func TestGroupErrorRateAlertFires(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
+	cs := labtest.Clientset(t, env)
 	tag := trafficTag(t, cs, env.Namespace)
 	pods := readyTrafficPods(t, cs, env.Namespace)
 	if len(pods) == 0 {
@@ -286,14 +256,7 @@ func TestGroupErrorRateAlertFires(t *testing.T) {
 // HPA-at-maximum alert fires (kube-state-metrics' series), linked to the HPA.
 func TestHPAAtMaximumAlertFires(t *testing.T) {
 	env := labtest.Require(t)
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := labtest.Clientset(t, env)
 	ctx := context.Background()
 	hpas := cs.AutoscalingV2().HorizontalPodAutoscalers(env.Namespace)
 	h, err := hpas.Get(ctx, "traffic", metav1.GetOptions{})

@@ -16,6 +16,7 @@ import (
 	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
 	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/lab/labtest"
 )
 
 // TestDRDrill is `apimctl dr drill` on the lab as the issue asks: a canary made on the
@@ -42,8 +43,7 @@ func TestDRDrill(t *testing.T) {
 	t.Cleanup(func() {
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns2, metav1.DeleteOptions{})
-		if cl, err := cassandra.Dial(context.Background(), cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort,
-			Username: env.CassandraUser, Password: env.CassandraPassword, Timeout: 30 * time.Second}); err == nil {
+		if cl, err := cassandra.Dial(context.Background(), labtest.CassandraTarget(env, 30*time.Second)); err == nil {
 			_ = cl.Session().Query("DROP KEYSPACE IF EXISTS " + ks).Exec()
 			_ = cl.Session().Query("DROP KEYSPACE IF EXISTS " + tks).Exec()
 			cl.Close()

@@ -19,6 +19,25 @@ import (
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
+// restarter returns a function that brings a component of the lab up again (idempotent:
+// what runs is left alone), failing the test if it is not up within the given time.
+func restarter(t *testing.T, l *lab.Lab, component string, within time.Duration) func() {
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), within)
+		defer cancel()
+		o := l.Options()
+		o.Components = []string{component}
+		o.Progress = t.Logf
+		cl, err := lab.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Up(ctx); err != nil {
+			t.Fatalf("restart %s: %v", component, err)
+		}
+	}
+}
+
 func nodeUp(c *cassandra.Client, addr string) (known, up bool) {
 	for _, n := range c.Nodes() {
 		if n.Addr == addr {
@@ -51,27 +70,10 @@ func TestCassandraNodeDownKeepsQuorum(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restart := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		o := l.Options()
-		o.Components = []string{"cassandra"}
-		o.Progress = t.Logf
-		cl, err := lab.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cl.Up(ctx); err != nil {
-			t.Fatalf("restart cassandra: %v", err)
-		}
-	}
+	l := labtest.Open(t, env)
+	restart := restarter(t, l, "cassandra", 5*time.Minute)
 	restart() // idempotent: makes sure all three nodes run before the drill
-	c, err := cassandra.Dial(ctx, cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort,
-		Username: env.CassandraUser, Password: env.CassandraPassword})
+	c, err := cassandra.Dial(ctx, labtest.CassandraTarget(env, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,24 +169,8 @@ func hasFinding(doc model.StatusDocument, id string) bool {
 // sources stay fresh, and status still answers (exit 3) within its timeout.
 func TestMariaDBDownFailsAlone(t *testing.T) {
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restart := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		o := l.Options()
-		o.Components = []string{"mariadb"}
-		o.Progress = t.Logf
-		ml, err := lab.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ml.Up(ctx); err != nil {
-			t.Fatalf("restart mariadb: %v", err)
-		}
-	}
+	l := labtest.Open(t, env)
+	restart := restarter(t, l, "mariadb", 2*time.Minute)
 	restart() // make sure it runs before the drill
 	if err := l.Stop(context.Background(), "mariadb"); err != nil {
 		t.Fatal(err)

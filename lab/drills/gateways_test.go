@@ -25,10 +25,7 @@ import (
 func gatewayLab(t *testing.T) (*lab.Env, *lab.Lab, kubernetes.Interface) {
 	t.Helper()
 	env := labtest.Require(t)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := labtest.Open(t, env)
 	cs := labtest.Clientset(t, env)
 	return env, l, cs
 }

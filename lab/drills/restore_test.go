@@ -16,10 +16,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
 	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/lab/labtest"
 )
 
 // TestDisasterRecoveryRestore backs up a keyspace of its own (a regular and a counter table),
@@ -34,31 +34,20 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 	src, dst, ns := fmt.Sprintf("bksrc_%d", n), fmt.Sprintf("bkdr_%d", n), fmt.Sprintf("dr-%d", n)
 	audit := filepath.Join(t.TempDir(), "audit.log")
 
-	cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser,
-		Password: env.CassandraPassword, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := labtest.Cassandra(t, env)
 	s := cl.Session()
-	cql := func(q string, args ...any) {
-		t.Helper()
-		if err := s.Query(q, args...).Exec(); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	cql("CREATE KEYSPACE " + src + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	labtest.ExecCQL(t, s, "CREATE KEYSPACE "+src+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	t.Cleanup(func() {
 		s.Query("DROP KEYSPACE IF EXISTS " + src).Exec()
 		s.Query("DROP KEYSPACE IF EXISTS " + dst).Exec()
 	})
-	cql("CREATE TABLE " + src + ".items (id int PRIMARY KEY, v text)")
-	cql("CREATE TABLE " + src + ".hits (k text PRIMARY KEY, n counter)")
+	labtest.ExecCQL(t, s, "CREATE TABLE "+src+".items (id int PRIMARY KEY, v text)")
+	labtest.ExecCQL(t, s, "CREATE TABLE "+src+".hits (k text PRIMARY KEY, n counter)")
 	for i := range 100 {
-		cql("INSERT INTO "+src+".items (id, v) VALUES (?, ?)", i, fmt.Sprintf("item %d", i))
+		labtest.ExecCQL(t, s, "INSERT INTO "+src+".items (id, v) VALUES (?, ?)", i, fmt.Sprintf("item %d", i))
 	}
 	for i := range 10 {
-		cql(fmt.Sprintf("UPDATE %s.hits SET n = n + %d WHERE k = ?", src, i*3+1), fmt.Sprintf("key-%d", i))
+		labtest.ExecCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET n = n + %d WHERE k = ?", src, i*3+1), fmt.Sprintf("key-%d", i))
 	}
 
 	id, _ := age.GenerateX25519Identity()

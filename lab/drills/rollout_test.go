@@ -167,6 +167,19 @@ func setImage(t *testing.T, env *lab.Env, audit string, args ...string) (cliRun,
 	return r, doc
 }
 
+// rolloutDrill readies the lab for a rollout drill: three traffic gateways, lab traffic (40
+// requests a second) for the gate until the test ends and a fresh audit log; it returns them
+// with the image the gateways run.
+func rolloutDrill(t *testing.T) (env *lab.Env, l *lab.Lab, cs kubernetes.Interface, audit, img string) {
+	t.Helper()
+	env, l, cs = gatewayLab(t)
+	pinTraffic(t, cs, env.Namespace, 3)
+	backgroundTraffic(t, l, 40)
+	audit = filepath.Join(t.TempDir(), "audit.log")
+	img = trafficDeployment(t, cs, env.Namespace).Spec.Template.Spec.Containers[0].Image
+	return env, l, cs, audit, img
+}
+
 func podsOnTag(t *testing.T, cs kubernetes.Interface, ns, tag string) (onTag, total int) {
 	t.Helper()
 	pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=traffic"})
@@ -189,12 +202,8 @@ func podsOnTag(t *testing.T, cs kubernetes.Interface, ns, tag string) (onTag, to
 // 5xx fails the metric gate under lab traffic and is rolled back; a tag that never becomes
 // ready stalls and is rolled back at --timeout. Exit 5 both times, the old image serves again.
 func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
-	env, l, cs := gatewayLab(t)
+	env, l, cs, audit, img := rolloutDrill(t)
 	ns := env.Namespace
-	pinTraffic(t, cs, ns, 3)
-	backgroundTraffic(t, l, 40)
-	audit := filepath.Join(t.TempDir(), "audit.log")
-	img := trafficDeployment(t, cs, ns).Spec.Template.Spec.Containers[0].Image
 	tag := model.ImageTag(img)
 	for _, f := range []struct {
 		tag   string
@@ -231,12 +240,8 @@ func TestRolloutGateRollsBackAFaultyImage(t *testing.T) {
 // passed; history names it; undo returns to the previous image; restart replaces every pod;
 // pause and resume toggle the Deployment.
 func TestRolloutCompletesThenUndoRestartPause(t *testing.T) {
-	env, l, cs := gatewayLab(t)
+	env, _, cs, audit, img := rolloutDrill(t)
 	ns := env.Namespace
-	pinTraffic(t, cs, ns, 3)
-	backgroundTraffic(t, l, 40)
-	audit := filepath.Join(t.TempDir(), "audit.log")
-	img := trafficDeployment(t, cs, ns).Spec.Template.Spec.Containers[0].Image
 	next := "1.0.1"
 	if model.ImageTag(img) == next {
 		next = "1.0.0"

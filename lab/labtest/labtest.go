@@ -38,6 +38,16 @@ func Require(t testing.TB) *lab.Env {
 	return env
 }
 
+// Open opens the lab of env (its state directory), to stop, start or inspect its parts.
+func Open(t testing.TB, env *lab.Env) *lab.Lab {
+	t.Helper()
+	l, err := lab.Open(env.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // probe checks that the lab answers at all: MariaDB's port accepts a connection.
 func probe(env *lab.Env) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -56,10 +66,7 @@ func probe(env *lab.Env) error {
 func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructured.Unstructured) {
 	t.Helper()
 	cs := Clientset(t, env)
-	l, err := lab.Open(env.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := Open(t, env)
 	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1e6)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -72,6 +79,36 @@ func Topology(t testing.TB, env *lab.Env, prefix string) (string, []*unstructure
 		t.Fatal(err)
 	}
 	return ns, objs
+}
+
+// Apply applies objs to the lab's cluster as its admin (lab.Apply), failing the test if it
+// cannot.
+func Apply(ctx context.Context, t testing.TB, env *lab.Env, objs []*unstructured.Unstructured) {
+	t.Helper()
+	cfg, err := env.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Apply(ctx, cfg, objs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// UseLabManagers points a gateway Deployment of a throwaway namespace's topology at the lab's
+// own Admin Node Manager and API Manager (the ANM_URL and APIMGR_URL of its first container):
+// its gateways are real processes that wait for them, and the throwaway namespace has none.
+func UseLabManagers(env *lab.Env, d *unstructured.Unstructured) {
+	cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	for _, e := range cs[0].(map[string]any)["env"].([]any) {
+		e := e.(map[string]any)
+		switch e["name"] {
+		case "ANM_URL":
+			e["value"] = "http://anm." + env.Namespace + ":8090"
+		case "APIMGR_URL":
+			e["value"] = "http://apimgr." + env.Namespace + ":8075"
+		}
+	}
+	_ = unstructured.SetNestedSlice(d.Object, cs, "spec", "template", "spec", "containers")
 }
 
 // Clientset is a client of the lab's API server as its admin.
@@ -96,10 +133,6 @@ func Clientset(t testing.TB, env *lab.Env) kubernetes.Interface {
 func CrashingGateway(t testing.TB, env *lab.Env, prefix string, deployment bool) string {
 	t.Helper()
 	ns, objs := Topology(t, env, prefix)
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var keep []*unstructured.Unstructured
 	var tmpl corev1.PodTemplateSpec
 	for _, o := range objs {
@@ -115,15 +148,14 @@ func CrashingGateway(t testing.TB, env *lab.Env, prefix string, deployment bool)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	Apply(ctx, t, env, keep)
 	cs := Clientset(t, env)
 	labels := map[string]string{"app": "crashing"}
 	tmpl.Labels = labels
 	c := &tmpl.Spec.Containers[0]
 	c.Args = append(c.Args, "--precheck-timeout=5s")
 	c.Env = append(c.Env, corev1.EnvVar{Name: "CASS_PORT", Value: "1"})
+	var err error
 	if deployment {
 		one := int32(1)
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "crashing", Namespace: ns, Labels: labels},

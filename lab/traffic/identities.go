@@ -29,22 +29,11 @@ func setupIdentities(ctx context.Context, c *http.Client, mgr *pods, o Options) 
 	orders := float64(o.RPS) * 0.30
 	payments := float64(o.RPS) * 0.10 * 60
 	n := max(1, int(orders/ordersPerKey)+1, int(payments/paymentsPerAppMin)+1)
-	var base string
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if ts := mgr.list(); len(ts) > 0 {
-			base = "http://" + ts[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no ready pod of service %s/%s after 2m: is the API Manager up? (kubectl get pods -n %s)", o.Namespace, o.APIMgrService, o.Namespace)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+	ts, err := mgr.wait(ctx, ": is the API Manager up?")
+	if err != nil {
+		return nil, err
 	}
+	base := "http://" + ts[0]
 	call := func(method, path string, body any, out any) error {
 		var rd io.Reader
 		if body != nil {

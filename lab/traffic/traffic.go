@@ -122,8 +122,9 @@ func newClient(conns int) *http.Client {
 
 // pods watches the ready, non-terminating pods a Service selects.
 type pods struct {
-	targets atomic.Pointer[[]string]
-	svc     *corev1.Service
+	targets  atomic.Pointer[[]string]
+	svc      *corev1.Service
+	ns, name string // the service's, as asked for
 }
 
 func watchService(ctx context.Context, cs kubernetes.Interface, ns, name string) (*pods, error) {
@@ -134,7 +135,7 @@ func watchService(ctx context.Context, cs kubernetes.Interface, ns, name string)
 	if len(svc.Spec.Selector) == 0 || len(svc.Spec.Ports) == 0 {
 		return nil, fmt.Errorf("service %s/%s has no selector or port", ns, name)
 	}
-	p := &pods{svc: svc}
+	p := &pods{svc: svc, ns: ns, name: name}
 	p.targets.Store(&[]string{})
 	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -193,6 +194,25 @@ func target(p *corev1.Pod, sp corev1.ServicePort) string {
 
 func (p *pods) list() []string { return *p.targets.Load() }
 
+// wait waits up to 2 minutes for a ready pod of the service and returns the targets; hint
+// (": is X up?") goes into the error that says there is none.
+func (p *pods) wait(ctx context.Context, hint string) ([]string, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if ts := p.list(); len(ts) > 0 {
+			return ts, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no ready pod of service %s/%s after 2m%s (kubectl get pods -n %s)", p.ns, p.name, hint, p.ns)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // Targets returns the addresses the generator would send to now (for tests and status).
 func Targets(ctx context.Context, cfg *rest.Config, ns, service string) ([]string, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -240,15 +260,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for deadline := time.Now().Add(2 * time.Minute); len(traffic.list()) == 0; {
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no ready pod of service %s/%s after 2m (kubectl get pods -n %s)", o.Namespace, o.Service, o.Namespace)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+	if _, err := traffic.wait(ctx, ""); err != nil {
+		return nil, err
 	}
 	progress("traffic: %d rps for %s to the ready pods of service %s/%s (%d now: %s); %d application(s) with API keys and OAuth tokens from the API Manager",
 		o.RPS, o.Duration, o.Namespace, o.Service, len(traffic.list()), strings.Join(traffic.list(), " "), len(ids))

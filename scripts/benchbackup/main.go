@@ -58,11 +58,9 @@ func main() {
 	case "cassandra-seed":
 		n, err = seed(ctx, session(env), *ks, *rows, *parallel)
 	case "cassandra-dump":
-		w := create(ctx, *dir)
-		err = backup.Cassandra(ctx, session(env), *ks, w, backup.CassandraOptions{Parallel: *parallel})
-		if err == nil {
-			_, err = w.Finish(ctx, time.Now())
-		}
+		err = dump(ctx, *dir, func(w *backup.Writer) error {
+			return backup.Cassandra(ctx, session(env), *ks, w, backup.CassandraOptions{Parallel: *parallel})
+		})
 	case "cassandra-load":
 		b := open(ctx, *dir)
 		s := session(env)
@@ -78,11 +76,9 @@ func main() {
 			n, err = backup.CassandraRows(ctx, s, b, *ks, *to, backup.CassandraRestoreOptions{Parallel: *parallel, InFlight: 16 * *parallel, BatchBytes: *batchKiB << 10})
 		}
 	case "mysql-dump":
-		w := create(ctx, *dir)
-		err = backup.MySQL(ctx, rootDB(env), *db, w, backup.MySQLOptions{Parallel: *parallel})
-		if err == nil {
-			_, err = w.Finish(ctx, time.Now())
-		}
+		err = dump(ctx, *dir, func(w *backup.Writer) error {
+			return backup.MySQL(ctx, rootDB(env), *db, w, backup.MySQLOptions{Parallel: *parallel})
+		})
 	case "mysql-load":
 		n, err = backup.MySQLRestore(ctx, rootDB(env), open(ctx, *dir), *db, *to, backup.MySQLRestoreOptions{Parallel: *parallel})
 	default:
@@ -121,12 +117,17 @@ func rootDB(env *lab.Env) *sql.DB {
 	return db
 }
 
-func create(ctx context.Context, dir string) *backup.Writer {
+// dump creates the backup dir, has write fill it and finishes it.
+func dump(ctx context.Context, dir string, write func(*backup.Writer) error) error {
 	w, err := backup.Create(ctx, backup.Dir(filepath.Dir(dir)), filepath.Base(dir), backup.Source{Tool: "benchbackup"}, time.Now())
 	if err != nil {
 		fail(err)
 	}
-	return w
+	if err := write(w); err != nil {
+		return err
+	}
+	_, err = w.Finish(ctx, time.Now())
+	return err
 }
 
 func open(ctx context.Context, dir string) *backup.Backup {
