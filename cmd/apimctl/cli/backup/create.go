@@ -52,8 +52,8 @@ packages (.fed, .pol, .env; $APIMCTL_PACKAGES_DIR). A failure removes the unfini
 			if !cmd.Flags().Changed("packages") {
 				o.Packages = f.Getenv("APIMCTL_PACKAGES_DIR")
 			}
-			if o.Parallel < 0 || o.Parallel > 64 {
-				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
+			if err := CheckParallel(o.Parallel); err != nil {
+				return err
 			}
 			return cmdutil.ValidateOutput(o.Output)
 		}, runF, func(ctx context.Context, o *CreateOptions) error {
