@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -45,13 +44,8 @@ func downRun(ctx context.Context, f *cmdutil.Factory, o *DownOptions) error {
 		return err
 	}
 	pids, _ := l.PIDs()
-	names := make([]string, 0, len(pids))
-	for n := range pids {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var plan []action.Field
-	for _, n := range names {
+	for _, n := range sortedNames(pids) {
 		plan = append(plan, action.Field{Key: "stop", Value: fmt.Sprintf("%s (pid %d)", n, pids[n])})
 	}
 	if o.Wipe {
