@@ -122,10 +122,7 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 		return err
 	}
 	if dry {
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, CreateDocument{DryRun: true, Plan: plan})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, CreateDocument{DryRun: true, Plan: plan})
 	}
 	s := res.Value.(dr.BackupSummary)
 	if o.Output != "table" {

@@ -178,10 +178,7 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), o.Mode())
 	if dry {
 		fmt.Fprintln(ios.ErrOut, "dry run: nothing restored")
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, RestoreDocument{Plan: plan, DryRun: true})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, RestoreDocument{Plan: plan, DryRun: true})
 	}
 	report, ran := res.Value.([]dr.RestoreStep)
 	if !ran {

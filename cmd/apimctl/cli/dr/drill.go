@@ -105,10 +105,7 @@ func drillRun(ctx context.Context, f *cmdutil.Factory, o *DrillOptions) error {
 	fmt.Fprintf(ios.ErrOut, "drill: %s into %s/%s\n", plan.Restore.Backup, conn.Targets.Context, plan.Restore.Namespace)
 	res, dry, err := cmdutil.Act(ctx, f, dr.DrillAction(conn, plan, do), o.Mode())
 	if dry {
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, DrillDocument{Plan: plan, DryRun: true})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, DrillDocument{Plan: plan, DryRun: true})
 	}
 	rep, ran := res.Value.(*dr.DrillReport)
 	if !ran || rep == nil {
