@@ -3,6 +3,8 @@ package lab
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -45,7 +47,7 @@ func downRun(ctx context.Context, f *cmdutil.Factory, o *DownOptions) error {
 	}
 	pids, _ := l.PIDs()
 	var plan []action.Field
-	for _, n := range sortedNames(pids) {
+	for _, n := range slices.Sorted(maps.Keys(pids)) {
 		plan = append(plan, action.Field{Key: "stop", Value: fmt.Sprintf("%s (pid %d)", n, pids[n])})
 	}
 	if o.Wipe {

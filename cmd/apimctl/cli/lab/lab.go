@@ -2,7 +2,8 @@ package lab
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,18 +41,8 @@ func labAction(name, stateDir, resource, what string, details map[string]string,
 		}}
 }
 
-// sortedNames are the names of the running components, sorted.
-func sortedNames(pids map[string]int) []string {
-	names := make([]string, 0, len(pids))
-	for n := range pids {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func componentNames(pids map[string]int) string {
-	return strings.Join(sortedNames(pids), ", ")
+	return strings.Join(slices.Sorted(maps.Keys(pids)), ", ")
 }
 
 // addYes accepts --yes on a lab change that never asks (starting the lab, scaling it, a
