@@ -18,7 +18,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -34,14 +33,8 @@ func TestBackupOfTheLab(t *testing.T) {
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1e9)
 
 	// Cassandra: 250 rows of several types in the group's keyspace.
-	cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser,
-		Password: env.CassandraPassword, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	s := labCassandra(t, env)
 	table := "apimctl_bk_" + suffix
-	s := cl.Session()
 	if err := s.Query("CREATE TABLE " + env.Keyspace + "." + table + " (id int PRIMARY KEY, name text, data blob, tags map<text,int>, at timestamp)").Exec(); err != nil {
 		t.Fatal(err)
 	}

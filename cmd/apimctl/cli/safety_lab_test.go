@@ -14,7 +14,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/lab/labtest"
@@ -28,11 +27,7 @@ func TestReadOnlyChangesNothingInTheLab(t *testing.T) {
 	env := labtest.Require(t)
 	labEnv(t, env)
 	audit := auditLog(t)
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := kubernetes.NewForConfigOrDie(cfg)
+	cs := labtest.Clientset(t, env)
 	ctx := context.Background()
 	before, err := cs.AppsV1().Deployments(env.Namespace).Get(ctx, "traffic", metav1.GetOptions{})
 	if err != nil {

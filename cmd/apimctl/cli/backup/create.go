@@ -14,6 +14,14 @@ import (
 
 // CreateOptions are create's flags.
 type CreateOptions struct {
+	CreateFlags
+	Output string
+	cmdutil.Mutation
+}
+
+// CreateFlags say what a backup holds and how it is read: create's flags, which schedule
+// takes too and passes on to the create it runs.
+type CreateFlags struct {
 	Recipients  []string
 	Keyspaces   []string
 	Only        []string
@@ -22,8 +30,26 @@ type CreateOptions struct {
 	Parallel    int
 	Consistency string
 	NoCompress  bool
-	Output      string
-	cmdutil.Mutation
+}
+
+// addFlags adds the flags into c; with details (create's) their help says the defaults and
+// the choices too.
+func (c *CreateFlags) addFlags(cmd *cobra.Command, details bool) {
+	d := func(s string) string {
+		if details {
+			return s
+		}
+		return ""
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&c.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
+	fl.StringArrayVar(&c.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up"+d(" (default: CASS_KEYSPACE and CASS_TKEYSPACE)")+"; repeatable")
+	fl.StringSliceVar(&c.Only, "only", nil, "back up only these parts: cassandra, mysql, kube, events, packages"+d(" (default: all)"))
+	fl.StringVar(&c.Events, "events", "", "the gateways' event and trace files to back up, incrementally"+d(" (default $APIMCTL_EVENTS_DIR)"))
+	fl.StringVar(&c.Packages, "packages", "", "the policy and environment packages to back up"+d(" (default $APIMCTL_PACKAGES_DIR)"))
+	fl.IntVar(&c.Parallel, "parallel", 0, "workers per engine"+d(" (default 8 Cassandra token ranges, 4 MySQL connections)"))
+	fl.StringVar(&c.Consistency, "consistency", "", "Cassandra read consistency"+d(": QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE"))
+	fl.BoolVar(&c.NoCompress, "no-compress", false, "store the parts uncompressed"+d(" (faster on a fast local disk, larger)"))
 }
 
 // NewCmdCreate is `apimctl backup create`.
@@ -52,23 +78,15 @@ packages (.fed, .pol, .env; $APIMCTL_PACKAGES_DIR). A failure removes the unfini
 			if !cmd.Flags().Changed("packages") {
 				o.Packages = f.Getenv("APIMCTL_PACKAGES_DIR")
 			}
-			if o.Parallel < 0 || o.Parallel > 64 {
-				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
+			if err := CheckParallel(o.Parallel); err != nil {
+				return err
 			}
 			return cmdutil.ValidateOutput(o.Output)
 		}, runF, func(ctx context.Context, o *CreateOptions) error {
 			return createRun(ctx, f, loc, o)
 		}),
 	}
-	fl := cmd.Flags()
-	fl.StringArrayVar(&o.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
-	fl.StringArrayVar(&o.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up (default: CASS_KEYSPACE and CASS_TKEYSPACE); repeatable")
-	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube, events, packages (default: all)")
-	fl.StringVar(&o.Events, "events", "", "the gateways' event and trace files to back up, incrementally (default $APIMCTL_EVENTS_DIR)")
-	fl.StringVar(&o.Packages, "packages", "", "the policy and environment packages to back up (default $APIMCTL_PACKAGES_DIR)")
-	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra token ranges, 4 MySQL connections)")
-	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra read consistency: QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE")
-	fl.BoolVar(&o.NoCompress, "no-compress", false, "store the parts uncompressed (faster on a fast local disk, larger)")
+	o.CreateFlags.addFlags(cmd, true)
 	o.AddFlags(cmd, "say what would be backed up and where; read and write nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
@@ -104,10 +122,7 @@ func createRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Create
 		return err
 	}
 	if dry {
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, CreateDocument{DryRun: true, Plan: plan})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, CreateDocument{DryRun: true, Plan: plan})
 	}
 	s := res.Value.(dr.BackupSummary)
 	if o.Output != "table" {

@@ -68,18 +68,8 @@ resume), 2 bad input (nothing changed), 3 blocked by what the workloads would la
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
 			}
-			var err error
-			if o.RestoreOptions.KeyspaceMap, err = pairs("--keyspace-map", o.KeyspaceMap); err != nil {
+			if err := CheckRestore(&o.RestoreOptions, o.KeyspaceMap, o.Registry); err != nil {
 				return err
-			}
-			if o.RestoreOptions.Registry, err = pairs("--registry", o.Registry); err != nil {
-				return err
-			}
-			if o.Timeout <= 0 {
-				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
-			}
-			if o.Parallel < 0 || o.Parallel > 64 {
-				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
 			}
 			if o.Resume && o.FromStart {
 				return cmdutil.Usagef("--resume and --from-start contradict each other")
@@ -89,27 +79,58 @@ resume), 2 bad input (nothing changed), 3 blocked by what the workloads would la
 			return restoreRun(ctx, f, loc, o)
 		}),
 	}
+	AddRestoreFlags(cmd, &o.RestoreOptions, &o.KeyspaceMap)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Namespace, "namespace", "", "target namespace (default: the backup's)")
-	fl.StringArrayVar(&o.KeyspaceMap, "keyspace-map", nil, "FROM=TO: restore keyspace FROM as TO; repeatable")
-	fl.StringVar(&o.Replication, "replication", "", "CQL replication map for the restored keyspaces (default: the backup's)")
 	fl.StringArrayVar(&o.Registry, "registry", nil, "OLD=NEW: images starting with OLD start with NEW; repeatable")
-	fl.StringVar(&o.Database, "database", "", "target MySQL database (default: METRICS_DB_URL's)")
-	fl.StringVar(&o.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
 	fl.StringSliceVar(&o.Only, "only", nil, "restore only these parts: cassandra, mysql, kube, events, packages")
 	fl.StringVar(&o.EventsDir, "events", "", "directory to restore the event files into (without it they are not restored)")
 	fl.StringVar(&o.PackagesDir, "packages", "", "directory to restore the packages into (without it they are not restored)")
-	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
 	fl.BoolVar(&o.Merge, "merge", false, "load over the target's rows instead of emptying each table first (extra rows are kept)")
-	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra units, 4 MySQL connections)")
 	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra write consistency: QUORUM (default), LOCAL_QUORUM, ALL, ONE, LOCAL_ONE")
 	fl.BoolVar(&o.Resume, "resume", false, "only resume an interrupted run of this restore (exit 2 when there is none)")
 	fl.BoolVar(&o.FromStart, "from-start", false, "forget an interrupted run of this restore and restore everything again")
-	fl.BoolVar(&o.Force, "force", false, "restore although the plan finds what the restored workloads will lack")
 	fl.DurationVar(&o.StuckAfter, "stuck-after", 20*time.Second, "how long a pod may stay in a state that waiting does not resolve before the restore fails")
 	o.AddFlags(cmd, "verify the backup and show the plan; restore nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
+}
+
+// AddRestoreFlags adds the flags of a restore that 'dr drill' shares with 'backup restore'
+// (the drill restores the same way), into ro and, as given, keyspaceMap (see CheckRestore).
+func AddRestoreFlags(cmd *cobra.Command, ro *dr.RestoreOptions, keyspaceMap *[]string) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(keyspaceMap, "keyspace-map", nil, "FROM=TO: restore keyspace FROM as TO; repeatable")
+	fl.StringVar(&ro.Replication, "replication", "", "CQL replication map for the restored keyspaces (default: the backup's)")
+	fl.StringVar(&ro.Database, "database", "", "target MySQL database (default: METRICS_DB_URL's)")
+	fl.StringVar(&ro.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
+	fl.DurationVar(&ro.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
+	fl.IntVar(&ro.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra units, 4 MySQL connections)")
+	fl.BoolVar(&ro.Force, "force", false, "restore although the plan finds what the restored workloads will lack")
+}
+
+// CheckRestore fills ro's maps from the FROM=TO values of --keyspace-map and --registry and
+// checks the values a restore and a drill share: a usage error, nothing done.
+func CheckRestore(ro *dr.RestoreOptions, keyspaceMap, registry []string) error {
+	var err error
+	if ro.KeyspaceMap, err = pairs("--keyspace-map", keyspaceMap); err != nil {
+		return err
+	}
+	if ro.Registry, err = pairs("--registry", registry); err != nil {
+		return err
+	}
+	if ro.Timeout <= 0 {
+		return cmdutil.Usagef("--timeout %s: must be positive", ro.Timeout)
+	}
+	return CheckParallel(ro.Parallel)
+}
+
+// CheckParallel refuses a --parallel out of range (usage error).
+func CheckParallel(n int) error {
+	if n < 0 || n > 64 {
+		return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", n)
+	}
+	return nil
 }
 
 // pairs parses FROM=TO flag values.
@@ -143,7 +164,7 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	}
 	plan, err := dr.PlanRestore(conn, ro)
 	if err != nil {
-		return planError(err)
+		return PlanError(err)
 	}
 	if conn.Kube == nil && (plan.Objects > 0 || plan.Secrets > 0) {
 		return cmdutil.Failed(fmt.Errorf("no Kubernetes connection: %v", conn.KubeErr), "check --kubeconfig/--context, or --only cassandra,mysql")
@@ -157,10 +178,7 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	res, dry, err := cmdutil.Act(ctx, f, dr.RestoreAction(conn, plan, ro), o.Mode())
 	if dry {
 		fmt.Fprintln(ios.ErrOut, "dry run: nothing restored")
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, RestoreDocument{Plan: plan, DryRun: true})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, RestoreDocument{Plan: plan, DryRun: true})
 	}
 	report, ran := res.Value.([]dr.RestoreStep)
 	if !ran {
@@ -187,9 +205,9 @@ func restoreRun(ctx context.Context, f *cmdutil.Factory, loc *Location, o *Resto
 	return err
 }
 
-// planError is a plan's error with its kind: a typed one as it is (a location that cannot be
+// PlanError is a plan's error with its kind: a typed one as it is (a location that cannot be
 // read is a failure), any other is bad input (nothing was changed).
-func planError(err error) error {
+func PlanError(err error) error {
 	var typed *action.Error
 	if errors.As(err, &typed) {
 		return err

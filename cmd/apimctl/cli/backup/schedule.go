@@ -24,14 +24,7 @@ type ScheduleOptions struct {
 	UnitDir     string
 	EnvFile     string
 	NoEnable    bool
-	Recipients  []string
-	Keyspaces   []string
-	Only        []string
-	Events      string
-	Packages    string
-	Parallel    int
-	Consistency string
-	NoCompress  bool
+	CreateFlags // passed on to create
 	Output      string
 	install     bool
 	cmdutil.Mutation
@@ -100,14 +93,7 @@ backup is late, 4 not permitted, 5 cancelled.`,
 	fl.StringVar(&o.UnitDir, "unit-dir", "", "where the systemd units go (default /etc/systemd/system as root, else ~/.config/systemd/user)")
 	fl.StringVar(&o.EnvFile, "env-file", "", "an environment file the service reads (credentials such as AZURE_STORAGE_CONNECTION_STRING_FILE)")
 	fl.BoolVar(&o.NoEnable, "no-enable", false, "write the units but do not enable them with systemctl")
-	fl.StringArrayVar(&o.Recipients, "recipient", nil, "age public key (age1…) to encrypt the Secrets to; repeatable")
-	fl.StringArrayVar(&o.Keyspaces, "keyspace", nil, "Cassandra keyspace to back up; repeatable")
-	fl.StringSliceVar(&o.Only, "only", nil, "back up only these parts: cassandra, mysql, kube, events, packages")
-	fl.StringVar(&o.Events, "events", "", "the gateways' event and trace files to back up, incrementally")
-	fl.StringVar(&o.Packages, "packages", "", "the policy and environment packages to back up")
-	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine")
-	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra read consistency")
-	fl.BoolVar(&o.NoCompress, "no-compress", false, "store the parts uncompressed")
+	o.CreateFlags.addFlags(cmd, false)
 	o.AddFlags(cmd, "show the units that would be installed; install nothing")
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd

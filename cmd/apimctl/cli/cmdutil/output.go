@@ -47,6 +47,15 @@ func WriteData(w io.Writer, format string, v any) error {
 	return fmt.Errorf("unsupported output %q", format)
 }
 
+// WriteDocument prints v as WriteData does when -o asks for JSON or YAML, and nothing with
+// table output (a dry run's table is its plan, already printed).
+func WriteDocument(w io.Writer, format string, v any) error {
+	if format == "table" {
+		return nil
+	}
+	return WriteData(w, format, v)
+}
+
 // PrintPlan prints an action's plan as aligned "key  value" lines.
 func PrintPlan(w io.Writer, plan []action.Field) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -2,13 +2,13 @@ package dr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	clibackup "github.com/apimctl/apimctl/cmd/apimctl/cli/backup"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/dr"
@@ -58,38 +58,19 @@ blocked, 1 error (the restore failed: the report says what is restored), 2 bad i
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {
 				return err
 			}
-			var err error
-			if o.RestoreOptions.KeyspaceMap, err = pairs("--keyspace-map", o.KeyspaceMap); err != nil {
-				return err
-			}
-			if o.RestoreOptions.Registry, err = pairs("--registry", o.Registry); err != nil {
-				return err
-			}
-			if o.Timeout <= 0 {
-				return cmdutil.Usagef("--timeout %s: must be positive", o.Timeout)
-			}
-			if o.Parallel < 0 || o.Parallel > 64 {
-				return cmdutil.Usagef("--parallel %d: between 1 and 64 (0: the engines' defaults)", o.Parallel)
-			}
-			return nil
+			return clibackup.CheckRestore(&o.RestoreOptions, o.KeyspaceMap, o.Registry)
 		}, runF, func(ctx context.Context, o *DrillOptions) error {
 			return drillRun(ctx, f, o)
 		}),
 	}
+	clibackup.AddRestoreFlags(cmd, &o.RestoreOptions, &o.KeyspaceMap)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Where, "location", "", "where the backups are: a directory or azure://CONTAINER/PREFIX (default $APIMCTL_BACKUP_LOCATION, $APIMCTL_BACKUP_DIR or ~/.local/state/apimctl/backups)")
 	fl.StringVar(&o.Where, "dir", "", "the same as --location (a directory)")
 	fl.StringVar(&o.Namespace, "namespace", "", "target namespace (default: the kube context's own)")
-	fl.StringArrayVar(&o.KeyspaceMap, "keyspace-map", nil, "FROM=TO: restore keyspace FROM as TO; repeatable")
-	fl.StringVar(&o.Replication, "replication", "", "CQL replication map for the restored keyspaces (default: the backup's)")
 	fl.StringArrayVar(&o.Registry, "registry", nil, "OLD=NEW: copy images starting with OLD to NEW and run them from there; repeatable")
-	fl.StringVar(&o.Database, "database", "", "target MySQL database (default: METRICS_DB_URL's)")
-	fl.StringVar(&o.IdentityFile, "identity", "", "age identity file that decrypts the backup's Secrets")
-	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long the workloads may take to become available")
 	fl.DurationVar(&o.StuckAfter, "stuck-after", 20*time.Second, "how long a pod may stay in a state that waiting does not resolve")
-	fl.IntVar(&o.Parallel, "parallel", 0, "workers per engine (default 8 Cassandra units, 4 MySQL connections)")
 	fl.StringVar(&o.Consistency, "consistency", "", "Cassandra write consistency (default QUORUM)")
-	fl.BoolVar(&o.Force, "force", false, "restore although the plan finds what the restored workloads will lack")
 	fl.BoolVar(&o.Resume, "resume", false, "resume an interrupted drill's restore instead of restoring from the start")
 	fl.StringVar(&o.SmokeKeys, "smoke-keys", "", "the canary's keys (default $APIMCTL_DRILL_KEYS or ~/.local/state/apimctl/drill-keys.json)")
 	fl.StringVar(&o.SmokeURL, "smoke-url", "", "the DR gateways' base URL (default: a ready pod of Service traffic)")
@@ -107,13 +88,9 @@ type DrillDocument struct {
 
 func drillRun(ctx context.Context, f *cmdutil.Factory, o *DrillOptions) error {
 	ios := f.IOStreams
-	where := o.Where
-	if where == "" {
-		where = dr.DefaultLocation(f.Getenv)
-	}
-	loc, err := dr.OpenLocation(ctx, where, f.Getenv)
+	loc, err := (&clibackup.Location{Where: o.Where}).Open(ctx, f)
 	if err != nil {
-		return cmdutil.Usagef("--location: %v", err)
+		return err
 	}
 	conn, err := f.Connect(ctx)
 	if err != nil {
@@ -123,19 +100,12 @@ func drillRun(ctx context.Context, f *cmdutil.Factory, o *DrillOptions) error {
 	do.Location, do.Getenv = loc, f.Getenv
 	plan, err := dr.PlanDrill(ctx, conn, do)
 	if err != nil {
-		var typed *action.Error
-		if errors.As(err, &typed) {
-			return err
-		}
-		return cmdutil.Usagef("%v", err)
+		return clibackup.PlanError(err)
 	}
 	fmt.Fprintf(ios.ErrOut, "drill: %s into %s/%s\n", plan.Restore.Backup, conn.Targets.Context, plan.Restore.Namespace)
 	res, dry, err := cmdutil.Act(ctx, f, dr.DrillAction(conn, plan, do), o.Mode())
 	if dry {
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, DrillDocument{Plan: plan, DryRun: true})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, DrillDocument{Plan: plan, DryRun: true})
 	}
 	rep, ran := res.Value.(*dr.DrillReport)
 	if !ran || rep == nil {

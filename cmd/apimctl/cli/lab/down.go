@@ -3,7 +3,8 @@ package lab
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -45,13 +46,8 @@ func downRun(ctx context.Context, f *cmdutil.Factory, o *DownOptions) error {
 		return err
 	}
 	pids, _ := l.PIDs()
-	names := make([]string, 0, len(pids))
-	for n := range pids {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var plan []action.Field
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(pids)) {
 		plan = append(plan, action.Field{Key: "stop", Value: fmt.Sprintf("%s (pid %d)", n, pids[n])})
 	}
 	if o.Wipe {

@@ -121,9 +121,7 @@ func scaleRun(ctx context.Context, f *cmdutil.Factory, o *ScaleOptions) error {
 	}
 	act := labAction("scale", o.StateDir, lo.Namespace+"/scale", fmt.Sprintf("scale the synthetic workload to %d pods", o.Pods),
 		map[string]string{"pods": fmt.Sprint(o.Pods)}, func(ctx context.Context, _ func(string)) error { return l.Scale(ctx, o.Pods) })
-	act.NoConfirm = true
-	_, _, err = cmdutil.Act(ctx, f, act, action.Mode{})
-	return err
+	return actUnasked(ctx, f, act)
 }
 
 // TrafficOptions are traffic's flags.
@@ -191,8 +189,7 @@ func trafficRun(ctx context.Context, f *cmdutil.Factory, o *TrafficOptions) erro
 			summary = s
 			return err
 		})
-	act.NoConfirm = true
-	if _, _, err := cmdutil.Act(ctx, f, act, action.Mode{}); err != nil {
+	if err := actUnasked(ctx, f, act); err != nil {
 		return err
 	}
 	if summary != nil {
@@ -262,8 +259,7 @@ func faultRun(ctx context.Context, f *cmdutil.Factory, o *FaultOptions) error {
 			}
 			return nil
 		})
-	act.NoConfirm = true
-	if _, _, err := cmdutil.Act(ctx, f, act, action.Mode{}); err != nil {
+	if err := actUnasked(ctx, f, act); err != nil {
 		return err
 	}
 	if o.Clear {

@@ -2,7 +2,8 @@ package lab
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,16 +42,18 @@ func labAction(name, stateDir, resource, what string, details map[string]string,
 }
 
 func componentNames(pids map[string]int) string {
-	names := make([]string, 0, len(pids))
-	for n := range pids {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(pids)), ", ")
 }
 
 // addYes accepts --yes on a lab change that never asks (starting the lab, scaling it, a
 // fault, traffic), so that scripts can pass it to every change alike.
 func addYes(cmd *cobra.Command) {
 	cmd.Flags().BoolP("yes", "y", false, "accepted for scripts; this change never asks")
+}
+
+// actUnasked runs a lab change that never asks (see addYes).
+func actUnasked(ctx context.Context, f *cmdutil.Factory, act *action.Action) error {
+	act.NoConfirm = true
+	_, _, err := cmdutil.Act(ctx, f, act, action.Mode{})
+	return err
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/cmdutil"
 	"github.com/apimctl/apimctl/lab"
-	"github.com/apimctl/apimctl/ops/action"
 )
 
 // UpOptions are up's flags.
@@ -76,8 +75,7 @@ func upRun(ctx context.Context, f *cmdutil.Factory, o *UpOptions) error {
 	start := f.Now()
 	act := labAction("up", o.StateDir, "lab", "start the lab", map[string]string{"portBase": fmt.Sprint(o.PortBase), "cassandraNodes": fmt.Sprint(o.CassandraNodes)},
 		func(ctx context.Context, _ func(string)) error { _, err := l.Up(ctx); return err })
-	act.NoConfirm = true
-	if _, _, err := cmdutil.Act(ctx, f, act, action.Mode{}); err != nil {
+	if err := actUnasked(ctx, f, act); err != nil {
 		var pe *lab.PortInUseError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("%w; nothing was started", err)

@@ -96,10 +96,7 @@ func setImageRun(ctx context.Context, f *cmdutil.Factory, o *SetImageOptions) er
 		return err
 	}
 	if dry {
-		if o.Output != "table" {
-			return cmdutil.WriteData(ios.Out, o.Output, SetImageDocument{Plan: plan, DryRun: true})
-		}
-		return nil
+		return cmdutil.WriteDocument(ios.Out, o.Output, SetImageDocument{Plan: plan, DryRun: true})
 	}
 	rr, _ := res.Value.(opsrollout.RolloutResult)
 	if o.Output != "table" {
