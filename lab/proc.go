@@ -42,6 +42,13 @@ func ResidentKiB(pid int) int64 { return agent.ResidentKiB(pid) }
 
 func pidPath(stateDir, name string) string { return filepath.Join(stateDir, "run", name+".pid") }
 
+// Running reports whether the lab in stateDir runs component name: its PID file names a
+// live process that is the one the lab started (not a PID reused since).
+func Running(stateDir, name string) bool {
+	r, err := readRecord(stateDir, name)
+	return err == nil && r.alive()
+}
+
 func readRecord(stateDir, name string) (*procRecord, error) {
 	b, err := os.ReadFile(pidPath(stateDir, name))
 	if err != nil {

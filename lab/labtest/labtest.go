@@ -22,10 +22,15 @@ import (
 )
 
 // Require returns the running lab's Env. The lab is found in lab.DefaultStateDir (so
-// APIMCTL_LAB_DIR selects another); its API server must answer on its address.
+// APIMCTL_LAB_DIR selects another); its API server must be the one that lab started (a
+// stopped lab whose ports another lab now uses is not taken for it) and MariaDB's port must
+// answer.
 func Require(t testing.TB) *lab.Env {
 	t.Helper()
 	env, err := lab.LoadEnv(lab.DefaultStateDir())
+	if err == nil && !lab.Running(env.StateDir, "kube-apiserver") {
+		err = fmt.Errorf("the lab in %s is not running (its kube-apiserver is not)", env.StateDir)
+	}
 	if err == nil {
 		err = probe(env)
 	}
