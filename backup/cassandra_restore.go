@@ -123,52 +123,30 @@ func CassandraRows(ctx context.Context, s *gocql.Session, b *Backup, from, to st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, o.InFlight)
-	work := make(chan unitJob)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
+	p := newPool[unitJob](ctx, cancel)
 	for range o.Parallel {
-		wg.Go(func() {
-			for j := range work {
-				key := unitKey(to, j.t.Name, j.part.Unit)
-				if o.Journal.Get(key) == "done" {
-					if o.Progress != nil {
-						o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Skipped: true})
-					}
-					continue
-				}
-				l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key, multiPartition: j.part.Range != ""}
-				n, err := l.run(ctx)
-				rows.Add(n)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-						cancel()
-					}
-					mu.Unlock()
-					continue
-				}
+		p.worker(func(ctx context.Context, j unitJob) error {
+			key := unitKey(to, j.t.Name, j.part.Unit)
+			if o.Journal.Get(key) == "done" {
 				if o.Progress != nil {
-					o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Rows: n})
+					o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Skipped: true})
 				}
+				return nil
 			}
+			l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key, multiPartition: j.part.Range != ""}
+			n, err := l.run(ctx)
+			rows.Add(n)
+			if err != nil {
+				return err
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Rows: n})
+			}
+			return nil
 		})
 	}
-feed:
-	for _, j := range jobs {
-		select {
-		case work <- j:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if first != nil {
-		return rows.Load(), first
-	}
-	return rows.Load(), ctx.Err()
+	err = p.run(jobs)
+	return rows.Load(), err
 }
 
 func tableKey(to, table string) string       { return "cassandra/" + to + "/" + table }
