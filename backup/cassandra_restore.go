@@ -256,6 +256,35 @@ func (l *unitLoader) err() error {
 	return l.failed
 }
 
+// next reads the unit's next row; false at its end, or on an error (which fails the loader).
+func (l *unitLoader) next(rr *rowsReader) ([][]byte, bool) {
+	vals := make([][]byte, l.width)
+	if err := rr.next(vals); err != nil {
+		if err != io.EOF {
+			l.fail(err)
+		}
+		return nil, false
+	}
+	return vals, true
+}
+
+// send runs f in a goroutine once the in-flight budget has room, and reports whether it
+// did (not when ctx ends first); an error f returns fails the loader.
+func (l *unitLoader) send(ctx context.Context, f func() error) bool {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	l.wg.Go(func() {
+		defer func() { <-l.sem }()
+		if err := f(); err != nil {
+			l.fail(err)
+		}
+	})
+	return true
+}
+
 func (l *unitLoader) run(ctx context.Context) (int64, error) {
 	r, err := l.b.Open(ctx, l.part)
 	if err != nil {
@@ -301,29 +330,14 @@ func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements
 		rowsOf := batch
 		batch = nil
 		batchBytes = 0
-		select {
-		case l.sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		l.wg.Go(func() {
-			defer func() { <-l.sem }()
-			if err := l.write(ctx, st, rowsOf); err != nil {
-				l.fail(err)
-			}
-		})
+		l.send(ctx, func() error { return l.write(ctx, st, rowsOf) })
 	}
 	for {
 		if err := l.err(); err != nil {
 			break
 		}
-		vals := make([][]byte, l.width)
-		err := rr.next(vals)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			l.fail(err)
+		vals, ok := l.next(rr)
+		if !ok {
 			break
 		}
 		n++
