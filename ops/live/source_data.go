@@ -145,13 +145,7 @@ func newMySQLSource(t Targets, opts LiveOptions, changed func()) *mysqlSource {
 		m.dbErr = errors.New("no metrics database URL: set --metrics-db-url or METRICS_DB_URL, or create the metrics-db-credentials Secret")
 		return m
 	}
-	addr, name, err := mysql.ParseJDBC(t.MetricsDBURL)
-	if err != nil {
-		m.dbErr = err
-		return m
-	}
-	m.name = name
-	m.db, m.dbErr = mysql.Open(mysql.Target{Addr: addr, Database: name, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: opts.CallTimeout})
+	m.db, m.name, m.dbErr = mysql.OpenJDBC(t.MetricsDBURL, t.MetricsDBUser, t.MetricsDBPassword, opts.CallTimeout)
 	return m
 }
 
