@@ -169,16 +169,7 @@ func TestRolesEndToEnd(t *testing.T) {
 	vars["APIM_IMAGE_TAG"] = "it-" + id
 	mgrToken, anmToken := "mgr-"+uniq()+uniq()+uniq(), "anm-"+uniq()+uniq()+uniq()
 	vars["APIMGR_ADMIN_TOKEN"], vars["ANM_ADMIN_TOKEN"] = mgrToken, anmToken
-	envFile := writeFile(t, dir, "env.yaml", `
-cassandra:
-  hosts: ${environment.CASS_HOST}
-  port: ${environment.CASS_PORT}
-  username: ${environment.CASS_USERNAME}
-  password: ${environment.CASS_PASS}
-  keyspace: ${environment.CASS_KEYSPACE}
-  throttleKeyspace: ${environment.CASS_TKEYSPACE}
-  tablePrefix: `+prefix+`
-  timeout: 5s
+	envFile := writeFile(t, dir, "env.yaml", labCassandraEnv(prefix)+`  timeout: 5s
 metricsDB:
   url: ${environment.METRICS_DB_URL}
   username: ${environment.METRICS_DB_USERNAME}

@@ -50,16 +50,7 @@ func TestKeySprayIsThrottledAndValidKeysStayCached(t *testing.T) {
 	defer backend.Close()
 
 	dir := t.TempDir()
-	envFile := writeFile(t, dir, "env.yaml", `
-cassandra:
-  hosts: ${environment.CASS_HOST}
-  port: ${environment.CASS_PORT}
-  username: ${environment.CASS_USERNAME}
-  password: ${environment.CASS_PASS}
-  keyspace: ${environment.CASS_KEYSPACE}
-  throttleKeyspace: ${environment.CASS_TKEYSPACE}
-  tablePrefix: `+prefix+`
-`)
+	envFile := writeFile(t, dir, "env.yaml", labCassandraEnv(prefix))
 	polFile := writeFile(t, dir, "pol.yaml", `
 cache: {positiveTTL: 10m, negativeTTL: 10m, staleFor: 20m, maxEntries: 64}
 lookupLimit: {perClient: 2, burst: 10, total: 20, trustedProxies: [127.0.0.0/8]}
