@@ -189,6 +189,15 @@ func (f *freshness) fail(now time.Time, err error) {
 	f.state.LastAttempt, f.state.Error, f.tried = now, redact.URL(err.Error()), true
 }
 
+// record is an attempt's outcome: ok when err is nil, else fail.
+func (f *freshness) record(now time.Time, err error) {
+	if err != nil {
+		f.fail(now, err)
+	} else {
+		f.ok(now)
+	}
+}
+
 func (f *freshness) answered() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

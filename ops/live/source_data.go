@@ -45,11 +45,7 @@ func (c *cassandraSource) run(ctx context.Context) {
 	}()
 	every(ctx, c.opts.PollInterval, func() {
 		err := c.poll(ctx)
-		if err != nil {
-			c.fresh.fail(c.opts.Now(), err)
-		} else {
-			c.fresh.ok(c.opts.Now())
-		}
+		c.fresh.record(c.opts.Now(), err)
 		c.changed()
 	})
 }
@@ -176,11 +172,7 @@ func (m *mysqlSource) run(ctx context.Context) {
 			}
 		}
 		m.mu.Unlock()
-		if err != nil {
-			m.fresh.fail(m.opts.Now(), err)
-		} else {
-			m.fresh.ok(m.opts.Now())
-		}
+		m.fresh.record(m.opts.Now(), err)
 		m.changed()
 	})
 }

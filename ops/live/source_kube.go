@@ -82,11 +82,7 @@ func (k *kubeSource) run(ctx context.Context) {
 			}
 			err = werr
 		}
-		if err != nil {
-			k.fresh.fail(k.opts.Now(), err)
-		} else {
-			k.fresh.ok(k.opts.Now())
-		}
+		k.fresh.record(k.opts.Now(), err)
 		k.changed()
 	})
 	// Identity and permissions change rarely: ask once a minute.
@@ -107,11 +103,8 @@ func (k *kubeSource) run(ctx context.Context) {
 	})
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := k.cache.WaitForSync(cctx); err != nil {
-		k.fresh.fail(k.opts.Now(), err)
-	} else {
-		k.fresh.ok(k.opts.Now())
-	}
+	err := k.cache.WaitForSync(cctx)
+	k.fresh.record(k.opts.Now(), err)
 	k.changed()
 }
 

@@ -102,11 +102,8 @@ func (p *promSource) run(ctx context.Context) {
 			p.alerts = alerts
 		}
 		p.mu.Unlock()
-		if err := errors.Join(terr, aerr); err != nil {
-			p.fresh.fail(p.opts.Now(), err)
-		} else {
-			p.fresh.ok(p.opts.Now())
-		}
+		err := errors.Join(terr, aerr)
+		p.fresh.record(p.opts.Now(), err)
 		p.changed()
 	})
 }
