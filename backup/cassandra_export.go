@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -183,21 +182,8 @@ func Cassandra(ctx context.Context, s *gocql.Session, keyspace string, w *Writer
 		kept = append(kept, t)
 	}
 	sch.Tables = kept
-	b, err := json.Marshal(sch)
-	if err != nil {
-		return err
-	}
-	pw, err := w.Part(ctx, Part{Kind: KindCassandraSchema, Name: keyspace, Keyspace: keyspace,
-		Path: "cassandra/" + pathElem(keyspace) + "/schema.json.zst", Compression: Zstd})
-	if err != nil {
-		return err
-	}
-	if _, err := pw.Write(b); err != nil {
-		pw.Abort()
-		return err
-	}
-	pw.Items = int64(len(sch.Statements))
-	return pw.Close()
+	return w.jsonPart(ctx, Part{Kind: KindCassandraSchema, Name: keyspace, Keyspace: keyspace,
+		Path: "cassandra/" + pathElem(keyspace) + "/schema.json.zst", Compression: Zstd}, sch, len(sch.Statements))
 }
 
 // smallTable reports whether a table has fewer than SmallTable partitions' worth of rows,

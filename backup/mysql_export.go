@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,21 +177,8 @@ func MySQL(ctx context.Context, db *sql.DB, database string, w *Writer, o MySQLO
 	if err := p.run(chunks); err != nil {
 		return err
 	}
-	b, err := json.Marshal(sch)
-	if err != nil {
-		return err
-	}
-	pw, err := w.Part(ctx, Part{Kind: KindMySQLSchema, Name: database, Database: database,
-		Path: "mysql/" + pathElem(database) + "/schema.json.zst", Compression: Zstd})
-	if err != nil {
-		return err
-	}
-	if _, err := pw.Write(b); err != nil {
-		pw.Abort()
-		return err
-	}
-	pw.Items = int64(len(sch.Tables) + len(sch.Views) + len(sch.Triggers))
-	return pw.Close()
+	return w.jsonPart(ctx, Part{Kind: KindMySQLSchema, Name: database, Database: database,
+		Path: "mysql/" + pathElem(database) + "/schema.json.zst", Compression: Zstd}, sch, len(sch.Tables)+len(sch.Views)+len(sch.Triggers))
 }
 
 func listTables(ctx context.Context, c *sql.Conn, database string) (tables, views []string, err error) {
