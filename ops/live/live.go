@@ -212,6 +212,22 @@ func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceSta
 	return st
 }
 
+// poll runs a polled source until ctx ends: now and then every opts.PollInterval, f under
+// opts.CallTimeout (or, for a source that could not be set up, its setupErr instead), the
+// outcome recorded in fresh, then changed.
+func poll(ctx context.Context, opts LiveOptions, fresh *freshness, changed func(), setupErr error, f func(ctx context.Context) error) {
+	every(ctx, opts.PollInterval, func() {
+		err := setupErr
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, opts.CallTimeout)
+			err = f(cctx)
+			cancel()
+		}
+		fresh.record(opts.Now(), err)
+		changed()
+	})
+}
+
 // every runs f now and then every interval until ctx ends.
 func every(ctx context.Context, interval time.Duration, f func()) {
 	f()

@@ -43,19 +43,14 @@ func (c *cassandraSource) run(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}()
-	every(ctx, c.opts.PollInterval, func() {
-		err := c.poll(ctx)
-		c.fresh.record(c.opts.Now(), err)
-		c.changed()
-	})
+	poll(ctx, c.opts, &c.fresh, c.changed, nil, c.poll)
 }
 
-func (c *cassandraSource) poll(ctx context.Context) error {
+// poll reads the cluster once; cctx bounds the call.
+func (c *cassandraSource) poll(cctx context.Context) error {
 	if len(c.t.CassandraHosts) == 0 {
 		return errors.New("no Cassandra hosts: set --cass-host or CASS_HOST, or create the cassandra-credentials Secret")
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
-	defer cancel()
 	c.mu.Lock()
 	cl := c.client
 	c.mu.Unlock()
@@ -151,15 +146,8 @@ func (m *mysqlSource) run(ctx context.Context) {
 	if m.db != nil {
 		defer m.db.Close()
 	}
-	every(ctx, m.opts.PollInterval, func() {
-		if m.dbErr != nil {
-			m.fresh.fail(m.opts.Now(), m.dbErr)
-			m.changed()
-			return
-		}
-		cctx, cancel := context.WithTimeout(ctx, m.opts.CallTimeout)
+	poll(ctx, m.opts, &m.fresh, m.changed, m.dbErr, func(cctx context.Context) error {
 		st, err := mysql.ReadStatus(cctx, m.db, m.name)
-		cancel()
 		m.mu.Lock()
 		if err != nil {
 			m.state.Reachable = false
@@ -172,8 +160,7 @@ func (m *mysqlSource) run(ctx context.Context) {
 			}
 		}
 		m.mu.Unlock()
-		m.fresh.record(m.opts.Now(), err)
-		m.changed()
+		return err
 	})
 }
 

@@ -84,16 +84,9 @@ func newPromSource(t Targets, opts LiveOptions, changed func()) *promSource {
 func (p *promSource) answered() bool { return p.fresh.answered() }
 
 func (p *promSource) run(ctx context.Context) {
-	every(ctx, p.opts.PollInterval, func() {
-		if p.err != nil {
-			p.fresh.fail(p.opts.Now(), p.err)
-			p.changed()
-			return
-		}
-		cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	poll(ctx, p.opts, &p.fresh, p.changed, p.err, func(cctx context.Context) error {
 		st, terr := p.pollTraffic(cctx)
 		alerts, aerr := p.pollAlerts(cctx)
-		cancel()
 		p.mu.Lock()
 		if terr == nil {
 			p.state = st
@@ -102,9 +95,7 @@ func (p *promSource) run(ctx context.Context) {
 			p.alerts = alerts
 		}
 		p.mu.Unlock()
-		err := errors.Join(terr, aerr)
-		p.fresh.record(p.opts.Now(), err)
-		p.changed()
+		return errors.Join(terr, aerr)
 	})
 }
 
