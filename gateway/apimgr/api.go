@@ -175,6 +175,14 @@ type appInput struct {
 	Enabled *bool    `json:"enabled"`
 }
 
+// decode reads an application from r's body and checks it.
+func (in *appInput) decode(r *http.Request) error {
+	if err := decode(r, in); err != nil {
+		return err
+	}
+	return in.check()
+}
+
 func (in *appInput) check() error {
 	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 200 {
 		return badRequest("name is required (at most 200 characters)")
@@ -197,21 +205,12 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	var in appInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := in.decode(r); err != nil {
 		return err
 	}
 	a := store.Application{ID: store.NewID("app-"), Name: in.Name, APIs: in.APIs, Enabled: in.Enabled == nil || *in.Enabled,
 		Created: time.Now().UTC().Truncate(time.Millisecond)}
-	if a.APIs == nil {
-		a.APIs = []string{}
-	}
-	if err := s.Store.PutApplication(r.Context(), a); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, a)
+	return s.putApp(w, r, a, http.StatusCreated)
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
@@ -228,23 +227,25 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in appInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := in.decode(r); err != nil {
 		return err
 	}
 	a.Name, a.APIs = in.Name, in.APIs
 	if in.Enabled != nil {
 		a.Enabled = *in.Enabled
 	}
+	return s.putApp(w, r, a, 200)
+}
+
+// putApp stores a (an empty APIs list rather than none) and answers it with status code.
+func (s *Server) putApp(w http.ResponseWriter, r *http.Request, a store.Application, code int) error {
 	if a.APIs == nil {
 		a.APIs = []string{}
 	}
 	if err := s.Store.PutApplication(r.Context(), a); err != nil {
 		return err
 	}
-	return writeJSON(w, 200, a)
+	return writeJSON(w, code, a)
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
