@@ -377,7 +377,9 @@ func tableLatencies(reads, writes []cassandra.TableLatency) ([]model.TableLatenc
 		}
 		return worst
 	}
-	worstR := merge(reads, func(t *model.TableLatency, l cassandra.TableLatency) { t.ReadsPerSecond, t.ReadP99 = l.PerSecond, l.P99 })
+	worstR := merge(reads, func(t *model.TableLatency, l cassandra.TableLatency) {
+		t.ReadsPerSecond, t.ReadP99 = l.PerSecond, l.P99
+	})
 	worstW := merge(writes, func(t *model.TableLatency, l cassandra.TableLatency) { t.WritesPerSec, t.WriteP99 = l.PerSecond, l.P99 })
 	out := make([]model.TableLatency, 0, len(byKey))
 	for _, t := range byKey {

@@ -204,6 +204,13 @@ func (f *freshness) answered() bool {
 	return f.tried
 }
 
+// source is the state of the source name at endpoint, as Snapshot.Sources lists it.
+func (f *freshness) source(name, endpoint string, now time.Time, staleAfter time.Duration) model.SourceState {
+	st := f.get(now, staleAfter)
+	st.Name, st.Endpoint = name, endpoint
+	return st
+}
+
 func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceState {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -106,9 +106,7 @@ func (c *cassandraSource) poll(cctx context.Context) error {
 }
 
 func (c *cassandraSource) fill(s *model.Snapshot, now time.Time) {
-	st := c.fresh.get(now, c.opts.StaleAfter)
-	st.Endpoint = strings.Join(c.t.CassandraHosts, ",")
-	s.Sources = append(s.Sources, withName(st, model.SourceCassandra))
+	s.Sources = append(s.Sources, c.fresh.source(model.SourceCassandra, strings.Join(c.t.CassandraHosts, ","), now, c.opts.StaleAfter))
 	c.mu.Lock()
 	s.Cassandra = c.state
 	s.Cassandra.Nodes = append([]model.CassandraNode(nil), c.state.Nodes...)
@@ -165,9 +163,7 @@ func (m *mysqlSource) run(ctx context.Context) {
 }
 
 func (m *mysqlSource) fill(s *model.Snapshot, now time.Time) {
-	st := m.fresh.get(now, m.opts.StaleAfter)
-	st.Endpoint = redact.URL(m.t.MetricsDBURL)
-	s.Sources = append(s.Sources, withName(st, model.SourceMySQL))
+	s.Sources = append(s.Sources, m.fresh.source(model.SourceMySQL, redact.URL(m.t.MetricsDBURL), now, m.opts.StaleAfter))
 	m.mu.Lock()
 	s.MySQL = m.state
 	m.mu.Unlock()

@@ -111,11 +111,11 @@ func (k *kubeSource) run(ctx context.Context) {
 func (k *kubeSource) answered() bool { return k.fresh.answered() }
 
 func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
-	st := k.fresh.get(now, k.opts.StaleAfter)
+	var endpoint string
 	if k.conn.Kube != nil {
-		st.Endpoint = redact.URL(k.conn.Kube.Server)
+		endpoint = redact.URL(k.conn.Kube.Server)
 	}
-	s.Sources = append(s.Sources, withName(st, model.SourceKube))
+	s.Sources = append(s.Sources, k.fresh.source(model.SourceKube, endpoint, now, k.opts.StaleAfter))
 	k.mu.Lock()
 	s.Identity, s.Access = k.identity, k.access
 	gen := k.gen
@@ -141,9 +141,4 @@ func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
 		}
 		s.ReadOnly = !any
 	}
-}
-
-func withName(st model.SourceState, name string) model.SourceState {
-	st.Name = name
-	return st
 }

@@ -330,9 +330,7 @@ func (p *promSource) pollAlerts(ctx context.Context) ([]model.Alert, error) {
 }
 
 func (p *promSource) fill(s *model.Snapshot, now time.Time) {
-	st := p.fresh.get(now, p.opts.StaleAfter)
-	st.Endpoint = redact.URL(p.t.PrometheusURL)
-	s.Sources = append(s.Sources, withName(st, model.SourcePrometheus))
+	s.Sources = append(s.Sources, p.fresh.source(model.SourcePrometheus, redact.URL(p.t.PrometheusURL), now, p.opts.StaleAfter))
 	p.mu.Lock()
 	s.Traffic = p.state
 	s.Alerts = append([]model.Alert(nil), p.alerts...)
