@@ -109,6 +109,23 @@ func writeJSON(w http.ResponseWriter, code int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// answer writes v with status 200, or returns err.
+func answer(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+// noContent answers 204, or returns err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
@@ -122,10 +139,7 @@ var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (s *Server) listAPIs(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.Store.ListAPIs(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, as)
+	return answer(w, as, err)
 }
 
 func (s *Server) putAPI(w http.ResponseWriter, r *http.Request) error {
@@ -152,21 +166,14 @@ func (s *Server) putAPI(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAPI(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.Store.GetAPI(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) deleteAPI(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Store.GetAPI(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteAPI(r.Context(), r.PathValue("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteAPI(r.Context(), r.PathValue("name")))
 }
 
 type appInput struct {
@@ -197,10 +204,7 @@ func (in *appInput) check() error {
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.Store.ListApplications(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, as)
+	return answer(w, as, err)
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -215,10 +219,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.Store.GetApplication(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
@@ -252,11 +253,7 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Store.GetApplication(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteApplication(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteApplication(r.Context(), r.PathValue("id")))
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
@@ -264,10 +261,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ks, err := s.Store.ListKeys(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, ks)
+	return answer(w, ks, err)
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -287,11 +281,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteKey(r.Context(), r.PathValue("id"), r.PathValue("keyId")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteKey(r.Context(), r.PathValue("id"), r.PathValue("keyId")))
 }
 
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {
