@@ -38,6 +38,19 @@ func writeBackup(t *testing.T, root string, at time.Time, files map[string]strin
 	return w.Dir()
 }
 
+// finishOpen finishes w's backup at time at and opens it.
+func finishOpen(t *testing.T, ctx context.Context, w *Writer, at time.Time) *Backup {
+	t.Helper()
+	if _, err := w.Finish(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, w.Location(), w.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestWriteVerifyTamper(t *testing.T) {
 	root := t.TempDir()
 	at := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
@@ -334,14 +347,7 @@ func TestFilesIncremental(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Finish(bg, at); err != nil {
-			t.Fatal(err)
-		}
-		b, err := Open(bg, loc, w.ID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b, res
+		return finishOpen(t, bg, w, at), res
 	}
 	b1, r1 := backupAt(t0.Add(time.Hour), nil)
 	if r1.Copied != 3 || r1.Referenced != 0 || len(r1.Skipped) != 1 {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -34,13 +33,8 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 	var row, sent int64
 	var prevPK []byte
 	for ctx.Err() == nil && l.err() == nil {
-		vals := make([][]byte, l.width)
-		err := rr.next(vals)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			l.fail(err)
+		vals, ok := l.next(rr)
+		if !ok {
 			break
 		}
 		row++
@@ -52,18 +46,9 @@ func (l *unitLoader) counters(ctx context.Context, rr *rowsReader, st *statement
 		if row <= skip {
 			continue
 		}
-		select {
-		case l.sem <- struct{}{}:
-		case <-ctx.Done():
-			continue
+		if l.send(ctx, func() error { return l.increment(wctx, st, vals, withStatic) }) {
+			sent++
 		}
-		sent++
-		l.wg.Go(func() {
-			defer func() { <-l.sem }()
-			if err := l.increment(wctx, st, vals, withStatic); err != nil {
-				l.fail(err)
-			}
-		})
 	}
 	l.wg.Wait()
 	if err := l.err(); err != nil {

@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,54 +147,28 @@ func Cassandra(ctx context.Context, s *gocql.Session, keyspace string, w *Writer
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan exportUnit)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
+	p := newPool[exportUnit](ctx, cancel)
 	var dropped sync.Map
-	fail := func(err error) {
-		mu.Lock()
-		if first == nil {
-			first = err
-			cancel()
-		}
-		mu.Unlock()
-	}
 	for range o.Parallel {
-		wg.Go(func() {
-			for u := range work {
-				if _, gone := dropped.Load(u.table.Name); gone {
-					continue
-				}
-				n, err := exportUnitRows(ctx, s, keyspace, u, w, o)
-				if err != nil {
-					if strings.Contains(err.Error(), "unconfigured table") {
-						dropped.Store(u.table.Name, true)
-						continue
-					}
-					fail(err)
-					continue
-				}
-				if o.Progress != nil {
-					o.Progress(Progress{Kind: "cassandra", Scope: keyspace, Table: u.table.Name, Unit: u.unit, Units: u.table.Units, Rows: n})
-				}
+		p.worker(func(ctx context.Context, u exportUnit) error {
+			if _, gone := dropped.Load(u.table.Name); gone {
+				return nil
 			}
+			n, err := exportUnitRows(ctx, s, keyspace, u, w, o)
+			if err != nil {
+				if strings.Contains(err.Error(), "unconfigured table") {
+					dropped.Store(u.table.Name, true)
+					return nil
+				}
+				return err
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{Kind: "cassandra", Scope: keyspace, Table: u.table.Name, Unit: u.unit, Units: u.table.Units, Rows: n})
+			}
+			return nil
 		})
 	}
-feed:
-	for _, u := range units {
-		select {
-		case work <- u:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	if err := ctx.Err(); err != nil {
+	if err := p.run(units); err != nil {
 		return err
 	}
 	// Tables dropped while the backup ran: nothing to keep, and the manifest says so.
@@ -209,21 +182,8 @@ feed:
 		kept = append(kept, t)
 	}
 	sch.Tables = kept
-	b, err := json.Marshal(sch)
-	if err != nil {
-		return err
-	}
-	pw, err := w.Part(ctx, Part{Kind: KindCassandraSchema, Name: keyspace, Keyspace: keyspace,
-		Path: "cassandra/" + pathElem(keyspace) + "/schema.json.zst", Compression: Zstd})
-	if err != nil {
-		return err
-	}
-	if _, err := pw.Write(b); err != nil {
-		pw.Abort()
-		return err
-	}
-	pw.Items = int64(len(sch.Statements))
-	return pw.Close()
+	return w.jsonPart(ctx, Part{Kind: KindCassandraSchema, Name: keyspace, Keyspace: keyspace,
+		Path: "cassandra/" + pathElem(keyspace) + "/schema.json.zst", Compression: Zstd}, sch, len(sch.Statements))
 }
 
 // smallTable reports whether a table has fewer than SmallTable partitions' worth of rows,

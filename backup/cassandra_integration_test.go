@@ -158,13 +158,7 @@ func TestCassandraRoundTrip(t *testing.T) {
 	if err := Cassandra(ctx, s, src, w, o); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Finish(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(ctx, loc, "b1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := finishOpen(t, ctx, w, time.Now())
 	if _, probs, err := VerifyAt(ctx, loc, "b1"); err != nil || len(probs) > 0 {
 		t.Fatalf("verify: %v %v", err, probs)
 	}

@@ -123,52 +123,30 @@ func CassandraRows(ctx context.Context, s *gocql.Session, b *Backup, from, to st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, o.InFlight)
-	work := make(chan unitJob)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
+	p := newPool[unitJob](ctx, cancel)
 	for range o.Parallel {
-		wg.Go(func() {
-			for j := range work {
-				key := unitKey(to, j.t.Name, j.part.Unit)
-				if o.Journal.Get(key) == "done" {
-					if o.Progress != nil {
-						o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Skipped: true})
-					}
-					continue
-				}
-				l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key, multiPartition: j.part.Range != ""}
-				n, err := l.run(ctx)
-				rows.Add(n)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-						cancel()
-					}
-					mu.Unlock()
-					continue
-				}
+		p.worker(func(ctx context.Context, j unitJob) error {
+			key := unitKey(to, j.t.Name, j.part.Unit)
+			if o.Journal.Get(key) == "done" {
 				if o.Progress != nil {
-					o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Rows: n})
+					o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Skipped: true})
 				}
+				return nil
 			}
+			l := &unitLoader{s: s, b: b, to: to, t: j.t, part: j.part, o: o, sem: sem, key: key, multiPartition: j.part.Range != ""}
+			n, err := l.run(ctx)
+			rows.Add(n)
+			if err != nil {
+				return err
+			}
+			if o.Progress != nil {
+				o.Progress(Progress{Kind: "cassandra", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Units, Rows: n})
+			}
+			return nil
 		})
 	}
-feed:
-	for _, j := range jobs {
-		select {
-		case work <- j:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if first != nil {
-		return rows.Load(), first
-	}
-	return rows.Load(), ctx.Err()
+	err = p.run(jobs)
+	return rows.Load(), err
 }
 
 func tableKey(to, table string) string       { return "cassandra/" + to + "/" + table }
@@ -278,6 +256,35 @@ func (l *unitLoader) err() error {
 	return l.failed
 }
 
+// next reads the unit's next row; false at its end, or on an error (which fails the loader).
+func (l *unitLoader) next(rr *rowsReader) ([][]byte, bool) {
+	vals := make([][]byte, l.width)
+	if err := rr.next(vals); err != nil {
+		if err != io.EOF {
+			l.fail(err)
+		}
+		return nil, false
+	}
+	return vals, true
+}
+
+// send runs f in a goroutine once the in-flight budget has room, and reports whether it
+// did (not when ctx ends first); an error f returns fails the loader.
+func (l *unitLoader) send(ctx context.Context, f func() error) bool {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	l.wg.Go(func() {
+		defer func() { <-l.sem }()
+		if err := f(); err != nil {
+			l.fail(err)
+		}
+	})
+	return true
+}
+
 func (l *unitLoader) run(ctx context.Context) (int64, error) {
 	r, err := l.b.Open(ctx, l.part)
 	if err != nil {
@@ -323,29 +330,14 @@ func (l *unitLoader) upserts(ctx context.Context, rr *rowsReader, st *statements
 		rowsOf := batch
 		batch = nil
 		batchBytes = 0
-		select {
-		case l.sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		l.wg.Go(func() {
-			defer func() { <-l.sem }()
-			if err := l.write(ctx, st, rowsOf); err != nil {
-				l.fail(err)
-			}
-		})
+		l.send(ctx, func() error { return l.write(ctx, st, rowsOf) })
 	}
 	for {
 		if err := l.err(); err != nil {
 			break
 		}
-		vals := make([][]byte, l.width)
-		err := rr.next(vals)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			l.fail(err)
+		vals, ok := l.next(rr)
+		if !ok {
 			break
 		}
 		n++

@@ -2,9 +2,7 @@ package backup
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -109,18 +107,9 @@ func readSchemaPart(ctx context.Context, b *Backup, keyspace string) (*cassandra
 		if b.Manifest.Format < 2 {
 			return nil, fmt.Errorf("backup %s has format %d (rows as JSON, decimals not exact): restore it with the apimctl that wrote it", b.ID, b.Manifest.Format)
 		}
-		r, err := b.Open(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, 64<<20))
-		if err != nil {
-			return nil, err
-		}
 		var sch cassandraSchema
-		if err := json.Unmarshal(data, &sch); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Path, err)
+		if err := b.readJSONPart(ctx, p, &sch); err != nil {
+			return nil, err
 		}
 		return &sch, nil
 	}

@@ -3,12 +3,10 @@ package backup
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -163,60 +161,24 @@ func MySQL(ctx context.Context, db *sql.DB, database string, w *Writer, o MySQLO
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan mysqlChunk)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
+	p := newPool[mysqlChunk](ctx, cancel)
 	for _, c := range conns {
-		wg.Go(func() {
-			for ch := range work {
-				n, err := dumpChunk(ctx, c, database, ch, w, o)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-						cancel()
-					}
-					mu.Unlock()
-					continue
-				}
-				if o.Progress != nil {
-					o.Progress(Progress{Kind: "mysql", Scope: database, Table: ch.t.Name, Unit: ch.unit, Units: ch.t.Chunks, Rows: n})
-				}
+		p.worker(func(ctx context.Context, ch mysqlChunk) error {
+			n, err := dumpChunk(ctx, c, database, ch, w, o)
+			if err != nil {
+				return err
 			}
+			if o.Progress != nil {
+				o.Progress(Progress{Kind: "mysql", Scope: database, Table: ch.t.Name, Unit: ch.unit, Units: ch.t.Chunks, Rows: n})
+			}
+			return nil
 		})
 	}
-feed:
-	for _, ch := range chunks {
-		select {
-		case work <- ch:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	if err := ctx.Err(); err != nil {
+	if err := p.run(chunks); err != nil {
 		return err
 	}
-	b, err := json.Marshal(sch)
-	if err != nil {
-		return err
-	}
-	pw, err := w.Part(ctx, Part{Kind: KindMySQLSchema, Name: database, Database: database,
-		Path: "mysql/" + pathElem(database) + "/schema.json.zst", Compression: Zstd})
-	if err != nil {
-		return err
-	}
-	if _, err := pw.Write(b); err != nil {
-		pw.Abort()
-		return err
-	}
-	pw.Items = int64(len(sch.Tables) + len(sch.Views) + len(sch.Triggers))
-	return pw.Close()
+	return w.jsonPart(ctx, Part{Kind: KindMySQLSchema, Name: database, Database: database,
+		Path: "mysql/" + pathElem(database) + "/schema.json.zst", Compression: Zstd}, sch, len(sch.Tables)+len(sch.Views)+len(sch.Triggers))
 }
 
 func listTables(ctx context.Context, c *sql.Conn, database string) (tables, views []string, err error) {

@@ -160,13 +160,7 @@ func TestMySQLRoundTrip(t *testing.T) {
 	if err := MySQL(ctx, db, src, w, MySQLOptions{Parallel: 3, ChunkRows: 1000, StatementBytes: 4096}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Finish(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(ctx, loc, "b1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := finishOpen(t, ctx, w, time.Now())
 	if n := len(b.Manifest.PartsOf(KindMySQLRows)); n < 6 {
 		t.Errorf("%d row parts: the big table should be in chunks", n)
 	}

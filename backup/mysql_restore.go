@@ -5,12 +5,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/go-sql-driver/mysql"
@@ -94,61 +92,37 @@ func MySQLRestore(ctx context.Context, db *sql.DB, b *Backup, from, to string, o
 	var rows atomic.Int64
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	fail := func(err error) {
-		mu.Lock()
-		if first == nil {
-			first = err
-			cancel()
-		}
-		mu.Unlock()
-	}
+	p := newPool[job](ctx, cancel)
 	for range o.Parallel {
 		c, err := replayConn(ctx, db, to)
 		if err != nil {
-			fail(err)
+			p.fail(err)
 			break
 		}
-		wg.Go(func() {
+		p.wg.Go(func() {
 			defer c.Close()
-			for j := range work {
+			p.serve(func(ctx context.Context, j job) error {
 				key := fmt.Sprintf("mysql/%s/%s/%d", to, j.t.Name, j.part.Unit)
 				state := o.Journal.Get(key)
 				if state == "done" {
 					if o.Progress != nil {
 						o.Progress(Progress{Kind: "mysql", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Chunks, Skipped: true})
 					}
-					continue
+					return nil
 				}
 				n, err := loadChunk(ctx, c, b, j.t, j.part, state == "loading" && !o.Merge, o, key)
 				rows.Add(n)
 				if err != nil {
-					fail(err)
-					continue
+					return err
 				}
 				if o.Progress != nil {
 					o.Progress(Progress{Kind: "mysql", Scope: to, Table: j.t.Name, Unit: j.part.Unit, Units: j.t.Chunks, Rows: n})
 				}
-			}
+				return nil
+			})
 		})
 	}
-feed:
-	for _, j := range jobs {
-		select {
-		case work <- j:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if first != nil {
-		return rows.Load(), first
-	}
-	if err := ctx.Err(); err != nil {
+	if err := p.run(jobs); err != nil {
 		return rows.Load(), err
 	}
 	for _, v := range sch.Views {
@@ -174,18 +148,9 @@ func readMySQLSchema(ctx context.Context, b *Backup, database string) (*mysqlSch
 		if p.Database != database {
 			continue
 		}
-		r, err := b.Open(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, 64<<20))
-		if err != nil {
-			return nil, err
-		}
 		var sch mysqlSchema
-		if err := json.Unmarshal(data, &sch); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Path, err)
+		if err := b.readJSONPart(ctx, p, &sch); err != nil {
+			return nil, err
 		}
 		return &sch, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +70,23 @@ func readManifest(ctx context.Context, loc Location, id string) (*Manifest, erro
 // the manifest (size, SHA-256) and fails naming the part if it differs.
 func (b *Backup) Open(ctx context.Context, p Part) (io.ReadCloser, error) {
 	return openPart(ctx, b.Loc, b.ID, p)
+}
+
+// readJSONPart decodes a JSON part (a schema: at most 64 MiB) into v.
+func (b *Backup) readJSONPart(ctx context.Context, p Part, v any) error {
+	r, err := b.Open(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", p.Path, err)
+	}
+	return nil
 }
 
 // Problem is one thing verification found wrong.

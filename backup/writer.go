@@ -87,6 +87,24 @@ func (c *countingHash) Write(b []byte) (int, error) {
 	return c.ow.Write(b)
 }
 
+// jsonPart writes v as the JSON part p (a schema) of items items.
+func (w *Writer) jsonPart(ctx context.Context, p Part, v any, items int) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	pw, err := w.Part(ctx, p)
+	if err != nil {
+		return err
+	}
+	if _, err := pw.Write(b); err != nil {
+		pw.Abort()
+		return err
+	}
+	pw.Items = int64(items)
+	return pw.Close()
+}
+
 // Part opens a new part described by p (Kind, Name, Path and the unit fields); it is stored
 // compressed when p.Compression is Zstd (and the writer is not Uncompressed, which also
 // drops a .zst suffix from the path).

@@ -1,9 +1,6 @@
 package ops
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/apimctl/apimctl/backup"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/patch/patchtest"
 )
 
 // The console's proposals that need no cluster — the backups of a directory, a merge that
@@ -141,22 +139,8 @@ func TestConsolePatchStopsAtConflictsAndBadInput(t *testing.T) {
 	dir := t.TempDir()
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // where the merge directories go: none may be left
-	tgz := func(name string, files map[string]string) string {
-		var buf bytes.Buffer
-		gz := gzip.NewWriter(&buf)
-		tw := tar.NewWriter(gz)
-		for n, body := range files {
-			tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
-			tw.Write([]byte(body))
-		}
-		tw.Close()
-		gz.Close()
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, buf.Bytes(), 0o600)
-		return p
-	}
-	a := tgz("SP1.tgz", map[string]string{"apigateway/lib/core.jar": "a"})
-	b := tgz("other.tgz", map[string]string{"apigateway/lib/core.jar": "b"})
+	a := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/lib/core.jar": "a"})
+	b := patchtest.Archive(t, dir, "other.tgz", map[string]string{"apigateway/lib/core.jar": "b"})
 	ctx := context.Background()
 	p, err := c.ProposePatch(ctx, PatchRequest{Base: "127.0.0.1:1/apim/gateway:1.0", Image: "1.0-p", Patches: []string{a, b}}, func(string) {})
 	if err != nil || p.Refusal == nil || !strings.Contains(p.Refusal.Error(), "apigateway/lib/core.jar (SP1.tgz, other.tgz)") {

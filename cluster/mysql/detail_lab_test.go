@@ -14,11 +14,7 @@ import (
 // time; the metrics database's tables have sizes.
 func TestProcessListAndTables(t *testing.T) {
 	env := labtest.Require(t)
-	addr, name, err := mysql.ParseJDBC(env.MetricsDBURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := mysql.Open(mysql.Target{Addr: addr, Database: name, User: env.MySQLUser, Password: env.MySQLPassword})
+	db, name, err := mysql.OpenJDBC(env.MetricsDBURL(), env.MySQLUser, env.MySQLPassword, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,17 @@ func ParseJDBC(jdbc string) (addr, database string, err error) {
 	return addr, strings.TrimPrefix(u.Path, "/"), nil
 }
 
+// OpenJDBC returns a pool (Open) for the database of a JDBC URL (ParseJDBC), and that
+// database's name.
+func OpenJDBC(jdbc, user, password string, timeout time.Duration) (*sql.DB, string, error) {
+	addr, name, err := ParseJDBC(jdbc)
+	if err != nil {
+		return nil, "", err
+	}
+	db, err := Open(Target{Addr: addr, Database: name, User: user, Password: password, Timeout: timeout})
+	return db, name, err
+}
+
 // Open returns a pool for t (nothing is dialled yet).
 func Open(t Target) (*sql.DB, error) {
 	cfg := mysql.NewConfig()

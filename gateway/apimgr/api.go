@@ -109,6 +109,23 @@ func writeJSON(w http.ResponseWriter, code int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// answer writes v with status 200, or returns err.
+func answer(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+// noContent answers 204, or returns err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
@@ -122,10 +139,7 @@ var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (s *Server) listAPIs(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.Store.ListAPIs(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, as)
+	return answer(w, as, err)
 }
 
 func (s *Server) putAPI(w http.ResponseWriter, r *http.Request) error {
@@ -152,27 +166,28 @@ func (s *Server) putAPI(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAPI(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.Store.GetAPI(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) deleteAPI(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Store.GetAPI(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteAPI(r.Context(), r.PathValue("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteAPI(r.Context(), r.PathValue("name")))
 }
 
 type appInput struct {
 	Name    string   `json:"name"`
 	APIs    []string `json:"apis"`
 	Enabled *bool    `json:"enabled"`
+}
+
+// decode reads an application from r's body and checks it.
+func (in *appInput) decode(r *http.Request) error {
+	if err := decode(r, in); err != nil {
+		return err
+	}
+	return in.check()
 }
 
 func (in *appInput) check() error {
@@ -189,37 +204,22 @@ func (in *appInput) check() error {
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.Store.ListApplications(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, as)
+	return answer(w, as, err)
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	var in appInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := in.decode(r); err != nil {
 		return err
 	}
 	a := store.Application{ID: store.NewID("app-"), Name: in.Name, APIs: in.APIs, Enabled: in.Enabled == nil || *in.Enabled,
 		Created: time.Now().UTC().Truncate(time.Millisecond)}
-	if a.APIs == nil {
-		a.APIs = []string{}
-	}
-	if err := s.Store.PutApplication(r.Context(), a); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, a)
+	return s.putApp(w, r, a, http.StatusCreated)
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.Store.GetApplication(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
@@ -228,34 +228,32 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in appInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := in.decode(r); err != nil {
 		return err
 	}
 	a.Name, a.APIs = in.Name, in.APIs
 	if in.Enabled != nil {
 		a.Enabled = *in.Enabled
 	}
+	return s.putApp(w, r, a, 200)
+}
+
+// putApp stores a (an empty APIs list rather than none) and answers it with status code.
+func (s *Server) putApp(w http.ResponseWriter, r *http.Request, a store.Application, code int) error {
 	if a.APIs == nil {
 		a.APIs = []string{}
 	}
 	if err := s.Store.PutApplication(r.Context(), a); err != nil {
 		return err
 	}
-	return writeJSON(w, 200, a)
+	return writeJSON(w, code, a)
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Store.GetApplication(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteApplication(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteApplication(r.Context(), r.PathValue("id")))
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
@@ -263,10 +261,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ks, err := s.Store.ListKeys(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, ks)
+	return answer(w, ks, err)
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
@@ -286,11 +281,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteKey(r.Context(), r.PathValue("id"), r.PathValue("keyId")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.Store.DeleteKey(r.Context(), r.PathValue("id"), r.PathValue("keyId")))
 }
 
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {

@@ -47,67 +47,48 @@ var LatencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 func New(group, imageTag string) *Metrics {
 	reg := prometheus.NewRegistry()
 	r := prometheus.WrapRegistererWith(prometheus.Labels{"group": group, "image_tag": imageTag}, reg)
-	f := func(c prometheus.Collector) { r.MustRegister(c) }
 	m := &Metrics{registry: reg}
+	// Each metric is registered as it is made.
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		r.MustRegister(c)
+		return c
+	}
+	gauge := func(name, help string) prometheus.Gauge {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+		r.MustRegister(g)
+		return g
+	}
+	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+		r.MustRegister(c)
+		return c
+	}
 
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_requests_total", Help: "Requests handled, by API and status code class (2xx, 4xx, ...).",
-	}, []string{"api", "code_class"})
+	m.requests = counterVec("apigw_requests_total", "Requests handled, by API and status code class (2xx, 4xx, ...).", "api", "code_class")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "apigw_request_duration_seconds", Help: "Time from request received to response written, by API.",
 		Buckets: LatencyBuckets,
 	}, []string{"api"})
-	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "apigw_requests_in_flight", Help: "Requests being handled now.",
-	})
-	m.upstreamErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_upstream_errors_total", Help: "Backend requests that failed (refused, timed out, reset), by API.",
-	}, []string{"api"})
-	m.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_policy_rejections_total", Help: "Requests refused by a policy, by API, policy and reason.",
-	}, []string{"api", "policy", "reason"})
-	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_store_cache_total", Help: "Credential lookups by kind (key, token) and result: hit, miss (asked Cassandra), stale (served old answer while Cassandra failed), refused (an unknown credential over the client's lookup budget, not asked).",
-	}, []string{"kind", "result"})
-	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "apigw_store_errors_total", Help: "Cassandra operations that failed, by operation.",
-	}, []string{"op"})
-	m.EventBytes = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_eventlog_bytes_total", Help: "Bytes written to the transaction event log.",
-	})
-	m.EventsWritten = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_eventlog_events_total", Help: "Transaction events written.",
-	})
-	m.EventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_eventlog_dropped_total", Help: "Transaction events dropped because the writer could not keep up or the disk failed.",
-	})
-	m.EventDiskBytes = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "apigw_eventlog_disk_bytes", Help: "Bytes this gateway's event files occupy on disk.",
-	})
-	m.EventFilesDeleted = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_eventlog_files_deleted_total", Help: "Event files deleted to stay under the disk cap.",
-	})
-	m.ANMEvents = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_anm_events_total", Help: "Transaction events streamed into the metrics database.",
-	})
-	m.ANMBadLines = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_anm_bad_lines_total", Help: "Event lines that could not be parsed and were skipped.",
-	})
-	m.ANMPendingBytes = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "apigw_anm_pending_bytes", Help: "Bytes of event files not yet streamed to the metrics database.",
-	})
-	m.ANMFlushErrors = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "apigw_anm_flush_errors_total", Help: "Failed transactions writing aggregates to the metrics database.",
-	})
+	r.MustRegister(m.latency)
+	m.inFlight = gauge("apigw_requests_in_flight", "Requests being handled now.")
+	m.upstreamErrors = counterVec("apigw_upstream_errors_total", "Backend requests that failed (refused, timed out, reset), by API.", "api")
+	m.rejections = counterVec("apigw_policy_rejections_total", "Requests refused by a policy, by API, policy and reason.", "api", "policy", "reason")
+	m.cache = counterVec("apigw_store_cache_total", "Credential lookups by kind (key, token) and result: hit, miss (asked Cassandra), stale (served old answer while Cassandra failed), refused (an unknown credential over the client's lookup budget, not asked).", "kind", "result")
+	m.storeErrors = counterVec("apigw_store_errors_total", "Cassandra operations that failed, by operation.", "op")
+	m.EventBytes = counter("apigw_eventlog_bytes_total", "Bytes written to the transaction event log.")
+	m.EventsWritten = counter("apigw_eventlog_events_total", "Transaction events written.")
+	m.EventsDropped = counter("apigw_eventlog_dropped_total", "Transaction events dropped because the writer could not keep up or the disk failed.")
+	m.EventDiskBytes = gauge("apigw_eventlog_disk_bytes", "Bytes this gateway's event files occupy on disk.")
+	m.EventFilesDeleted = counter("apigw_eventlog_files_deleted_total", "Event files deleted to stay under the disk cap.")
+	m.ANMEvents = counter("apigw_anm_events_total", "Transaction events streamed into the metrics database.")
+	m.ANMBadLines = counter("apigw_anm_bad_lines_total", "Event lines that could not be parsed and were skipped.")
+	m.ANMPendingBytes = gauge("apigw_anm_pending_bytes", "Bytes of event files not yet streamed to the metrics database.")
+	m.ANMFlushErrors = counter("apigw_anm_flush_errors_total", "Failed transactions writing aggregates to the metrics database.")
 	m.Info = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "apigw_info", Help: "Constant 1, labelled with the role and instance of this process.",
 	}, []string{"role", "instance"})
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inFlight, m.upstreamErrors, m.rejections,
-		m.cache, m.storeErrors, m.EventBytes, m.EventsWritten, m.EventsDropped, m.EventDiskBytes, m.EventFilesDeleted,
-		m.ANMEvents, m.ANMBadLines, m.ANMPendingBytes, m.ANMFlushErrors, m.Info,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		f(c)
-	}
+	r.MustRegister(m.Info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

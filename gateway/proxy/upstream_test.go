@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apimctl/apimctl/gateway/config"
+	"github.com/apimctl/apimctl/gateway/internal/testnet"
 	"github.com/apimctl/apimctl/gateway/metrics"
 	"github.com/apimctl/apimctl/gateway/policy"
 )
@@ -232,38 +232,13 @@ func rawBackend(t testing.TB, fn func(c net.Conn, br *bufio.Reader)) (string, *a
 		t.Fatal(err)
 	}
 	var conns atomic.Int32
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	testnet.Accept(t, ln, func(s *testnet.Server, c net.Conn) {
+		conns.Add(1)
+		s.Go(func() {
+			defer c.Close()
+			fn(c, bufio.NewReader(c))
+		})
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			mu.Lock()
-			open = append(open, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				fn(c, bufio.NewReader(c))
-			}()
-		}
-	}()
 	return "http://" + ln.Addr().String(), &conns
 }
 

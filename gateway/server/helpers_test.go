@@ -158,6 +158,21 @@ func (p *proc) wait(t *testing.T, within time.Duration) int {
 	}
 }
 
+// labCassandraEnv is the start of an env file: a cassandra section on the lab's variables
+// (env.Vars()), its tables prefixed with prefix; more of the section may follow.
+func labCassandraEnv(prefix string) string {
+	return `
+cassandra:
+  hosts: ${environment.CASS_HOST}
+  port: ${environment.CASS_PORT}
+  username: ${environment.CASS_USERNAME}
+  password: ${environment.CASS_PASS}
+  keyspace: ${environment.CASS_KEYSPACE}
+  throttleKeyspace: ${environment.CASS_TKEYSPACE}
+  tablePrefix: ` + prefix + `
+`
+}
+
 func writeFile(t *testing.T, dir, name, text string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)

@@ -54,6 +54,22 @@ func labStore(t *testing.T, env *lab.Env, prefix string) *store.Cassandra {
 	return s
 }
 
+// labApp stores an enabled application name for the API "orders", with one API key: the
+// application, the key's record and the key.
+func labApp(t *testing.T, s *store.Cassandra, name string) (store.Application, store.KeyInfo, string) {
+	t.Helper()
+	ctx := context.Background()
+	app := store.Application{ID: store.NewID("app-"), Name: name, APIs: []string{"orders"}, Enabled: true, Created: time.Now()}
+	if err := s.PutApplication(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	info, key, err := s.CreateKey(ctx, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, info, key
+}
+
 // TestStoreAtQuorum exercises keys, tokens and counters against the lab's three Cassandra
 // nodes; every statement runs at QUORUM (the session's consistency).
 func TestStoreAtQuorum(t *testing.T) {
@@ -64,14 +80,7 @@ func TestStoreAtQuorum(t *testing.T) {
 		t.Fatalf("session consistency %s, want QUORUM", got)
 	}
 	ctx := context.Background()
-	app := store.Application{ID: store.NewID("app-"), Name: "it", APIs: []string{"orders"}, Enabled: true, Created: time.Now()}
-	if err := s.PutApplication(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	info, key, err := s.CreateKey(ctx, app.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app, info, key := labApp(t, s, "it")
 	cr, err := s.LookupKey(ctx, store.HashOf(key))
 	if err != nil || cr.KeyID != info.KeyID || cr.AppID != app.ID || !cr.Allows("orders") || cr.Allows("payments") || cr.Disabled {
 		t.Fatalf("lookup key: %+v %v", cr, err)
@@ -169,16 +178,7 @@ func TestRolesEndToEnd(t *testing.T) {
 	vars["APIM_IMAGE_TAG"] = "it-" + id
 	mgrToken, anmToken := "mgr-"+uniq()+uniq()+uniq(), "anm-"+uniq()+uniq()+uniq()
 	vars["APIMGR_ADMIN_TOKEN"], vars["ANM_ADMIN_TOKEN"] = mgrToken, anmToken
-	envFile := writeFile(t, dir, "env.yaml", `
-cassandra:
-  hosts: ${environment.CASS_HOST}
-  port: ${environment.CASS_PORT}
-  username: ${environment.CASS_USERNAME}
-  password: ${environment.CASS_PASS}
-  keyspace: ${environment.CASS_KEYSPACE}
-  throttleKeyspace: ${environment.CASS_TKEYSPACE}
-  tablePrefix: `+prefix+`
-  timeout: 5s
+	envFile := writeFile(t, dir, "env.yaml", labCassandraEnv(prefix)+`  timeout: 5s
 metricsDB:
   url: ${environment.METRICS_DB_URL}
   username: ${environment.METRICS_DB_USERNAME}

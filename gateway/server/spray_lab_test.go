@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apimctl/apimctl/gateway/store"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -37,29 +35,12 @@ func TestKeySprayIsThrottledAndValidKeysStayCached(t *testing.T) {
 	id := uniq()
 	prefix := "ks" + id + "_"
 	s := labStore(t, env, prefix)
-	ctx := context.Background()
-	app := store.Application{ID: store.NewID("app-"), Name: "spray", APIs: []string{"orders"}, Enabled: true, Created: time.Now()}
-	if err := s.PutApplication(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := s.CreateKey(ctx, app.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, key := labApp(t, s, "spray")
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer backend.Close()
 
 	dir := t.TempDir()
-	envFile := writeFile(t, dir, "env.yaml", `
-cassandra:
-  hosts: ${environment.CASS_HOST}
-  port: ${environment.CASS_PORT}
-  username: ${environment.CASS_USERNAME}
-  password: ${environment.CASS_PASS}
-  keyspace: ${environment.CASS_KEYSPACE}
-  throttleKeyspace: ${environment.CASS_TKEYSPACE}
-  tablePrefix: `+prefix+`
-`)
+	envFile := writeFile(t, dir, "env.yaml", labCassandraEnv(prefix))
 	polFile := writeFile(t, dir, "pol.yaml", `
 cache: {positiveTTL: 10m, negativeTTL: 10m, staleFor: 20m, maxEntries: 64}
 lookupLimit: {perClient: 2, burst: 10, total: 20, trustedProxies: [127.0.0.0/8]}

@@ -19,6 +19,7 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/apimctl/apimctl/gateway/config"
+	"github.com/apimctl/apimctl/gateway/internal/testnet"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -30,7 +31,6 @@ type cqlProxy struct {
 	target  string
 	armed   *atomic.Bool // shared by the proxies of every node
 	dropped *atomic.Int32
-	wg      sync.WaitGroup
 }
 
 func startCQLProxy(t *testing.T, listen, target string, armed *atomic.Bool, dropped *atomic.Int32) *cqlProxy {
@@ -40,48 +40,25 @@ func startCQLProxy(t *testing.T, listen, target string, armed *atomic.Bool, drop
 		t.Fatal(err)
 	}
 	p := &cqlProxy{ln: ln, target: target, armed: armed, dropped: dropped}
-	var conns sync.Map
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			conns.Store(c, s)
-			var drop sync.Map // stream ids whose answer is swallowed
-			p.wg.Add(2)
-			go func() {
-				defer p.wg.Done()
-				p.pump(c, s, func(h []byte) bool { // client -> node
-					if h[4] == 0x0A && p.armed.CompareAndSwap(true, false) {
-						drop.Store(binary.BigEndian.Uint16(h[2:4]), true)
-					}
-					return true
-				})
-			}()
-			go func() {
-				defer p.wg.Done()
-				p.pump(s, c, func(h []byte) bool { // node -> client
-					if _, ok := drop.LoadAndDelete(binary.BigEndian.Uint16(h[2:4])); ok {
-						p.dropped.Add(1)
-						return false
-					}
-					return true
-				})
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		conns.Range(func(k, v any) bool { k.(net.Conn).Close(); v.(net.Conn).Close(); return true })
-		p.wg.Wait()
+	testnet.Forward(t, ln, target, func(g *testnet.Server, c, s net.Conn) {
+		var drop sync.Map // stream ids whose answer is swallowed
+		g.Go(func() {
+			p.pump(c, s, func(h []byte) bool { // client -> node
+				if h[4] == 0x0A && p.armed.CompareAndSwap(true, false) {
+					drop.Store(binary.BigEndian.Uint16(h[2:4]), true)
+				}
+				return true
+			})
+		})
+		g.Go(func() {
+			p.pump(s, c, func(h []byte) bool { // node -> client
+				if _, ok := drop.LoadAndDelete(binary.BigEndian.Uint16(h[2:4])); ok {
+					p.dropped.Add(1)
+					return false
+				}
+				return true
+			})
+		})
 	})
 	return p
 }

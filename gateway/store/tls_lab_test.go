@@ -7,13 +7,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
 
 	"github.com/apimctl/apimctl/gateway/config"
+	"github.com/apimctl/apimctl/gateway/internal/testnet"
 	"github.com/apimctl/apimctl/gateway/internal/testpki"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -26,39 +26,10 @@ func tlsFront(t *testing.T, listen, target string, cert tls.Certificate) *net.TC
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	testnet.Forward(t, ln, target, func(g *testnet.Server, c, s net.Conn) {
+		g.Go(func() { io.Copy(s, c); s.Close() })
+		g.Go(func() { io.Copy(c, s); c.Close() })
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			open = append(open, c, s)
-			mu.Unlock()
-			wg.Add(2)
-			go func() { defer wg.Done(); io.Copy(s, c); s.Close() }()
-			go func() { defer wg.Done(); io.Copy(c, s); c.Close() }()
-		}
-	}()
 	return ln.Addr().(*net.TCPAddr)
 }
 

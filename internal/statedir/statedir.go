@@ -20,3 +20,15 @@ func Dir(getenv func(string) string) string {
 	}
 	return filepath.Join(home, ".local", "state", "apimctl")
 }
+
+// Path is $env when it is set, else name in Dir: where a file or directory of apimctl's
+// state is kept, unless the environment says otherwise. getenv is os.Getenv outside tests.
+func Path(getenv func(string) string, env, name string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if p := getenv(env); p != "" {
+		return p
+	}
+	return filepath.Join(Dir(getenv), name)
+}

@@ -114,13 +114,7 @@ type Sink interface {
 
 // DefaultAuditPath is $APIMCTL_AUDIT_LOG, else audit.log in apimctl's state directory.
 func DefaultAuditPath(getenv func(string) string) string {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if p := getenv("APIMCTL_AUDIT_LOG"); p != "" {
-		return p
-	}
-	return filepath.Join(statedir.Dir(getenv), "audit.log")
+	return statedir.Path(getenv, "APIMCTL_AUDIT_LOG", "audit.log")
 }
 
 // FileSink appends JSON lines to a file (0600, directory 0700), fsynced after each record.

@@ -139,18 +139,11 @@ func (c *checker) surgeRoom(w model.Workload, subject string) {
 		"kubectl describe nodes shows Allocated resources")
 }
 
-func parseMillis(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	q, err := resource.ParseQuantity(s)
-	if err != nil {
-		return 0, err
-	}
-	return q.MilliValue(), nil
-}
+func parseMillis(s string) (int64, error) { return parseQuantity(s, (*resource.Quantity).MilliValue) }
+func parseBytes(s string) (int64, error)  { return parseQuantity(s, (*resource.Quantity).Value) }
 
-func parseBytes(s string) (int64, error) {
+// parseQuantity reads a Kubernetes quantity ("" is 0) as value gives it.
+func parseQuantity(s string, value func(*resource.Quantity) int64) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
@@ -158,7 +151,7 @@ func parseBytes(s string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return q.Value(), nil
+	return value(&q), nil
 }
 
 func formatBytes(b int64) string {

@@ -20,13 +20,7 @@ import (
 
 // DefaultBackupDir is $APIMCTL_BACKUP_DIR, else backups in apimctl's state directory.
 func DefaultBackupDir(getenv func(string) string) string {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if d := getenv("APIMCTL_BACKUP_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(statedir.Dir(getenv), "backups")
+	return statedir.Path(getenv, "APIMCTL_BACKUP_DIR", "backups")
 }
 
 // DefaultLocation is $APIMCTL_BACKUP_LOCATION (a directory or azure://container/prefix),

@@ -43,13 +43,7 @@ type SmokeKeys struct {
 // DefaultSmokeKeys is $APIMCTL_DRILL_KEYS, else drill-keys.json in apimctl's state
 // directory.
 func DefaultSmokeKeys(getenv func(string) string) string {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if f := getenv("APIMCTL_DRILL_KEYS"); f != "" {
-		return f
-	}
-	return filepath.Join(statedir.Dir(getenv), "drill-keys.json")
+	return statedir.Path(getenv, "APIMCTL_DRILL_KEYS", "drill-keys.json")
 }
 
 // ReadSmokeKeys reads the keys file, refusing one others may read (as ssh refuses a key).

@@ -361,31 +361,26 @@ func fillOwnTables(ctx context.Context, d *model.CassandraNodeDetail, s *cassand
 func tableLatencies(reads, writes []cassandra.TableLatency) ([]model.TableLatency, time.Duration, time.Duration) {
 	type key struct{ ks, t string }
 	byKey := map[key]*model.TableLatency{}
-	get := func(l cassandra.TableLatency) *model.TableLatency {
-		k := key{l.Keyspace, l.Table}
-		if byKey[k] == nil {
-			byKey[k] = &model.TableLatency{Keyspace: l.Keyspace, Table: l.Table}
-		}
-		return byKey[k]
-	}
-	var worstR, worstW time.Duration
 	user := func(ks string) bool { return ks != "system" && !strings.HasPrefix(ks, "system_") }
-	for _, l := range reads {
-		if l.Count == 0 || !user(l.Keyspace) {
-			continue
+	// merge sets each user table's latency that served requests (set), and returns the worst p99.
+	merge := func(ls []cassandra.TableLatency, set func(t *model.TableLatency, l cassandra.TableLatency)) (worst time.Duration) {
+		for _, l := range ls {
+			if l.Count == 0 || !user(l.Keyspace) {
+				continue
+			}
+			k := key{l.Keyspace, l.Table}
+			if byKey[k] == nil {
+				byKey[k] = &model.TableLatency{Keyspace: l.Keyspace, Table: l.Table}
+			}
+			set(byKey[k], l)
+			worst = max(worst, l.P99)
 		}
-		t := get(l)
+		return worst
+	}
+	worstR := merge(reads, func(t *model.TableLatency, l cassandra.TableLatency) {
 		t.ReadsPerSecond, t.ReadP99 = l.PerSecond, l.P99
-		worstR = max(worstR, l.P99)
-	}
-	for _, l := range writes {
-		if l.Count == 0 || !user(l.Keyspace) {
-			continue
-		}
-		t := get(l)
-		t.WritesPerSec, t.WriteP99 = l.PerSecond, l.P99
-		worstW = max(worstW, l.P99)
-	}
+	})
+	worstW := merge(writes, func(t *model.TableLatency, l cassandra.TableLatency) { t.WritesPerSec, t.WriteP99 = l.PerSecond, l.P99 })
 	out := make([]model.TableLatency, 0, len(byKey))
 	for _, t := range byKey {
 		out = append(out, *t)

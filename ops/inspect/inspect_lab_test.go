@@ -32,19 +32,6 @@ func connectNS(t *testing.T, env *lab.Env, kubeContext, ns string) *live.Connect
 	return live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: kubeContext, Namespace: ns}, func(string) string { return "" })
 }
 
-func clientset(t *testing.T, env *lab.Env) kubernetes.Interface {
-	t.Helper()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 // readyGateway is a Ready traffic pod of the lab.
 func readyGateway(t *testing.T, cs kubernetes.Interface, ns string) *corev1.Pod {
 	t.Helper()
@@ -69,7 +56,7 @@ func readyGateway(t *testing.T, cs kubernetes.Interface, ns string) *corev1.Pod 
 
 func TestPodOfALabGateway(t *testing.T) {
 	env := labtest.Require(t)
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	p := readyGateway(t, cs, env.Namespace)
 	ins := inspect.New(connect(t, env, env.Context))
 	// metrics-server measures every 15 s: the usage may take a scrape or two to appear.
@@ -102,7 +89,7 @@ func TestPodOfALabGateway(t *testing.T) {
 
 func TestLogsOfALabGateway(t *testing.T) {
 	env := labtest.Require(t)
-	p := readyGateway(t, clientset(t, env), env.Namespace)
+	p := readyGateway(t, labtest.Clientset(t, env), env.Namespace)
 	ins := inspect.New(connect(t, env, env.Context))
 	var lines []string
 	if err := ins.Logs(t.Context(), model.LogRequest{Pod: p.Name, Container: "traffic"}, func(l string) { lines = append(lines, l) }); err != nil {
@@ -203,7 +190,7 @@ func TestCrashLoopLogsFollowAndPrevious(t *testing.T) {
 // context that does not exist — each a clear error or a Gone detail, never a hang.
 func TestBadInput(t *testing.T) {
 	env := labtest.Require(t)
-	cs := clientset(t, env)
+	cs := labtest.Clientset(t, env)
 	ns, _ := labtest.Topology(t, env, "inspect-bad")
 	ins := inspect.New(connect(t, env, env.Context))
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)

@@ -23,11 +23,7 @@ func (i *Inspector) MySQL(ctx context.Context) (*model.MySQLDetail, error) {
 	if t.MetricsDBURL == "" {
 		return nil, errors.New("no metrics database URL: set --metrics-db-url or METRICS_DB_URL, or create the metrics-db-credentials Secret")
 	}
-	addr, name, err := mysql.ParseJDBC(t.MetricsDBURL)
-	if err != nil {
-		return nil, err
-	}
-	db, err := mysql.Open(mysql.Target{Addr: addr, Database: name, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: mysqlTimeout})
+	db, name, err := mysql.OpenJDBC(t.MetricsDBURL, t.MetricsDBUser, t.MetricsDBPassword, mysqlTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,7 @@ import (
 // "password" masked; the metrics tables are listed by size.
 func TestMySQLDetailShowsTheLongestRunningFirst(t *testing.T) {
 	ins, env := dataInspector(t)
-	addr, name, err := mysql.ParseJDBC(env.MetricsDBURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := mysql.Open(mysql.Target{Addr: addr, Database: name, User: env.MySQLUser, Password: env.MySQLPassword})
+	db, name, err := mysql.OpenJDBC(env.MetricsDBURL(), env.MySQLUser, env.MySQLPassword, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

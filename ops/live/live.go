@@ -189,10 +189,26 @@ func (f *freshness) fail(now time.Time, err error) {
 	f.state.LastAttempt, f.state.Error, f.tried = now, redact.URL(err.Error()), true
 }
 
+// record is an attempt's outcome: ok when err is nil, else fail.
+func (f *freshness) record(now time.Time, err error) {
+	if err != nil {
+		f.fail(now, err)
+	} else {
+		f.ok(now)
+	}
+}
+
 func (f *freshness) answered() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.tried
+}
+
+// source is the state of the source name at endpoint, as Snapshot.Sources lists it.
+func (f *freshness) source(name, endpoint string, now time.Time, staleAfter time.Duration) model.SourceState {
+	st := f.get(now, staleAfter)
+	st.Name, st.Endpoint = name, endpoint
+	return st
 }
 
 func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceState {
@@ -201,6 +217,22 @@ func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceSta
 	st := f.state
 	st.Stale = st.Synced && now.Sub(st.LastSuccess) > staleAfter
 	return st
+}
+
+// poll runs a polled source until ctx ends: now and then every opts.PollInterval, f under
+// opts.CallTimeout (or, for a source that could not be set up, its setupErr instead), the
+// outcome recorded in fresh, then changed.
+func poll(ctx context.Context, opts LiveOptions, fresh *freshness, changed func(), setupErr error, f func(ctx context.Context) error) {
+	every(ctx, opts.PollInterval, func() {
+		err := setupErr
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, opts.CallTimeout)
+			err = f(cctx)
+			cancel()
+		}
+		fresh.record(opts.Now(), err)
+		changed()
+	})
 }
 
 // every runs f now and then every interval until ctx ends.

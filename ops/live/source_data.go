@@ -43,23 +43,14 @@ func (c *cassandraSource) run(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}()
-	every(ctx, c.opts.PollInterval, func() {
-		err := c.poll(ctx)
-		if err != nil {
-			c.fresh.fail(c.opts.Now(), err)
-		} else {
-			c.fresh.ok(c.opts.Now())
-		}
-		c.changed()
-	})
+	poll(ctx, c.opts, &c.fresh, c.changed, nil, c.poll)
 }
 
-func (c *cassandraSource) poll(ctx context.Context) error {
+// poll reads the cluster once; cctx bounds the call.
+func (c *cassandraSource) poll(cctx context.Context) error {
 	if len(c.t.CassandraHosts) == 0 {
 		return errors.New("no Cassandra hosts: set --cass-host or CASS_HOST, or create the cassandra-credentials Secret")
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
-	defer cancel()
 	c.mu.Lock()
 	cl := c.client
 	c.mu.Unlock()
@@ -115,9 +106,7 @@ func (c *cassandraSource) poll(ctx context.Context) error {
 }
 
 func (c *cassandraSource) fill(s *model.Snapshot, now time.Time) {
-	st := c.fresh.get(now, c.opts.StaleAfter)
-	st.Endpoint = strings.Join(c.t.CassandraHosts, ",")
-	s.Sources = append(s.Sources, withName(st, model.SourceCassandra))
+	s.Sources = append(s.Sources, c.fresh.source(model.SourceCassandra, strings.Join(c.t.CassandraHosts, ","), now, c.opts.StaleAfter))
 	c.mu.Lock()
 	s.Cassandra = c.state
 	s.Cassandra.Nodes = append([]model.CassandraNode(nil), c.state.Nodes...)
@@ -145,13 +134,7 @@ func newMySQLSource(t Targets, opts LiveOptions, changed func()) *mysqlSource {
 		m.dbErr = errors.New("no metrics database URL: set --metrics-db-url or METRICS_DB_URL, or create the metrics-db-credentials Secret")
 		return m
 	}
-	addr, name, err := mysql.ParseJDBC(t.MetricsDBURL)
-	if err != nil {
-		m.dbErr = err
-		return m
-	}
-	m.name = name
-	m.db, m.dbErr = mysql.Open(mysql.Target{Addr: addr, Database: name, User: t.MetricsDBUser, Password: t.MetricsDBPassword, Timeout: opts.CallTimeout})
+	m.db, m.name, m.dbErr = mysql.OpenJDBC(t.MetricsDBURL, t.MetricsDBUser, t.MetricsDBPassword, opts.CallTimeout)
 	return m
 }
 
@@ -161,15 +144,8 @@ func (m *mysqlSource) run(ctx context.Context) {
 	if m.db != nil {
 		defer m.db.Close()
 	}
-	every(ctx, m.opts.PollInterval, func() {
-		if m.dbErr != nil {
-			m.fresh.fail(m.opts.Now(), m.dbErr)
-			m.changed()
-			return
-		}
-		cctx, cancel := context.WithTimeout(ctx, m.opts.CallTimeout)
+	poll(ctx, m.opts, &m.fresh, m.changed, m.dbErr, func(cctx context.Context) error {
 		st, err := mysql.ReadStatus(cctx, m.db, m.name)
-		cancel()
 		m.mu.Lock()
 		if err != nil {
 			m.state.Reachable = false
@@ -182,19 +158,12 @@ func (m *mysqlSource) run(ctx context.Context) {
 			}
 		}
 		m.mu.Unlock()
-		if err != nil {
-			m.fresh.fail(m.opts.Now(), err)
-		} else {
-			m.fresh.ok(m.opts.Now())
-		}
-		m.changed()
+		return err
 	})
 }
 
 func (m *mysqlSource) fill(s *model.Snapshot, now time.Time) {
-	st := m.fresh.get(now, m.opts.StaleAfter)
-	st.Endpoint = redact.URL(m.t.MetricsDBURL)
-	s.Sources = append(s.Sources, withName(st, model.SourceMySQL))
+	s.Sources = append(s.Sources, m.fresh.source(model.SourceMySQL, redact.URL(m.t.MetricsDBURL), now, m.opts.StaleAfter))
 	m.mu.Lock()
 	s.MySQL = m.state
 	m.mu.Unlock()

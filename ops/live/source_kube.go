@@ -82,11 +82,7 @@ func (k *kubeSource) run(ctx context.Context) {
 			}
 			err = werr
 		}
-		if err != nil {
-			k.fresh.fail(k.opts.Now(), err)
-		} else {
-			k.fresh.ok(k.opts.Now())
-		}
+		k.fresh.record(k.opts.Now(), err)
 		k.changed()
 	})
 	// Identity and permissions change rarely: ask once a minute.
@@ -107,22 +103,19 @@ func (k *kubeSource) run(ctx context.Context) {
 	})
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := k.cache.WaitForSync(cctx); err != nil {
-		k.fresh.fail(k.opts.Now(), err)
-	} else {
-		k.fresh.ok(k.opts.Now())
-	}
+	err := k.cache.WaitForSync(cctx)
+	k.fresh.record(k.opts.Now(), err)
 	k.changed()
 }
 
 func (k *kubeSource) answered() bool { return k.fresh.answered() }
 
 func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
-	st := k.fresh.get(now, k.opts.StaleAfter)
+	var endpoint string
 	if k.conn.Kube != nil {
-		st.Endpoint = redact.URL(k.conn.Kube.Server)
+		endpoint = redact.URL(k.conn.Kube.Server)
 	}
-	s.Sources = append(s.Sources, withName(st, model.SourceKube))
+	s.Sources = append(s.Sources, k.fresh.source(model.SourceKube, endpoint, now, k.opts.StaleAfter))
 	k.mu.Lock()
 	s.Identity, s.Access = k.identity, k.access
 	gen := k.gen
@@ -148,9 +141,4 @@ func (k *kubeSource) fill(s *model.Snapshot, now time.Time) {
 		}
 		s.ReadOnly = !any
 	}
-}
-
-func withName(st model.SourceState, name string) model.SourceState {
-	st.Name = name
-	return st
 }

@@ -84,16 +84,9 @@ func newPromSource(t Targets, opts LiveOptions, changed func()) *promSource {
 func (p *promSource) answered() bool { return p.fresh.answered() }
 
 func (p *promSource) run(ctx context.Context) {
-	every(ctx, p.opts.PollInterval, func() {
-		if p.err != nil {
-			p.fresh.fail(p.opts.Now(), p.err)
-			p.changed()
-			return
-		}
-		cctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	poll(ctx, p.opts, &p.fresh, p.changed, p.err, func(cctx context.Context) error {
 		st, terr := p.pollTraffic(cctx)
 		alerts, aerr := p.pollAlerts(cctx)
-		cancel()
 		p.mu.Lock()
 		if terr == nil {
 			p.state = st
@@ -102,12 +95,7 @@ func (p *promSource) run(ctx context.Context) {
 			p.alerts = alerts
 		}
 		p.mu.Unlock()
-		if err := errors.Join(terr, aerr); err != nil {
-			p.fresh.fail(p.opts.Now(), err)
-		} else {
-			p.fresh.ok(p.opts.Now())
-		}
-		p.changed()
+		return errors.Join(terr, aerr)
 	})
 }
 
@@ -342,9 +330,7 @@ func (p *promSource) pollAlerts(ctx context.Context) ([]model.Alert, error) {
 }
 
 func (p *promSource) fill(s *model.Snapshot, now time.Time) {
-	st := p.fresh.get(now, p.opts.StaleAfter)
-	st.Endpoint = redact.URL(p.t.PrometheusURL)
-	s.Sources = append(s.Sources, withName(st, model.SourcePrometheus))
+	s.Sources = append(s.Sources, p.fresh.source(model.SourcePrometheus, redact.URL(p.t.PrometheusURL), now, p.opts.StaleAfter))
 	p.mu.Lock()
 	s.Traffic = p.state
 	s.Alerts = append([]model.Alert(nil), p.alerts...)

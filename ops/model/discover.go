@@ -8,6 +8,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // KubeObjects are the objects the kube source caches for one namespace (Nodes are
@@ -76,25 +77,23 @@ func Discover(objs KubeObjects, sel Selectors, now time.Time) (Topology, []NodeS
 	}
 
 	var workloads []Workload
-	for _, d := range objs.Deployments {
-		if d == nil {
-			continue
-		}
-		w := deploymentWorkload(d)
-		w.Role = sel.roleOf(d.Name, d.Labels, d.Spec.Template.Labels)
-		w.Group = sel.groupOf(d.Labels, d.Spec.Template.Labels)
-		w.Pods = podsOf["Deployment/"+nsName(d.Namespace, d.Name)]
+	// add completes a workload (w.Kind, of object meta with pod template labels tmpl) with
+	// its role, group and pods.
+	add := func(w Workload, meta *metav1.ObjectMeta, tmpl map[string]string) {
+		w.Role = sel.roleOf(meta.Name, meta.Labels, tmpl)
+		w.Group = sel.groupOf(meta.Labels, tmpl)
+		w.Pods = podsOf[w.Kind+"/"+nsName(meta.Namespace, meta.Name)]
 		workloads = append(workloads, w)
 	}
-	for _, s := range objs.StatefulSets {
-		if s == nil {
-			continue
+	for _, d := range objs.Deployments {
+		if d != nil {
+			add(deploymentWorkload(d), &d.ObjectMeta, d.Spec.Template.Labels)
 		}
-		w := statefulSetWorkload(s)
-		w.Role = sel.roleOf(s.Name, s.Labels, s.Spec.Template.Labels)
-		w.Group = sel.groupOf(s.Labels, s.Spec.Template.Labels)
-		w.Pods = podsOf["StatefulSet/"+nsName(s.Namespace, s.Name)]
-		workloads = append(workloads, w)
+	}
+	for _, s := range objs.StatefulSets {
+		if s != nil {
+			add(statefulSetWorkload(s), &s.ObjectMeta, s.Spec.Template.Labels)
+		}
 	}
 	for i := range workloads {
 		sort.Slice(workloads[i].Pods, func(a, b int) bool { return workloads[i].Pods[a].Name < workloads[i].Pods[b].Name })

@@ -1,57 +1,20 @@
 package patch
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// archive writes a patch archive (by extension: .tgz or .zip) with the given files.
-func archive(t *testing.T, dir, name string, files map[string]string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	var buf bytes.Buffer
-	if strings.HasSuffix(name, ".zip") {
-		zw := zip.NewWriter(&buf)
-		for n, c := range files {
-			w, err := zw.Create(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte(c))
-		}
-		zw.Close()
-	} else {
-		gz := gzip.NewWriter(&buf)
-		tw := tar.NewWriter(gz)
-		for n, c := range files {
-			typ := byte(tar.TypeReg)
-			if strings.HasPrefix(c, "->") {
-				typ = tar.TypeSymlink
-			}
-			tw.WriteHeader(&tar.Header{Name: n, Typeflag: typ, Mode: 0o644, Size: int64(len(c)) * int64(map[bool]int{true: 1}[typ == tar.TypeReg]), Linkname: strings.TrimPrefix(c, "->")})
-			if typ == tar.TypeReg {
-				tw.Write([]byte(c))
-			}
-		}
-		tw.Close()
-		gz.Close()
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	"github.com/apimctl/apimctl/ops/patch/patchtest"
+)
 
 func TestMergePatches(t *testing.T) {
 	dir := t.TempDir()
-	a := archive(t, dir, "p1.tgz", map[string]string{"apigateway/system/lib/a.jar": "A1", "apigateway/conf/x.xml": "X"})
-	b := archive(t, dir, "p2.zip", map[string]string{"apigateway/system/lib/b.jar": "B", "apigateway/conf/x.xml": "X"}) // same x.xml: fine
+	a := patchtest.Archive(t, dir, "p1.tgz", map[string]string{"apigateway/system/lib/a.jar": "A1", "apigateway/conf/x.xml": "X"})
+	b := patchtest.Archive(t, dir, "p2.zip", map[string]string{"apigateway/system/lib/b.jar": "B", "apigateway/conf/x.xml": "X"}) // same x.xml: fine
 	custom := filepath.Join(dir, "custom")
 	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
 	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("X-site"), 0o644)
@@ -78,7 +41,7 @@ func TestMergePatches(t *testing.T) {
 	}
 
 	// Two patches, one path, different contents: a conflict naming both.
-	c := archive(t, dir, "p3.tgz", map[string]string{"apigateway/system/lib/a.jar": "A2"})
+	c := patchtest.Archive(t, dir, "p3.tgz", map[string]string{"apigateway/system/lib/a.jar": "A2"})
 	m, err = MergePatches([]string{a, c}, "", "", Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +57,7 @@ func TestMergePatches(t *testing.T) {
 		"abs.tgz":     {"/apigateway/x": "x"},
 		"link.tgz":    {"apigateway/l": "->/etc/passwd"},
 	} {
-		p := archive(t, dir, name, files)
+		p := patchtest.Archive(t, dir, name, files)
 		if _, err := MergePatches([]string{p}, "", t.TempDir(), Limits{}); err == nil {
 			t.Errorf("%s was accepted", name)
 		}
@@ -111,8 +74,8 @@ func TestMergePatches(t *testing.T) {
 // A customisation settles a conflict between patches: the merge goes on with the site's file.
 func TestCustomResolvesConflict(t *testing.T) {
 	dir := t.TempDir()
-	a := archive(t, dir, "p1.tgz", map[string]string{"apigateway/conf/x.xml": "one"})
-	b := archive(t, dir, "p2.tgz", map[string]string{"apigateway/conf/x.xml": "two"})
+	a := patchtest.Archive(t, dir, "p1.tgz", map[string]string{"apigateway/conf/x.xml": "one"})
+	b := patchtest.Archive(t, dir, "p2.tgz", map[string]string{"apigateway/conf/x.xml": "two"})
 	custom := filepath.Join(dir, "custom")
 	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
 	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("site"), 0o644)
@@ -132,8 +95,8 @@ func TestCustomResolvesConflict(t *testing.T) {
 // error naming the limit, and nothing is left in the merge directory.
 func TestMergeLimits(t *testing.T) {
 	dir := t.TempDir()
-	big := archive(t, dir, "big.tgz", map[string]string{"apigateway/a": strings.Repeat("x", 2000), "apigateway/b": strings.Repeat("y", 2000)})
-	many := archive(t, dir, "many.zip", map[string]string{"apigateway/1": "1", "apigateway/2": "2", "apigateway/3": "3"})
+	big := patchtest.Archive(t, dir, "big.tgz", map[string]string{"apigateway/a": strings.Repeat("x", 2000), "apigateway/b": strings.Repeat("y", 2000)})
+	many := patchtest.Archive(t, dir, "many.zip", map[string]string{"apigateway/1": "1", "apigateway/2": "2", "apigateway/3": "3"})
 	for _, c := range []struct {
 		file string
 		lim  Limits
