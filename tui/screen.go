@@ -123,22 +123,7 @@ func (p *pager) clamp() {
 
 // Update scrolls; it reports whether the key was a scrolling key.
 func (p *pager) Update(msg tea.KeyPressMsg) bool {
-	k := p.c.keys
-	page := max(p.height-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		p.offset--
-	case key.Matches(msg, k.Down):
-		p.offset++
-	case key.Matches(msg, k.PageUp):
-		p.offset -= page
-	case key.Matches(msg, k.PageDown):
-		p.offset += page
-	case key.Matches(msg, k.Top):
-		p.offset = 0
-	case key.Matches(msg, k.Bottom):
-		p.offset = len(p.lines)
-	default:
+	if !p.c.keys.scroll(msg, &p.offset, max(p.height-1, 1), len(p.lines)) {
 		return false
 	}
 	p.clamp()
