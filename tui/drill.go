@@ -96,6 +96,17 @@ func (m *Model) newDetail(ref model.Ref) detailScreen {
 // when the inspector cannot load it.
 var detailKinds = map[string]func(c *common, ins any, ref model.Ref) detailScreen{}
 
+// detailKind is a detailKinds entry: the detail that open makes when the inspector has the
+// capability I, nil when it has not.
+func detailKind[I any, D detailScreen](open func(c *common, ins I, ref model.Ref) D) func(c *common, ins any, ref model.Ref) detailScreen {
+	return func(c *common, ins any, ref model.Ref) detailScreen {
+		if i, ok := ins.(I); ok {
+			return open(c, i, ref)
+		}
+		return nil
+	}
+}
+
 // push opens a detail above what is shown.
 func (m *Model) push(ref model.Ref) tea.Cmd {
 	d := m.newDetail(ref)

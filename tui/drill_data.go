@@ -18,23 +18,14 @@ import (
 // (the traffic detail also every 15 s while it is open).
 
 func init() {
-	detailKinds[model.RefCassandra] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if ci, ok := ins.(CassandraInspector); ok {
-			return newCassandraDetail(c, ci, ref)
-		}
-		return nil
-	}
-	detailKinds[model.RefMySQL] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if mi, ok := ins.(MySQLInspector); ok {
-			return newMySQLDetail(c, mi, ref)
-		}
-		return nil
-	}
+	detailKinds[model.RefCassandra] = detailKind(newCassandraDetail)
+	detailKinds[model.RefMySQL] = detailKind(newMySQLDetail)
+	traffic := detailKind(newTrafficDetail)
 	detailKinds[model.RefTraffic] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if ti, ok := ins.(TrafficInspector); ok && ref.Group != "" {
-			return newTrafficDetail(c, ti, ref)
+		if ref.Group == "" { // a traffic detail is of a group, or of an API in one
+			return nil
 		}
-		return nil
+		return traffic(c, ins, ref)
 	}
 }
 

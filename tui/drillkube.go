@@ -14,26 +14,10 @@ import (
 // changed, and takes every key while it reads a line of its own.
 
 func init() {
-	detailKinds[model.RefPod] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if pi, ok := ins.(PodInspector); ok {
-			return newPodDetail(c, pi, ref)
-		}
-		return nil
-	}
-	detailKinds[model.RefLogs] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if lr, ok := ins.(LogReader); ok {
-			return newLogView(c, lr, ref)
-		}
-		return nil
-	}
-	deployment := func(c *common, ins any, ref model.Ref) detailScreen {
-		if di, ok := ins.(DeploymentInspector); ok {
-			return newDeploymentDetail(c, di, ref)
-		}
-		return nil
-	}
-	detailKinds[model.RefDeployment] = deployment
-	detailKinds[model.RefHPA] = deployment
+	detailKinds[model.RefPod] = detailKind(newPodDetail)
+	detailKinds[model.RefLogs] = detailKind(newLogView)
+	detailKinds[model.RefDeployment] = detailKind(newDeploymentDetail)
+	detailKinds[model.RefHPA] = detailKind(newDeploymentDetail)
 }
 
 // statusMsg puts a line in the status line (err: as an error).
