@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/apimctl/apimctl/internal/format"
@@ -30,30 +29,15 @@ func newCassandraDetail(c *common, ins CassandraInspector, ref model.Ref) *cassa
 	return v
 }
 
-func (v *cassandraDetail) Name() string                     { return "cassandra node" }
-func (v *cassandraDetail) Crumb() string                    { return v.addr }
-func (v *cassandraDetail) SetSnapshot(*model.Snapshot)      {}
-func (v *cassandraDetail) Refresh()                         {}
-func (v *cassandraDetail) Open(ctx context.Context) tea.Cmd { return v.open(ctx) }
-func (v *cassandraDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	return v.update(msg)
-}
+func (v *cassandraDetail) Name() string     { return "cassandra node" }
+func (v *cassandraDetail) Crumb() string    { return v.addr }
 func (v *cassandraDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
 func (v *cassandraDetail) View() string {
 	return v.view("Cassandra node "+v.addr, "", v.d != nil)
 }
-func (v *cassandraDetail) ShortHelp() []key.Binding  { return dataHelp(v.c.keys).ShortHelp() }
-func (v *cassandraDetail) FullHelp() [][]key.Binding { return dataHelp(v.c.keys).FullHelp() }
 
 func (v *cassandraDetail) Loaded(msg detailMsg) tea.Cmd {
-	cmd, isData := v.answer(msg)
-	if isData {
-		if d, ok := msg.data.(*model.CassandraNodeDetail); ok && msg.err == nil && d != nil {
-			v.d = d
-		}
-		v.rebuild()
-	}
-	return cmd
+	return loaded(&v.loader, msg, &v.d, v.rebuild)
 }
 
 // shortID is the start of a UUID, enough to tell versions apart.
@@ -80,10 +64,7 @@ func (v *cassandraDetail) rebuild() {
 	st := &v.c.styles
 	d := v.d
 	w := v.width
-	var lines []string
-	if v.err != nil { // a reload failed: the last data stays, with why
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	n := d.Node
 	state := st.status(toneOK, "up")
 	if d.Unreachable != "" {

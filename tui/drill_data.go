@@ -67,8 +67,13 @@ func (l *loader) start() tea.Cmd {
 	}
 }
 
-// open keeps ctx and starts the first load.
-func (l *loader) open(ctx context.Context) tea.Cmd {
+// SetSnapshot and Refresh do nothing: a data detail shows what its loads read, not the
+// snapshot.
+func (l *loader) SetSnapshot(*model.Snapshot) {}
+func (l *loader) Refresh()                    {}
+
+// Open keeps ctx and starts the first load.
+func (l *loader) Open(ctx context.Context) tea.Cmd {
 	l.ctx = ctx
 	return l.start()
 }
@@ -83,14 +88,46 @@ func (l *loader) answer(msg detailMsg) (cmd tea.Cmd, isData bool) {
 	return nil, true
 }
 
+// loaded takes an answer for a detail that shows *dst: a reload signal starts a load
+// (cmd); data replaces *dst when it loaded, and rebuild draws the lines again either way.
+func loaded[T any](l *loader, msg detailMsg, dst **T, rebuild func()) tea.Cmd {
+	cmd, isData := l.answer(msg)
+	if isData {
+		keep(msg, dst)
+		rebuild()
+	}
+	return cmd
+}
+
+// keep stores in *dst the data of an answer that loaded without error; it reports whether
+// it did.
+func keep[T any](msg detailMsg, dst **T) bool {
+	d, ok := msg.data.(*T)
+	if !ok || msg.err != nil || d == nil {
+		return false
+	}
+	*dst = d
+	return true
+}
+
+// reloadFailed is the line that says the last reload failed and the data shown is older
+// (none when the last load succeeded).
+func (l *loader) reloadFailed() []string {
+	if l.err == nil {
+		return nil
+	}
+	st := &l.c.styles
+	return []string{"  " + st.Bad.Render("✗ reload failed: "+l.err.Error()) + st.Muted.Render(" — showing the last data read")}
+}
+
 // reloadAfter asks for a reload of self after d.
 func (l *loader) reloadAfter(d time.Duration) tea.Cmd {
 	self := l.self
 	return tea.Tick(d, func(time.Time) tea.Msg { return detailMsg{d: self, data: reloadMsg{}} })
 }
 
-// update handles the keys every data detail shares: reload, then scrolling.
-func (l *loader) update(msg tea.KeyPressMsg) tea.Cmd {
+// Update handles the keys every data detail shares: reload, then scrolling.
+func (l *loader) Update(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, reloadKey) {
 		return l.start()
 	}
@@ -129,6 +166,10 @@ func (l *loader) state() string {
 	}
 	return st.status(toneOK, "read "+ago(l.at, l.c.now))
 }
+
+// ShortHelp and FullHelp are a data detail's help: reload, and the pager's keys.
+func (l *loader) ShortHelp() []key.Binding  { return dataHelp(l.c.keys).ShortHelp() }
+func (l *loader) FullHelp() [][]key.Binding { return dataHelp(l.c.keys).FullHelp() }
 
 // dataHelp is the help of a data detail.
 func dataHelp(k KeyMap, own ...key.Binding) keyHelp {

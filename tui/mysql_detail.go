@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/apimctl/apimctl/internal/format"
@@ -32,26 +31,13 @@ func newMySQLDetail(c *common, ins MySQLInspector, ref model.Ref) *mysqlDetail {
 	return v
 }
 
-func (v *mysqlDetail) Name() string                       { return "mysql detail" }
-func (v *mysqlDetail) Crumb() string                      { return v.name }
-func (v *mysqlDetail) SetSnapshot(*model.Snapshot)        {}
-func (v *mysqlDetail) Refresh()                           {}
-func (v *mysqlDetail) Open(ctx context.Context) tea.Cmd   { return v.open(ctx) }
-func (v *mysqlDetail) Update(msg tea.KeyPressMsg) tea.Cmd { return v.update(msg) }
-func (v *mysqlDetail) SetSize(w, h int)                   { v.setSize(w, h); v.rebuild() }
-func (v *mysqlDetail) View() string                       { return v.view("MySQL "+v.name, "", v.d != nil) }
-func (v *mysqlDetail) ShortHelp() []key.Binding           { return dataHelp(v.c.keys).ShortHelp() }
-func (v *mysqlDetail) FullHelp() [][]key.Binding          { return dataHelp(v.c.keys).FullHelp() }
+func (v *mysqlDetail) Name() string     { return "mysql detail" }
+func (v *mysqlDetail) Crumb() string    { return v.name }
+func (v *mysqlDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
+func (v *mysqlDetail) View() string     { return v.view("MySQL "+v.name, "", v.d != nil) }
 
 func (v *mysqlDetail) Loaded(msg detailMsg) tea.Cmd {
-	cmd, isData := v.answer(msg)
-	if isData {
-		if d, ok := msg.data.(*model.MySQLDetail); ok && msg.err == nil && d != nil {
-			v.d = d
-		}
-		v.rebuild()
-	}
-	return cmd
+	return loaded(&v.loader, msg, &v.d, v.rebuild)
 }
 
 // fmtSeconds is a process-list time: "12s", "4m 3s", "2h 1m".
@@ -74,10 +60,7 @@ func (v *mysqlDetail) rebuild() {
 	d := v.d
 	m := &d.State
 	w := v.width
-	var lines []string
-	if v.err != nil {
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	tls, tt := tlsStatus(m)
 	role := st.Muted.Render("primary")
 	if m.Replica != nil {

@@ -44,10 +44,7 @@ func (v *trafficDetail) Crumb() string {
 	}
 	return v.ref.Group
 }
-func (v *trafficDetail) SetSnapshot(*model.Snapshot)      {}
-func (v *trafficDetail) Refresh()                         {}
-func (v *trafficDetail) Open(ctx context.Context) tea.Cmd { return v.open(ctx) }
-func (v *trafficDetail) SetSize(w, h int)                 { v.setSize(w, h); v.rebuild() }
+func (v *trafficDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
 func (v *trafficDetail) View() string {
 	what := "group " + v.ref.Group
 	if v.ref.API != "" {
@@ -71,9 +68,8 @@ func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 		v.timer = false
 		return cmd
 	}
-	if d, ok := msg.data.(*model.TrafficDetail); ok && msg.err == nil && d != nil {
-		v.d = d
-		v.sel = min(v.sel, max(len(d.Pods)-1, 0))
+	if keep(msg, &v.d) {
+		v.sel = min(v.sel, max(len(v.d.Pods)-1, 0))
 	}
 	v.rebuild()
 	if v.timer { // one timer at a time, however often r is pressed
@@ -99,7 +95,7 @@ func (v *trafficDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 	}
-	return v.update(msg)
+	return v.loader.Update(msg)
 }
 
 // Selected is the chosen pod: enter opens its detail.
@@ -127,10 +123,7 @@ func (v *trafficDetail) rebuild() {
 	st := &v.c.styles
 	d := v.d
 	w := v.width
-	var lines []string
-	if v.err != nil {
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	if d.RPS.Empty() && d.ErrorRatio.Empty() && d.P90.Empty() {
 		lines = append(lines, "  "+st.status(toneMuted, "no data in the last 15 minutes")+
 			st.Muted.Render(" — Prometheus has no series of this traffic: no requests, or the gateways are not scraped"))
