@@ -17,15 +17,14 @@ import (
 // "loading" until the answer comes, the error in one line when it fails, and reloads on r
 // (the traffic detail also every 15 s while it is open).
 
-func init() {
-	detailKinds[model.RefCassandra] = detailKind(newCassandraDetail)
-	detailKinds[model.RefMySQL] = detailKind(newMySQLDetail)
-	traffic := detailKind(newTrafficDetail)
-	detailKinds[model.RefTraffic] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if ref.Group == "" { // a traffic detail is of a group, or of an API in one
+// ofGroup opens a traffic detail only for a ref that names its group (and maybe an API in
+// it).
+func ofGroup(open func(c *common, ins any, ref model.Ref) detailScreen) func(c *common, ins any, ref model.Ref) detailScreen {
+	return func(c *common, ins any, ref model.Ref) detailScreen {
+		if ref.Group == "" {
 			return nil
 		}
-		return traffic(c, ins, ref)
+		return open(c, ins, ref)
 	}
 }
 

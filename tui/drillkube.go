@@ -13,13 +13,6 @@ import (
 // another, says something in the status line, reloads when a snapshot shows its object
 // changed, and takes every key while it reads a line of its own.
 
-func init() {
-	detailKinds[model.RefPod] = detailKind(newPodDetail)
-	detailKinds[model.RefLogs] = detailKind(newLogView)
-	detailKinds[model.RefDeployment] = detailKind(newDeploymentDetail)
-	detailKinds[model.RefHPA] = detailKind(newDeploymentDetail)
-}
-
 // statusMsg puts a line in the status line (err: as an error).
 type statusMsg struct {
 	text string
