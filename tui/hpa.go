@@ -208,15 +208,7 @@ func (v *hpaView) rebuild() {
 			lines = append(lines, "    "+st.Muted.Render("none"))
 		}
 		for _, e := range h.Events {
-			t, typ := toneMuted, "·"
-			if e.Type == "Warning" {
-				t, typ = toneWarn, "!"
-			}
-			count := ""
-			if e.Count > 1 {
-				count = fmt.Sprintf(" ×%d", e.Count)
-			}
-			lines = append(lines, truncate(fmt.Sprintf("    %s %s%s  %s", fitRight(ago(e.Time, v.c.now), 8), st.paint(t, typ+" "+e.Reason), count, st.Muted.Render(e.Message)), w))
+			lines = append(lines, truncate(eventLine(st, e, v.c.now, "    ", st.Muted.Render(e.Message)), w))
 		}
 		lines = append(lines, "")
 	}

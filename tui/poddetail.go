@@ -241,15 +241,7 @@ func (v *podDetail) rebuild() {
 		lines = append(lines, "  "+st.Muted.Render("none (events are kept for an hour)"))
 	}
 	for _, e := range d.Events {
-		t, typ := toneMuted, "·"
-		if e.Type == "Warning" {
-			t, typ = toneWarn, "!"
-		}
-		count := ""
-		if e.Count > 1 {
-			count = fmt.Sprintf(" ×%d", e.Count)
-		}
-		lines = append(lines, truncate(fmt.Sprintf("  %s %s%s  %s", fitRight(ago(e.Time, now), 8), st.paint(t, typ+" "+e.Reason), count, e.Message), w))
+		lines = append(lines, truncate(eventLine(st, e, now, "  ", e.Message), w))
 	}
 	v.pager.SetLines(lines)
 }
