@@ -263,17 +263,10 @@ func settlePending(m *Model, d time.Duration) {
 
 // pressSettle sends each key and settles what it started.
 func pressSettle(m *Model, keys ...string) {
-	for _, k := range keys {
-		if s, ok := cutText(k); ok {
-			for _, r := range s {
-				_, cmd := m.Update(keyMsg(string(r)))
-				settle(m, cmd)
-			}
-			continue
-		}
-		_, cmd := m.Update(keyMsg(k))
+	eachKey(keys, func(k tea.KeyPressMsg) {
+		_, cmd := m.Update(k)
 		settle(m, cmd)
-	}
+	})
 }
 
 func cutText(k string) (string, bool) {

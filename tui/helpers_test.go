@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/apimctl/apimctl/ops/model"
@@ -27,14 +26,19 @@ func drive(t testing.TB, w, h int, snap *model.Snapshot, opts Options) *Model {
 
 // press sends key presses; "text:abc" types abc.
 func press(m *Model, keys ...string) {
+	eachKey(keys, func(k tea.KeyPressMsg) { m.Update(k) })
+}
+
+// eachKey gives send the key presses of keys, in order; "text:abc" is a, b and c.
+func eachKey(keys []string, send func(tea.KeyPressMsg)) {
 	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
+		if s, ok := cutText(k); ok {
 			for _, r := range s {
-				m.Update(keyMsg(string(r)))
+				send(keyMsg(string(r)))
 			}
 			continue
 		}
-		m.Update(keyMsg(k))
+		send(keyMsg(k))
 	}
 }
 
