@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -259,6 +260,18 @@ func settlePending(m *Model, d time.Duration) {
 	for _, c := range poll(m, d) {
 		settle(m, c)
 	}
+}
+
+// openCrashPod drives the console at a size over the degraded snapshot (snap) with a fake
+// inspector (f), opens the crash-looping pod's detail from the pods view and presses more
+// (l: its logs).
+func openCrashPod(t testing.TB, w, h int, more ...string) (m *Model, f *fakeInspector, snap model.Snapshot) {
+	t.Helper()
+	snap = degradedSnapshot()
+	f = newFakeInspector(snap)
+	m = drive(t, w, h, &snap, Options{Inspector: f})
+	pressSettle(m, append([]string{"2", "/", "text:00001", "enter", "enter"}, more...)...)
+	return m, f, snap
 }
 
 // pressSettle sends each key and settles what it started.

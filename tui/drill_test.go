@@ -102,10 +102,7 @@ func TestPodWithoutAContext(t *testing.T) {
 // TestPodDrillDownAndBack: enter on a pod opens its detail with the judgement on top and the
 // breadcrumb; l opens its logs; esc goes back one level at a time.
 func TestPodDrillDownAndBack(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 160, 48, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter")
+	m, _, _ := openCrashPod(t, 160, 48)
 	scr := frame(m)
 	if !strings.Contains(scr, "pods › "+crashPod) || !strings.Contains(scr, "✗ container traffic crash-looping: exited with code 1 (Error): precheck failed") {
 		t.Fatalf("pod detail:\n%s", scr)
@@ -132,10 +129,7 @@ func TestPodDrillDownAndBack(t *testing.T) {
 // TestPodDeletedWhileOpen: the snapshot no longer has the pod, the detail reads it again and
 // says it is gone, keeping what was known; nothing crashes.
 func TestPodDeletedWhileOpen(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 100, 30, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter")
+	m, f, snap := openCrashPod(t, 100, 30)
 	reads := f.reads
 	// The same snapshot again: nothing changed, no read.
 	_, cmd := m.Update(snapshotMsg{snap: snap})
@@ -168,10 +162,7 @@ func TestPodDeletedWhileOpen(t *testing.T) {
 // TestLogViewFollowSearchWrap: the followed log shows new lines as they come; search finds
 // and steps through matches; follow and wrap toggle; scrolling up stops following.
 func TestLogViewFollowSearchWrap(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 100, 20, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter", "l")
+	m, f, _ := openCrashPod(t, 100, 20, "l")
 	lv := m.top().(*logView)
 	if lv.ring.len() != 40 || !lv.follow {
 		t.Fatalf("%d lines, following %v", lv.ring.len(), lv.follow)
@@ -223,10 +214,7 @@ func TestLogViewFollowSearchWrap(t *testing.T) {
 // TestLogViewSave: s asks for a path, writes 0600; an existing file is replaced only after a
 // second enter; a directory or an empty name is refused in the status line.
 func TestLogViewSave(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 120, 30, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter", "l")
+	m, _, _ := openCrashPod(t, 120, 30, "l")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "crash.log")
 
