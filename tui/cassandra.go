@@ -36,18 +36,9 @@ func (v *cassandraView) SetSize(w, h int) {
 
 // Update moves the node cursor with the arrows; the other keys scroll.
 func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
-	if v.snap != nil && len(v.snap.Cassandra.Nodes) > 0 {
-		switch {
-		case key.Matches(msg, k.Up):
-			v.sel = max(v.sel-1, 0)
-			v.rebuild()
-			return nil
-		case key.Matches(msg, k.Down):
-			v.sel = min(v.sel+1, len(v.snap.Cassandra.Nodes)-1)
-			v.rebuild()
-			return nil
-		}
+	if v.snap != nil && len(v.snap.Cassandra.Nodes) > 0 && v.c.keys.step(msg, &v.sel, len(v.snap.Cassandra.Nodes)) {
+		v.rebuild()
+		return nil
 	}
 	v.pager.Update(msg)
 	return nil

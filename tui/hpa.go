@@ -38,14 +38,8 @@ func (v *hpaView) SetSize(w, h int) {
 // Update moves the selection between autoscalers on j/k, scrolling its block into view;
 // the other keys page.
 func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
 	i := v.selected()
-	if i >= 0 && (key.Matches(msg, k.Up) || key.Matches(msg, k.Down)) {
-		if key.Matches(msg, k.Up) {
-			i = max(i-1, 0)
-		} else {
-			i = min(i+1, len(v.hpas)-1)
-		}
+	if i >= 0 && v.c.keys.step(msg, &i, len(v.hpas)) {
 		v.sel = v.hpas[i]
 		v.rebuild()
 		if s := v.starts[i]; s < v.pager.offset || s >= v.pager.offset+v.pager.height {

@@ -152,6 +152,20 @@ func (k KeyMap) scroll(msg tea.KeyPressMsg, pos *int, page, bottom int) bool {
 	return true
 }
 
+// step moves *sel over n items (n > 0) on the up and down keys, staying on the first and
+// last; it reports whether msg was one of them.
+func (k KeyMap) step(msg tea.KeyPressMsg, sel *int, n int) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		*sel = max(*sel-1, 0)
+	case key.Matches(msg, k.Down):
+		*sel = min(*sel+1, n-1)
+	default:
+		return false
+	}
+	return true
+}
+
 // globalKeys are shown in every view's full help.
 func (k KeyMap) globalKeys() []key.Binding {
 	return []key.Binding{k.Command, k.JumpView, k.NextView, k.PrevView, k.Rollout, k.Backup, k.Back, k.Help, k.Quit}

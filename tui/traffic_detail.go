@@ -82,18 +82,9 @@ func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 // Update moves the pod cursor with the arrows (scrolling to keep it in view); the other keys
 // scroll and reload.
 func (v *trafficDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
-	if v.d != nil && len(v.d.Pods) > 0 {
-		switch {
-		case key.Matches(msg, k.Up):
-			v.sel = max(v.sel-1, 0)
-			v.rebuild()
-			return nil
-		case key.Matches(msg, k.Down):
-			v.sel = min(v.sel+1, len(v.d.Pods)-1)
-			v.rebuild()
-			return nil
-		}
+	if v.d != nil && len(v.d.Pods) > 0 && v.c.keys.step(msg, &v.sel, len(v.d.Pods)) {
+		v.rebuild()
+		return nil
 	}
 	return v.loader.Update(msg)
 }
