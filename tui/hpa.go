@@ -12,28 +12,21 @@ import (
 // hpaView shows each group's HorizontalPodAutoscaler: replicas, CPU against target,
 // conditions and recent scaling events.
 type hpaView struct {
-	c      *common
-	snap   *model.Snapshot
-	pager  pager
-	width  int
-	height int
+	sourcePager
 	// The autoscalers, each a block of lines: j/k select one (enter opens its Deployment).
 	hpas   []string // HPA names, in block order
 	starts []int    // the line each block starts on
 	sel    string   // the selected HPA's name
 }
 
-func newHPAView(c *common) *hpaView { return &hpaView{c: c, pager: pager{c: c}} }
-
-func (v *hpaView) Name() string                  { return "hpa" }
-func (v *hpaView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *hpaView) Refresh()                      { v.rebuild() }
-
-func (v *hpaView) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceKube), 0))
-	v.rebuild()
+func newHPAView(c *common) *hpaView {
+	v := &hpaView{sourcePager: newSourcePager(c, model.SourceKube)}
+	v.self = v
+	return v
 }
+
+func (v *hpaView) Name() string { return "hpa" }
+func (v *hpaView) Refresh()     { v.rebuild() }
 
 // Update moves the selection between autoscalers on j/k, scrolling its block into view;
 // the other keys page.
@@ -222,7 +215,7 @@ func (v *hpaView) View() string {
 		}
 	}
 	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscaler%s", n, map[bool]string{true: "s"}[n != 1]))
-	return viewTitle(v.c, v.width, "HPA", extra, v.snap, model.SourceKube) + "\n" + v.pager.View()
+	return v.view("HPA", extra)
 }
 
 func (v *hpaView) ShortHelp() []key.Binding {
