@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/ops"
@@ -176,19 +175,6 @@ func (c *labConsole) requireRan(name string) action.Record {
 		c.t.Fatalf("audit of %s: want intent then ok outcome from the console, got %+v", name, recs)
 	}
 	return *outcome
-}
-
-func clientsetOf(t *testing.T, env *lab.Env) kubernetes.Interface {
-	t.Helper()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
 }
 
 func labTargets(env *lab.Env, ns string) live.Targets {
