@@ -299,16 +299,6 @@ func TestDataDetailsFromTheirViews(t *testing.T) {
 	}
 }
 
-// TestDetailWithoutInspector: without an inspector, enter says there is nothing more to show.
-func TestDetailWithoutInspector(t *testing.T) {
-	snap := healthySnapshot()
-	m := drive(t, 120, 40, &snap, Options{})
-	press(m, "4", "enter")
-	if m.top() != nil || !strings.Contains(frame(m), "nothing more to show for cassandra 127.0.0.1") {
-		t.Fatalf("without an inspector:\n%s", frame(m))
-	}
-}
-
 func TestSeriesSparkline(t *testing.T) {
 	nan := math.NaN()
 	for _, tc := range []struct {

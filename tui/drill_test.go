@@ -317,13 +317,26 @@ func TestDrillFromEventsHPAAndDashboard(t *testing.T) {
 	}
 }
 
-// TestNoInspectorOpensNothing: without an inspector enter says there is nothing more.
+// TestNoInspectorOpensNothing: without an inspector enter on a pod or a Cassandra node says
+// there is nothing more to show.
 func TestNoInspectorOpensNothing(t *testing.T) {
-	snap := degradedSnapshot()
-	m := drive(t, 100, 30, &snap, Options{})
-	pressSettle(m, "2", "enter")
-	if m.top() != nil || !strings.Contains(frame(m), "nothing more to show for pod") {
-		t.Fatalf("without an inspector:\n%s", frame(m))
+	for _, tc := range []struct {
+		name string
+		snap model.Snapshot
+		w, h int
+		view string
+		want string
+	}{
+		{"pod", degradedSnapshot(), 100, 30, "2", "nothing more to show for pod"},
+		{"cassandra node", healthySnapshot(), 120, 40, "4", "nothing more to show for cassandra 127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, tc.w, tc.h, &tc.snap, Options{})
+			pressSettle(m, tc.view, "enter")
+			if m.top() != nil || !strings.Contains(frame(m), tc.want) {
+				t.Fatalf("without an inspector:\n%s", frame(m))
+			}
+		})
 	}
 }
 
