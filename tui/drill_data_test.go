@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,15 +131,8 @@ func (f *fixtureInspector) Traffic(_ context.Context, group, api string) (*model
 func openDataDetail(t *testing.T, w, h int, snap model.Snapshot, ins any, keys []string, want string) *teatest.TestModel {
 	t.Helper()
 	tm, _ := startProgram(t, w, h, &snap, Options{Inspector: ins})
-	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
-			tm.Type(s)
-		} else {
-			tm.Send(keyMsg(k))
-		}
-	}
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	sendKeys(t, tm, keys...)
+	waitOutput(t, tm, want)
 	return tm
 }
 

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/apimctl/apimctl/ops/model"
 )
@@ -45,30 +43,17 @@ func TestGoldenDrillDowns(t *testing.T) {
 				snap := degradedSnapshot()
 				f := newFakeInspector(snap)
 				tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{Inspector: f})
-				send := func(keys []string) {
-					for _, k := range keys {
-						if s, ok := cutText(k); ok {
-							tm.Type(s)
-						} else {
-							tm.Send(keyMsg(k))
-						}
-					}
-				}
-				waitFor := func(s string) {
-					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-						teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
-				}
-				send(tc.keys)
+				sendKeys(t, tm, tc.keys...)
 				if tc.more != nil {
-					waitFor("Conditions")
+					waitOutput(t, tm, "Conditions")
 					if tc.setup != nil {
 						f.mu.Lock()
 						tc.setup(f)
 						f.mu.Unlock()
 					}
-					send(tc.more)
+					sendKeys(t, tm, tc.more...)
 				}
-				waitFor(tc.want)
+				waitOutput(t, tm, tc.want)
 				screen, _ := finalScreen(t, tm)
 				requireFits(t, screen, sz.w, sz.h)
 				if !strings.Contains(screen, tc.want) {

@@ -31,17 +31,37 @@ func startProgram(t *testing.T, w, h int, snap *model.Snapshot, opts Options) (*
 	tm := teatest.NewTestModel(t, New(feed, opts),
 		teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	want := "loading"
 	if snap != nil {
 		feed <- *snap
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			return bytes.Contains(b, []byte(snap.Context))
-		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
-	} else {
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			return bytes.Contains(b, []byte("loading"))
-		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		want = snap.Context
 	}
+	waitOutput(t, tm, want)
 	return tm, feed
+}
+
+// waitOutput waits (5 s at most) until the program's output holds s.
+func waitOutput(t *testing.T, tm *teatest.TestModel, s string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+// sendKeys sends key presses to the program: "text:abc" types abc, "wait:x" waits until the
+// output holds x.
+func sendKeys(t *testing.T, tm *teatest.TestModel, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if s, ok := strings.CutPrefix(k, "text:"); ok {
+			tm.Type(s)
+			continue
+		}
+		if s, ok := strings.CutPrefix(k, "wait:"); ok {
+			waitOutput(t, tm, s)
+			continue
+		}
+		tm.Send(keyMsg(k))
+	}
 }
 
 // finalScreen quits the program and returns its last frame as plain text.

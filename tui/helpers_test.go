@@ -56,6 +56,7 @@ var namedKeys = map[string]tea.KeyPressMsg{
 	"up":        {Code: tea.KeyUp},
 	"pgdown":    {Code: tea.KeyPgDown},
 	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+	"ctrl+u":    {Code: 'u', Mod: tea.ModCtrl}, // clears a field
 }
 
 // keyMsg makes the key press that msg.String() reports as s.

@@ -97,19 +97,7 @@ func startLabConsole(t *testing.T, env *lab.Env, targets live.Targets, getenv fu
 }
 
 // keys sends key presses; "text:abc" types abc.
-func (c *labConsole) keys(keys ...string) {
-	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
-			c.tm.Type(s)
-			continue
-		}
-		if k == "ctrl+u" { // clears a field
-			c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
-			continue
-		}
-		c.tm.Send(keyMsg(k))
-	}
-}
+func (c *labConsole) keys(keys ...string) { sendKeys(c.t, c.tm, keys...) }
 
 // waitScreen waits until ok holds for the console's screen.
 func (c *labConsole) waitScreen(within time.Duration, what string, ok func(string) bool) string {
