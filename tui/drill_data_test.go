@@ -183,11 +183,7 @@ func TestGoldenAlerts(t *testing.T) {
 	} {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s/%s/%s", fx.name, sz.name, fx.view), func(t *testing.T) {
-				snap := fx.snap
-				tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{})
-				tm.Type(":" + fx.view)
-				tm.Send(keyMsg("enter"))
-				screen, m := finalScreen(t, tm)
+				screen, m := runKeys(t, sz.w, sz.h, fx.snap, "text::"+fx.view, "enter")
 				if got := viewNames[m.active]; got != fx.view {
 					t.Fatalf("active view %q", got)
 				}

@@ -64,6 +64,15 @@ func sendKeys(t *testing.T, tm *teatest.TestModel, keys ...string) {
 	}
 }
 
+// runKeys runs the console over snap at a size, sends it keys (as sendKeys does), quits it,
+// and returns its last frame as plain text and its final model.
+func runKeys(t *testing.T, w, h int, snap model.Snapshot, keys ...string) (string, *Model) {
+	t.Helper()
+	tm, _ := startProgram(t, w, h, &snap, Options{})
+	sendKeys(t, tm, keys...)
+	return finalScreen(t, tm)
+}
+
 // finalScreen quits the program and returns its last frame as plain text.
 func finalScreen(t *testing.T, tm *teatest.TestModel) (string, *Model) {
 	t.Helper()
@@ -106,11 +115,7 @@ func TestGoldenScreens(t *testing.T) {
 		for _, sz := range sizes {
 			for _, view := range fx.views {
 				t.Run(fmt.Sprintf("%s/%s/%s", fx.name, sz.name, view), func(t *testing.T) {
-					snap := fx.snap
-					tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{})
-					tm.Type(":" + view)
-					tm.Send(keyMsg("enter"))
-					screen, m := finalScreen(t, tm)
+					screen, m := runKeys(t, sz.w, sz.h, fx.snap, "text::"+view, "enter")
 					if got := viewNames[m.active]; got != view {
 						t.Fatalf("active view %q, want %q", got, view)
 					}
