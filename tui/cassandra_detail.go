@@ -169,31 +169,23 @@ func (v *cassandraDetail) rebuild() {
 			}
 			lines = append(lines, grid(st, 2, w, []string{"TABLE", "KIND", "DONE"}, rows)...)
 		}
-		lines = append(lines, "", st.PanelTitle.Render("Busiest tables"))
-		if len(d.Tables) == 0 {
-			lines = append(lines, "  "+st.Muted.Render("no user table served a request"))
-		} else {
-			var rows [][]cell
-			for _, t := range d.Tables {
-				rows = append(rows, []cell{{text: t.Keyspace + "." + t.Table}, {text: fmtRate(t.ReadsPerSecond)}, {text: fmtLatency(t.ReadP99)},
-					{text: fmtRate(t.WritesPerSec)}, {text: fmtLatency(t.WriteP99)}})
-			}
-			lines = append(lines, grid(st, 2, w, []string{"TABLE", "READS/S", "READ P99", "WRITES/S", "WRITE P99"}, rows)...)
+		var tables [][]cell
+		for _, t := range d.Tables {
+			tables = append(tables, []cell{{text: t.Keyspace + "." + t.Table}, {text: fmtRate(t.ReadsPerSecond)}, {text: fmtLatency(t.ReadP99)},
+				{text: fmtRate(t.WritesPerSec)}, {text: fmtLatency(t.WriteP99)}})
 		}
-		lines = append(lines, "", st.PanelTitle.Render("Clients"))
-		if len(d.Clients) == 0 {
-			lines = append(lines, "  "+st.Muted.Render("no client connected"))
-		} else {
-			var rows [][]cell
-			for _, c := range d.Clients {
-				tls := "plain"
-				if c.SSL {
-					tls = "TLS"
-				}
-				rows = append(rows, []cell{{text: c.Address}, {text: orDash(c.User)}, {text: strconv.Itoa(c.Connections)}, {text: strconv.FormatInt(c.Requests, 10)}, {text: tls, tone: toneMuted}, {text: orDash(c.Driver), tone: toneMuted}})
+		lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Busiest tables"), []string{"TABLE", "READS/S", "READ P99", "WRITES/S", "WRITE P99"},
+			tables, st.Muted.Render("no user table served a request"))...)
+		var clients [][]cell
+		for _, c := range d.Clients {
+			tls := "plain"
+			if c.SSL {
+				tls = "TLS"
 			}
-			lines = append(lines, grid(st, 2, w, []string{"ADDRESS", "USER", "CONNS", "REQUESTS", "TLS", "DRIVER"}, rows)...)
+			clients = append(clients, []cell{{text: c.Address}, {text: orDash(c.User)}, {text: strconv.Itoa(c.Connections)}, {text: strconv.FormatInt(c.Requests, 10)}, {text: tls, tone: toneMuted}, {text: orDash(c.Driver), tone: toneMuted}})
 		}
+		lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Clients"), []string{"ADDRESS", "USER", "CONNS", "REQUESTS", "TLS", "DRIVER"},
+			clients, st.Muted.Render("no client connected"))...)
 	}
 	if len(d.Problems) > 0 {
 		lines = append(lines, "", st.PanelTitle.Render("Not read"))

@@ -109,16 +109,12 @@ func (v *mysqlDetail) rebuild() {
 		}
 		lines = append(lines, grid(st, 2, w, heads, rows)...)
 	}
-	lines = append(lines, "", st.PanelTitle.Render("Tables")+st.Muted.Render("  largest first, sizes as the server estimates them"))
-	if len(d.Tables) == 0 {
-		lines = append(lines, "  "+st.Muted.Render("no table"))
-	} else {
-		var rows [][]cell
-		for _, t := range d.Tables {
-			rows = append(rows, []cell{{text: t.Name}, {text: strconv.FormatInt(t.Rows, 10)}, {text: format.Bytes(t.DataBytes)}, {text: format.Bytes(t.IndexBytes), tone: toneMuted}})
-		}
-		lines = append(lines, grid(st, 2, w, []string{"TABLE", "ROWS", "DATA", "INDEXES"}, rows)...)
+	var tables [][]cell
+	for _, t := range d.Tables {
+		tables = append(tables, []cell{{text: t.Name}, {text: strconv.FormatInt(t.Rows, 10)}, {text: format.Bytes(t.DataBytes)}, {text: format.Bytes(t.IndexBytes), tone: toneMuted}})
 	}
+	lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Tables")+st.Muted.Render("  largest first, sizes as the server estimates them"),
+		[]string{"TABLE", "ROWS", "DATA", "INDEXES"}, tables, st.Muted.Render("no table"))...)
 	if len(d.Problems) > 0 {
 		lines = append(lines, "", st.PanelTitle.Render("Not read"))
 		for _, p := range d.Problems {

@@ -135,20 +135,16 @@ func (v *trafficDetail) rebuild() {
 			"  "+st.Muted.Render(fmt.Sprintf("%s%s%s", fit("", labelW+1+valueW+2), fit("-15m", max(sw-3, 4)), "now")),
 		)
 	}
-	lines = append(lines, "", st.PanelTitle.Render("Errors")+st.Muted.Render("  over the window, the most frequent first"))
-	if len(d.TopErrors) == 0 {
-		lines = append(lines, "  "+st.status(toneOK, "none"))
-	} else {
-		var rows [][]cell
-		for _, e := range d.TopErrors {
-			t := toneWarn
-			if e.Code == "5xx" {
-				t = toneBad
-			}
-			rows = append(rows, []cell{{text: e.Code, tone: t}, {text: fmtRate(e.RPS) + "/s"}, {text: orDash(e.Reason), tone: toneMuted}})
+	var errs [][]cell
+	for _, e := range d.TopErrors {
+		t := toneWarn
+		if e.Code == "5xx" {
+			t = toneBad
 		}
-		lines = append(lines, grid(st, 2, w, []string{"KIND", "RATE", "REASON"}, rows)...)
+		errs = append(errs, []cell{{text: e.Code, tone: t}, {text: fmtRate(e.RPS) + "/s"}, {text: orDash(e.Reason), tone: toneMuted}})
 	}
+	lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Errors")+st.Muted.Render("  over the window, the most frequent first"),
+		[]string{"KIND", "RATE", "REASON"}, errs, st.status(toneOK, "none"))...)
 	lines = append(lines, "", st.PanelTitle.Render("Pods")+st.Muted.Render("  serving it now, the busiest first"))
 	v.podLine = -1
 	if len(d.Pods) == 0 {
