@@ -25,7 +25,6 @@ func newCassandraView(c *common) *cassandraView {
 }
 
 func (v *cassandraView) Name() string { return "cassandra" }
-func (v *cassandraView) Refresh()     {}
 
 // Update moves the node cursor with the arrows; the other keys scroll.
 func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd {

@@ -22,7 +22,6 @@ func newMySQLView(c *common) *mysqlView {
 }
 
 func (v *mysqlView) Name() string { return "mysql" }
-func (v *mysqlView) Refresh()     {}
 
 // connTone judges connections against the server's maximum.
 func connTone(m *model.MySQLState) tone {

@@ -115,6 +115,10 @@ func newSourcePager(c *common, source string) sourcePager {
 
 func (v *sourcePager) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
 
+// Refresh does nothing: what the view shows changes with the snapshot, not the clock (the
+// HPA view, which shows ages, has its own).
+func (v *sourcePager) Refresh() {}
+
 func (v *sourcePager) SetSize(w, h int) {
 	v.width, v.height = w, h
 	v.pager.SetSize(w, max(h-titleLines(v.snap, v.source), 0))
