@@ -62,9 +62,7 @@ func TestHistoryUndoToAChosenRevision(t *testing.T) {
 	requireFits(t, scr, 100, 30)
 	send(m, keyMsg("u")) // the current revision: nothing to undo to
 	requireScreen(t, m, "revision 3 is the current one")
-	send(m, keyMsg("j"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("u"))
+	sendAll(m, "j", "j", "u")
 	requireCalls(t, f, "history traffic default", "undo traffic default 1")
 	requireScreen(t, m, "Undo · deployment/traffic", "3 (reg/apim/gateway:7.7.2) → 1 (reg/apim/gateway:7.7.1)", "Return deployment/traffic to revision 1", "y starts it")
 	if len(f.Ran()) != 0 {
@@ -84,8 +82,7 @@ func TestHistoryUndoToAChosenRevision(t *testing.T) {
 func TestHistoryPauseResumeRestartAndRoles(t *testing.T) {
 	snap := healthySnapshot()
 	m, f := consoleModel(t, &snap, Options{})
-	send(m, keyMsg("H"))
-	send(m, keyMsg("p"))
+	sendAll(m, "H", "p")
 	requireScreen(t, m, "Pause · deployment/traffic", "change      pause", "Pause deployment/traffic?")
 	send(m, keyMsg("n"))
 	requireScreen(t, m, "pause cancelled: nothing changed")
@@ -96,14 +93,7 @@ func TestHistoryPauseResumeRestartAndRoles(t *testing.T) {
 	f.hist.Paused = true
 	send(m, keyMsg("H"))
 	requireScreen(t, m, "paused", "p resume")
-	send(m, keyMsg("p"))
-	send(m, keyMsg("y"))
-	send(m, keyMsg("esc"))
-	send(m, keyMsg("H"))
-	send(m, keyMsg("r"))
-	send(m, keyMsg("y"))
-	send(m, keyMsg("esc"))
-	send(m, keyMsg("H"))
+	sendAll(m, "p", "y", "esc", "H", "r", "y", "esc", "H")
 	send(m, keyMsg("tab")) // the API Manager of the group
 	requireScreen(t, m, "deployment/apimgr", "apimgr · group default")
 	send(m, keyMsg("tab"))
@@ -137,8 +127,7 @@ func TestHistoryRefusesChangesInReadOnlyAndWithoutRBAC(t *testing.T) {
 		send(m, keyMsg(k))
 		requireScreen(t, m, "✗ read-only (read-only mode): the console offers no ")
 	}
-	send(m, keyMsg("j"))
-	send(m, keyMsg("u"))
+	sendAll(m, "j", "u")
 	requireScreen(t, m, "✗ read-only (read-only mode): the console offers no undo deployment/traffic")
 	requireCalls(t, f, "history traffic default")
 
@@ -146,9 +135,7 @@ func TestHistoryRefusesChangesInReadOnlyAndWithoutRBAC(t *testing.T) {
 	viewer := healthySnapshot()
 	viewer.Access = model.Access{Known: true, Allowed: map[string]bool{"deployments/patch": true, "deployments/update": false}}
 	m, f = consoleModel(t, &viewer, Options{})
-	send(m, keyMsg("H"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("u"))
+	sendAll(m, "H", "j", "u")
 	requireScreen(t, m, "may not undo deployment/traffic (RBAC: deployments/update)")
 	send(m, keyMsg("p"))
 	requireCalls(t, f, "history traffic default", "pause traffic default")
@@ -156,19 +143,14 @@ func TestHistoryRefusesChangesInReadOnlyAndWithoutRBAC(t *testing.T) {
 	// A refusal of the runner (here: a preflight) is shown in the panel; y does nothing.
 	m, f = consoleModel(t, &snap, Options{})
 	f.refuse = errors.New("preflight: 1 error-level finding; nothing changed")
-	send(m, keyMsg("H"))
-	send(m, keyMsg("r"))
-	send(m, keyMsg("y"))
+	sendAll(m, "H", "r", "y")
 	requireScreen(t, m, "refused: preflight: 1 error-level finding", "nothing was changed")
 	if len(f.Ran()) != 0 {
 		t.Fatal("a refused proposal ran")
 	}
 	// A proposal that fails (a bad revision) reopens the dialog with the error.
 	f.refuse, f.proposeErr = nil, errors.New("deployment/traffic has no revision 7")
-	send(m, keyMsg("n"))
-	send(m, keyMsg("H"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("u"))
+	sendAll(m, "n", "H", "j", "u")
 	requireScreen(t, m, "Rollout history", "✗ deployment/traffic has no revision 7")
 }
 
@@ -186,32 +168,20 @@ func TestBackupsVerifyPruneRestore(t *testing.T) {
 	send(m, keyMsg("esc"))
 
 	// prune: how many to keep, then the plan that names what goes.
-	send(m, keyMsg("V"))
-	send(m, keyMsg("p"))
+	sendAll(m, "V", "p")
 	requireScreen(t, m, "Prune backups", "/backups holds 3 complete backups", "keep newest")
-	typeKeys(m, "x")
-	send(m, keyMsg("enter"))
+	sendAll(m, "text:x", "enter")
 	requireScreen(t, m, `✗ keep "x": a number of backups, at least 1`)
-	send(m, keyMsg("backspace"))
-	typeKeys(m, "2")
-	send(m, keyMsg("enter"))
+	sendAll(m, "backspace", "text:2", "enter")
 	requireScreen(t, m, "Prune backups · keep the newest 2", "delete      ! 20260312T090000Z-apim", "delete      ! 20260312T020000Z-apim (2026-03-12 02:00, 4.0 MiB)", "Delete 2 backups from /backups (keeping the newest 2)?")
 	send(m, keyMsg("y"))
 	requireScreen(t, m, "deleted 20260312T090000Z-apim", "✓ prune done")
 	send(m, keyMsg("esc"))
 
 	// restore: the form, then the plan with the steps (one done by an earlier run).
-	send(m, keyMsg("V"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("r"))
+	sendAll(m, "V", "j", "r")
 	requireScreen(t, m, "Restore · 20260313T020000Z-apim", "namespace", "keyspace map", "identity file", "Empty fields keep the backup's own names")
-	typeKeys(m, "apim-dr")
-	send(m, keyMsg("enter"))
-	typeKeys(m, "apim_default=apim_dr, apim_default_throttle=apim_dr_t")
-	send(m, keyMsg("down"))
-	typeKeys(m, "metrics_dr")
-	send(m, keyMsg("enter"))
-	typeKeys(m, "/keys/dr.key")
+	sendAll(m, "text:apim-dr", "enter", "text:apim_default=apim_dr, apim_default_throttle=apim_dr_t", "down", "text:metrics_dr", "enter", "text:/keys/dr.key")
 	for range 4 {
 		send(m, keyMsg("enter"))
 	}
@@ -227,15 +197,10 @@ func TestBackupsVerifyPruneRestore(t *testing.T) {
 	requireScreen(t, m, "kubernetes namespace apim-dr", "workloads ready", "✓ 20260313T020000Z-apim: restore done")
 
 	// An unfinished backup is not verified; a failing restore reopens its form, values kept.
-	send(m, keyMsg("esc"))
-	send(m, keyMsg("V"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("j"))
-	send(m, keyMsg("v"))
+	sendAll(m, "esc", "V", "j", "j", "v")
 	requireScreen(t, m, "is unfinished (no manifest): nothing to verify")
 	f.proposeErr = errors.New("keyspace map nope: FROM=TO")
-	send(m, keyMsg("r"))
-	typeKeys(m, "ns2")
+	sendAll(m, "r", "text:ns2")
 	for range 7 {
 		send(m, keyMsg("enter"))
 	}
@@ -267,8 +232,7 @@ func TestBackupsInReadOnlyOnlyVerify(t *testing.T) {
 	requireScreen(t, m, "✓ 20260314T020000Z-apim: verify done")
 	requireCalls(t, f, "backups", "verify 20260314T020000Z-apim")
 	// M is not offered at all.
-	send(m, keyMsg("esc"))
-	send(m, keyMsg("M"))
+	sendAll(m, "esc", "M")
 	if m.dialog != nil || !strings.Contains(frame(m), "the console offers no patch merge") {
 		t.Fatalf("M in read-only:\n%s", frame(m))
 	}
@@ -289,14 +253,9 @@ func TestPatchMergeFormCompletesPathsAndShowsConflicts(t *testing.T) {
 	requireScreen(t, m, "tab: SP1.tgz  SP2.zip")
 	send(m, keyMsg("tab"))
 	typeKeys(m, ", "+dir+"/SP2")
-	send(m, keyMsg("tab"))
-	send(m, keyMsg("enter"))
+	sendAll(m, "tab", "enter")
 	typeKeys(m, dir+"/si")
-	send(m, keyMsg("tab"))
-	send(m, keyMsg("enter"))
-	typeKeys(m, "7.7.20240830-sp1")
-	send(m, keyMsg("enter"))
-	send(m, keyMsg("enter"))
+	sendAll(m, "tab", "enter", "text:7.7.20240830-sp1", "enter", "enter")
 	requireCalls(t, f, "patch 7.7.20240830-sp1")
 	want := ops.PatchRequest{Base: "registry.example/apim/gateway:7.7.20240830", Image: "7.7.20240830-sp1",
 		Patches: []string{dir + "/SP1.tgz", dir + "/SP2.zip"}, Custom: dir + "/site/"}
@@ -310,8 +269,7 @@ func TestPatchMergeFormCompletesPathsAndShowsConflicts(t *testing.T) {
 
 	// Conflicts left: the plan names them and the push is refused.
 	f.conflicts = []patch.Conflict{{Path: "apigateway/system/lib/core.jar", Patches: []string{"SP1.tgz", "other.tgz"}}}
-	send(m, keyMsg("esc"))
-	send(m, keyMsg("M"))
+	sendAll(m, "esc", "M")
 	for _, v := range []string{"", "a.tgz", "", "sp2", ""} {
 		typeKeys(m, v)
 		send(m, keyMsg("enter"))
@@ -374,8 +332,7 @@ func TestJobsListAndStatusLine(t *testing.T) {
 	send(m, keyMsg("J"))
 	scr := requireScreen(t, m, "Jobs", "3 of 4 running", "verify 20260314T020000Z-apim", "running", "✓ done", "deployment/traffic: pause done", "restart deployment/apimgr")
 	requireFits(t, scr, 160, 30)
-	send(m, keyMsg("j"))
-	send(m, keyMsg("enter"))
+	sendAll(m, "j", "enter")
 	if j := m.shownJob(); j == nil || j.kind != "restore" {
 		t.Fatalf("enter did not show the restore:\n%s", frame(m))
 	}
@@ -394,11 +351,9 @@ func TestJobsListAndStatusLine(t *testing.T) {
 func TestQuitDeclinesAnUnansweredProposal(t *testing.T) {
 	snap := healthySnapshot()
 	m, f := consoleModel(t, &snap, Options{})
-	send(m, keyMsg("H"))
-	send(m, keyMsg("p"))
+	sendAll(m, "H", "p")
 	send(m, keyMsg("esc")) // n/esc declines; the same before quitting:
-	send(m, keyMsg("H"))
-	send(m, keyMsg("r"))
+	sendAll(m, "H", "r")
 	m.awaitJobs(0)
 	if !slices.Equal(f.declined, []string{"pause deployment/traffic", "restart deployment/traffic"}) {
 		t.Fatalf("declined %q", f.declined)

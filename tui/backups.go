@@ -24,8 +24,7 @@ type backupsDialog struct {
 	loading bool
 	err     string
 	list    *ops.Backups
-	tbl     *table
-	w, h    int
+	tableDialog
 }
 
 func (m *Model) openBackups() tea.Cmd {
@@ -34,13 +33,13 @@ func (m *Model) openBackups() tea.Cmd {
 		m.message = "backups are not available here"
 		return nil
 	}
-	d := &backupsDialog{m: m, bk: bk, tbl: newTable(m.c, []column{
+	d := &backupsDialog{m: m, bk: bk, tableDialog: tableDialog{tbl: newTable(m.c, []column{
 		{title: "ID", min: 12, flex: true},
 		{title: "AGE", min: 4, age: true},
 		{title: "FILES", min: 5, right: true, prio: 2},
 		{title: "SIZE", min: 6, right: true, prio: 1},
 		{title: "STATE", min: 8, flex: true, prio: 3},
-	}, "no backups yet: c (or B) backs up now")}
+	}, "no backups yet: c (or B) backs up now")}}
 	return m.openDialog(d, d.load(m))
 }
 
@@ -73,16 +72,10 @@ func (d *backupsDialog) Loaded(_ *Model, msg dialogMsg) tea.Cmd {
 func (d *backupsDialog) typing() bool { return false }
 
 func (d *backupsDialog) selected() (ops.Backup, bool) {
-	r, ok := d.tbl.Selected()
-	if !ok || d.list == nil {
+	if d.list == nil {
 		return ops.Backup{}, false
 	}
-	for _, b := range d.list.List {
-		if b.ID == r.id {
-			return b, true
-		}
-	}
-	return ops.Backup{}, false
+	return selectedIn(d.tbl, d.list.List, func(b ops.Backup) string { return b.ID })
 }
 
 func (d *backupsDialog) Update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
@@ -139,21 +132,11 @@ func (d *backupsDialog) View(m *Model, w, h int) string {
 	if d.loading {
 		extra = st.status(toneBusy, "loading")
 	}
-	lines := []string{titleBar(m.c, w, "Backups", extra, nil)}
-	var foot []string
-	if d.err != "" {
-		foot = append(foot, "  "+st.Error.Render("✗ "+d.err))
-	}
+	foot := errorFoot(st, d.err)
 	if ok, why := m.canChange("changes", ""); !ok {
 		foot = append(foot, "  "+st.Muted.Render(why+"; verifying reads only, so v is offered"))
 	}
-	th := max(h-1-len(foot), 2)
-	if d.w != w || d.h != th {
-		d.w, d.h = w, th
-		d.tbl.SetSize(w, th-1)
-	}
-	lines = append(lines, strings.Split(d.tbl.View(), "\n")...)
-	return padLines(clipLines(append(lines, foot...), h, w), w, h)
+	return d.frame(titleBar(m.c, w, "Backups", extra, nil), foot, w, h)
 }
 
 func (d *backupsDialog) keys() []key.Binding {

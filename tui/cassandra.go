@@ -14,40 +14,23 @@ import (
 
 // cassandraView shows the ring's nodes and each keyspace's replication and QUORUM.
 type cassandraView struct {
-	c      *common
-	snap   *model.Snapshot
-	pager  pager
-	width  int
-	height int
-	sel    int // the chosen node: enter opens it
+	sourcePager
+	sel int // the chosen node: enter opens it
 }
 
-func newCassandraView(c *common) *cassandraView { return &cassandraView{c: c, pager: pager{c: c}} }
-
-func (v *cassandraView) Name() string                  { return "cassandra" }
-func (v *cassandraView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *cassandraView) Refresh()                      {}
-
-func (v *cassandraView) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceCassandra), 0))
-	v.rebuild()
+func newCassandraView(c *common) *cassandraView {
+	v := &cassandraView{sourcePager: newSourcePager(c, model.SourceCassandra)}
+	v.self = v
+	return v
 }
+
+func (v *cassandraView) Name() string { return "cassandra" }
 
 // Update moves the node cursor with the arrows; the other keys scroll.
 func (v *cassandraView) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
-	if v.snap != nil && len(v.snap.Cassandra.Nodes) > 0 {
-		switch {
-		case key.Matches(msg, k.Up):
-			v.sel = max(v.sel-1, 0)
-			v.rebuild()
-			return nil
-		case key.Matches(msg, k.Down):
-			v.sel = min(v.sel+1, len(v.snap.Cassandra.Nodes)-1)
-			v.rebuild()
-			return nil
-		}
+	if v.snap != nil && len(v.snap.Cassandra.Nodes) > 0 && v.c.keys.step(msg, &v.sel, len(v.snap.Cassandra.Nodes)) {
+		v.rebuild()
+		return nil
 	}
 	v.pager.Update(msg)
 	return nil
@@ -167,7 +150,7 @@ func (v *cassandraView) rebuild() {
 }
 
 func (v *cassandraView) View() string {
-	return viewTitle(v.c, v.width, "Cassandra", "", v.snap, model.SourceCassandra) + "\n" + v.pager.View()
+	return v.view("Cassandra", "")
 }
 
 func (v *cassandraView) ShortHelp() []key.Binding  { return openHelp(v.c.keys, "open").ShortHelp() }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/apimctl/apimctl/internal/format"
@@ -30,30 +29,15 @@ func newCassandraDetail(c *common, ins CassandraInspector, ref model.Ref) *cassa
 	return v
 }
 
-func (v *cassandraDetail) Name() string                     { return "cassandra node" }
-func (v *cassandraDetail) Crumb() string                    { return v.addr }
-func (v *cassandraDetail) SetSnapshot(*model.Snapshot)      {}
-func (v *cassandraDetail) Refresh()                         {}
-func (v *cassandraDetail) Open(ctx context.Context) tea.Cmd { return v.open(ctx) }
-func (v *cassandraDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	return v.update(msg)
-}
+func (v *cassandraDetail) Name() string     { return "cassandra node" }
+func (v *cassandraDetail) Crumb() string    { return v.addr }
 func (v *cassandraDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
 func (v *cassandraDetail) View() string {
 	return v.view("Cassandra node "+v.addr, "", v.d != nil)
 }
-func (v *cassandraDetail) ShortHelp() []key.Binding  { return dataHelp(v.c.keys).ShortHelp() }
-func (v *cassandraDetail) FullHelp() [][]key.Binding { return dataHelp(v.c.keys).FullHelp() }
 
 func (v *cassandraDetail) Loaded(msg detailMsg) tea.Cmd {
-	cmd, isData := v.answer(msg)
-	if isData {
-		if d, ok := msg.data.(*model.CassandraNodeDetail); ok && msg.err == nil && d != nil {
-			v.d = d
-		}
-		v.rebuild()
-	}
-	return cmd
+	return loaded(&v.loader, msg, &v.d, v.rebuild)
 }
 
 // shortID is the start of a UUID, enough to tell versions apart.
@@ -80,10 +64,7 @@ func (v *cassandraDetail) rebuild() {
 	st := &v.c.styles
 	d := v.d
 	w := v.width
-	var lines []string
-	if v.err != nil { // a reload failed: the last data stays, with why
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	n := d.Node
 	state := st.status(toneOK, "up")
 	if d.Unreachable != "" {
@@ -188,31 +169,23 @@ func (v *cassandraDetail) rebuild() {
 			}
 			lines = append(lines, grid(st, 2, w, []string{"TABLE", "KIND", "DONE"}, rows)...)
 		}
-		lines = append(lines, "", st.PanelTitle.Render("Busiest tables"))
-		if len(d.Tables) == 0 {
-			lines = append(lines, "  "+st.Muted.Render("no user table served a request"))
-		} else {
-			var rows [][]cell
-			for _, t := range d.Tables {
-				rows = append(rows, []cell{{text: t.Keyspace + "." + t.Table}, {text: fmtRate(t.ReadsPerSecond)}, {text: fmtLatency(t.ReadP99)},
-					{text: fmtRate(t.WritesPerSec)}, {text: fmtLatency(t.WriteP99)}})
-			}
-			lines = append(lines, grid(st, 2, w, []string{"TABLE", "READS/S", "READ P99", "WRITES/S", "WRITE P99"}, rows)...)
+		var tables [][]cell
+		for _, t := range d.Tables {
+			tables = append(tables, []cell{{text: t.Keyspace + "." + t.Table}, {text: fmtRate(t.ReadsPerSecond)}, {text: fmtLatency(t.ReadP99)},
+				{text: fmtRate(t.WritesPerSec)}, {text: fmtLatency(t.WriteP99)}})
 		}
-		lines = append(lines, "", st.PanelTitle.Render("Clients"))
-		if len(d.Clients) == 0 {
-			lines = append(lines, "  "+st.Muted.Render("no client connected"))
-		} else {
-			var rows [][]cell
-			for _, c := range d.Clients {
-				tls := "plain"
-				if c.SSL {
-					tls = "TLS"
-				}
-				rows = append(rows, []cell{{text: c.Address}, {text: orDash(c.User)}, {text: strconv.Itoa(c.Connections)}, {text: strconv.FormatInt(c.Requests, 10)}, {text: tls, tone: toneMuted}, {text: orDash(c.Driver), tone: toneMuted}})
+		lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Busiest tables"), []string{"TABLE", "READS/S", "READ P99", "WRITES/S", "WRITE P99"},
+			tables, st.Muted.Render("no user table served a request"))...)
+		var clients [][]cell
+		for _, c := range d.Clients {
+			tls := "plain"
+			if c.SSL {
+				tls = "TLS"
 			}
-			lines = append(lines, grid(st, 2, w, []string{"ADDRESS", "USER", "CONNS", "REQUESTS", "TLS", "DRIVER"}, rows)...)
+			clients = append(clients, []cell{{text: c.Address}, {text: orDash(c.User)}, {text: strconv.Itoa(c.Connections)}, {text: strconv.FormatInt(c.Requests, 10)}, {text: tls, tone: toneMuted}, {text: orDash(c.Driver), tone: toneMuted}})
 		}
+		lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Clients"), []string{"ADDRESS", "USER", "CONNS", "REQUESTS", "TLS", "DRIVER"},
+			clients, st.Muted.Render("no client connected"))...)
 	}
 	if len(d.Problems) > 0 {
 		lines = append(lines, "", st.PanelTitle.Render("Not read"))

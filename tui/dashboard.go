@@ -266,6 +266,16 @@ func (v *dashboardView) source(name string) *model.SourceState {
 	return &s
 }
 
+// storePanel is the panel of a data store's source; synced is false, and the panel says
+// there is no data yet, before the source's first read.
+func (v *dashboardView) storePanel(w int, title, source, more string) (p *panel, synced bool) {
+	p = &panel{c: v.c, w: w, title: title, src: v.source(source), more: more}
+	if !p.src.Synced {
+		p.lines = []string{v.c.styles.Muted.Render("no data yet")}
+	}
+	return p, p.src.Synced
+}
+
 func (v *dashboardView) hpa(w int) *panel {
 	st := &v.c.styles
 	groupW := 5
@@ -298,9 +308,8 @@ func (v *dashboardView) hpa(w int) *panel {
 func (v *dashboardView) cassandra(w int) *panel {
 	st := &v.c.styles
 	cs := &v.snap.Cassandra
-	p := &panel{c: v.c, w: w, title: "Cassandra", src: v.source(model.SourceCassandra), more: ":cassandra"}
-	if !p.src.Synced {
-		p.lines = []string{st.Muted.Render("no data yet")}
+	p, synced := v.storePanel(w, "Cassandra", model.SourceCassandra, ":cassandra")
+	if !synced {
 		return p
 	}
 	up := nodesUp(cs)
@@ -343,9 +352,8 @@ func (v *dashboardView) cassandra(w int) *panel {
 func (v *dashboardView) mysql(w int) *panel {
 	st := &v.c.styles
 	m := &v.snap.MySQL
-	p := &panel{c: v.c, w: w, title: "MySQL", src: v.source(model.SourceMySQL), more: ":mysql"}
-	if !p.src.Synced {
-		p.lines = []string{st.Muted.Render("no data yet")}
+	p, synced := v.storePanel(w, "MySQL", model.SourceMySQL, ":mysql")
+	if !synced {
 		return p
 	}
 	reach := st.status(toneOK, "up")

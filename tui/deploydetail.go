@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -16,27 +15,20 @@ import (
 // each implies, the revision history with images, and its events. It reads again when a
 // snapshot shows the Deployment or its HPA changed.
 type deploymentDetail struct {
-	c     *common
-	ins   DeploymentInspector
-	ref   model.Ref
-	name  string // the Deployment (an HPA ref names the HPA)
-	snap  *model.Snapshot
-	ctx   context.Context
-	pager pager
+	objectDetail
+	ins  DeploymentInspector
+	name string // the Deployment (an HPA ref names the HPA)
 
-	d        *model.DeploymentDetail
-	err      error
-	loading  bool
-	loadedAt time.Time
-	seen     string // the snapshot's state of it when last read
-
-	width, height int
+	d    *model.DeploymentDetail
+	seen string // the snapshot's state of it when last read
 }
 
 type deploymentLoaded struct{ d *model.DeploymentDetail }
 
 func newDeploymentDetail(c *common, ins DeploymentInspector, ref model.Ref) *deploymentDetail {
-	return &deploymentDetail{c: c, ins: ins, ref: ref, name: ref.Name, pager: pager{c: c}}
+	v := &deploymentDetail{objectDetail: newObjectDetail(c, ref), ins: ins, name: ref.Name}
+	v.self = v
+	return v
 }
 
 func (v *deploymentDetail) Name() string { return "deployment" }
@@ -77,23 +69,15 @@ func (v *deploymentDetail) state() string {
 }
 
 func (v *deploymentDetail) load() tea.Cmd {
-	if v.loading || v.ctx == nil || v.ctx.Err() != nil {
-		return nil
-	}
-	v.loading = true
-	v.seen = v.state()
-	ctx, ins, ns, name := v.ctx, v.ins, v.ref.Namespace, v.name
-	return func() tea.Msg {
+	ins, ns, name := v.ins, v.ref.Namespace, v.name
+	return v.read(func() { v.seen = v.state() }, func(ctx context.Context) (any, error) {
 		d, err := ins.Deployment(ctx, ns, name)
-		return detailMsg{d: v, data: deploymentLoaded{d}, err: err}
-	}
+		return deploymentLoaded{d}, err
+	})
 }
 
 func (v *deploymentDetail) Loaded(msg detailMsg) tea.Cmd {
-	v.loading = false
-	v.loadedAt = v.c.clock()
-	v.c.now = v.loadedAt
-	v.err = msg.err
+	v.answered(msg)
 	if dl, ok := msg.data.(deploymentLoaded); ok && msg.err == nil && dl.d != nil {
 		v.d = dl.d
 	}
@@ -112,29 +96,9 @@ func (v *deploymentDetail) Reload() tea.Cmd {
 	return nil
 }
 
-func (v *deploymentDetail) SetSnapshot(s *model.Snapshot) { v.snap = s }
-func (v *deploymentDetail) Refresh()                      { v.rebuild() }
-
-func (v *deploymentDetail) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-2, 1))
-	v.rebuild()
-}
-
-func (v *deploymentDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	if key.Matches(msg, v.c.keys.Reload) {
-		return v.load()
-	}
-	v.pager.Update(msg)
-	return nil
-}
-
 func (v *deploymentDetail) View() string {
 	st := &v.c.styles
-	status := st.Muted.Render("loading…")
-	if !v.loadedAt.IsZero() {
-		status = st.Muted.Render("read " + ago(v.loadedAt, v.c.now))
-	}
+	status := v.readState()
 	title := titleBar(v.c, max(v.width-width(status)-1, 1), "Deployment "+v.name, st.Muted.Render(v.ref.Namespace), nil)
 	return truncate(title+" "+status, v.width) + "\n" + v.headline() + "\n" + v.pager.View()
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 )
@@ -43,6 +45,45 @@ func loadFor(d dialog, f func() (any, error)) tea.Cmd {
 		v, err := f()
 		return dialogMsg{d: d, data: v, err: err}
 	}
+}
+
+// tableDialog is what a dialog that lists in a table keeps: the table and the size it
+// last gave it.
+type tableDialog struct {
+	tbl  *table
+	w, h int
+}
+
+// frame draws the dialog: its title line, the table in the lines foot leaves, then foot.
+func (d *tableDialog) frame(title string, foot []string, w, h int) string {
+	th := max(h-1-len(foot), 2)
+	if d.w != w || d.h != th {
+		d.w, d.h = w, th
+		d.tbl.SetSize(w, th-1)
+	}
+	lines := append([]string{title}, strings.Split(d.tbl.View(), "\n")...)
+	return padLines(clipLines(append(lines, foot...), h, w), w, h)
+}
+
+// selectedIn is the item of items under the table's cursor, found by its row id.
+func selectedIn[T any](tbl *table, items []T, id func(T) string) (T, bool) {
+	if r, ok := tbl.Selected(); ok {
+		for _, it := range items {
+			if id(it) == r.id {
+				return it, true
+			}
+		}
+	}
+	var none T
+	return none, false
+}
+
+// errorFoot is the line that shows a dialog's error (none without one).
+func errorFoot(st *Styles, err string) []string {
+	if err == "" {
+		return nil
+	}
+	return []string{"  " + st.Error.Render("✗ "+err)}
 }
 
 // dialogTyping says whether the open dialog takes msg before the quit keys do.

@@ -80,7 +80,6 @@ type openDetail struct {
 }
 
 // newDetail builds the detail screen of a ref (nil when the console has none for its kind).
-// The detail files register theirs in detailKinds.
 func (m *Model) newDetail(ref model.Ref) detailScreen {
 	if m.inspector == nil {
 		return nil
@@ -94,7 +93,28 @@ func (m *Model) newDetail(ref model.Ref) detailScreen {
 
 // detailKinds makes the detail screen of each ref kind from the inspector, or returns nil
 // when the inspector cannot load it.
-var detailKinds = map[string]func(c *common, ins any, ref model.Ref) detailScreen{}
+var detailKinds = map[string]func(c *common, ins any, ref model.Ref) detailScreen{
+	// The Kubernetes drill-downs (drillkube.go).
+	model.RefPod:        detailKind(newPodDetail),
+	model.RefLogs:       detailKind(newLogView),
+	model.RefDeployment: detailKind(newDeploymentDetail),
+	model.RefHPA:        detailKind(newDeploymentDetail),
+	// The data stores' and traffic's (drill_data.go).
+	model.RefCassandra: detailKind(newCassandraDetail),
+	model.RefMySQL:     detailKind(newMySQLDetail),
+	model.RefTraffic:   ofGroup(detailKind(newTrafficDetail)),
+}
+
+// detailKind is a detailKinds entry: the detail that open makes when the inspector has the
+// capability I, nil when it has not.
+func detailKind[I any, D detailScreen](open func(c *common, ins I, ref model.Ref) D) func(c *common, ins any, ref model.Ref) detailScreen {
+	return func(c *common, ins any, ref model.Ref) detailScreen {
+		if i, ok := ins.(I); ok {
+			return open(c, i, ref)
+		}
+		return nil
+	}
+}
 
 // push opens a detail above what is shown.
 func (m *Model) push(ref model.Ref) tea.Cmd {

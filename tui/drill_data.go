@@ -17,24 +17,14 @@ import (
 // "loading" until the answer comes, the error in one line when it fails, and reloads on r
 // (the traffic detail also every 15 s while it is open).
 
-func init() {
-	detailKinds[model.RefCassandra] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if ci, ok := ins.(CassandraInspector); ok {
-			return newCassandraDetail(c, ci, ref)
+// ofGroup opens a traffic detail only for a ref that names its group (and maybe an API in
+// it).
+func ofGroup(open func(c *common, ins any, ref model.Ref) detailScreen) func(c *common, ins any, ref model.Ref) detailScreen {
+	return func(c *common, ins any, ref model.Ref) detailScreen {
+		if ref.Group == "" {
+			return nil
 		}
-		return nil
-	}
-	detailKinds[model.RefMySQL] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if mi, ok := ins.(MySQLInspector); ok {
-			return newMySQLDetail(c, mi, ref)
-		}
-		return nil
-	}
-	detailKinds[model.RefTraffic] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if ti, ok := ins.(TrafficInspector); ok && ref.Group != "" {
-			return newTrafficDetail(c, ti, ref)
-		}
-		return nil
+		return open(c, ins, ref)
 	}
 }
 
@@ -76,8 +66,13 @@ func (l *loader) start() tea.Cmd {
 	}
 }
 
-// open keeps ctx and starts the first load.
-func (l *loader) open(ctx context.Context) tea.Cmd {
+// SetSnapshot and Refresh do nothing: a data detail shows what its loads read, not the
+// snapshot.
+func (l *loader) SetSnapshot(*model.Snapshot) {}
+func (l *loader) Refresh()                    {}
+
+// Open keeps ctx and starts the first load.
+func (l *loader) Open(ctx context.Context) tea.Cmd {
 	l.ctx = ctx
 	return l.start()
 }
@@ -92,14 +87,46 @@ func (l *loader) answer(msg detailMsg) (cmd tea.Cmd, isData bool) {
 	return nil, true
 }
 
+// loaded takes an answer for a detail that shows *dst: a reload signal starts a load
+// (cmd); data replaces *dst when it loaded, and rebuild draws the lines again either way.
+func loaded[T any](l *loader, msg detailMsg, dst **T, rebuild func()) tea.Cmd {
+	cmd, isData := l.answer(msg)
+	if isData {
+		keep(msg, dst)
+		rebuild()
+	}
+	return cmd
+}
+
+// keep stores in *dst the data of an answer that loaded without error; it reports whether
+// it did.
+func keep[T any](msg detailMsg, dst **T) bool {
+	d, ok := msg.data.(*T)
+	if !ok || msg.err != nil || d == nil {
+		return false
+	}
+	*dst = d
+	return true
+}
+
+// reloadFailed is the line that says the last reload failed and the data shown is older
+// (none when the last load succeeded).
+func (l *loader) reloadFailed() []string {
+	if l.err == nil {
+		return nil
+	}
+	st := &l.c.styles
+	return []string{"  " + st.Bad.Render("✗ reload failed: "+l.err.Error()) + st.Muted.Render(" — showing the last data read")}
+}
+
 // reloadAfter asks for a reload of self after d.
 func (l *loader) reloadAfter(d time.Duration) tea.Cmd {
 	self := l.self
 	return tea.Tick(d, func(time.Time) tea.Msg { return detailMsg{d: self, data: reloadMsg{}} })
 }
 
-// update handles the keys every data detail shares: reload, then scrolling.
-func (l *loader) update(msg tea.KeyPressMsg) tea.Cmd {
+// Update handles the keys every data detail shares: reload, then scrolling.
+func (l *loader) Update(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, reloadKey) {
 		return l.start()
 	}
@@ -138,6 +165,10 @@ func (l *loader) state() string {
 	}
 	return st.status(toneOK, "read "+ago(l.at, l.c.now))
 }
+
+// ShortHelp and FullHelp are a data detail's help: reload, and the pager's keys.
+func (l *loader) ShortHelp() []key.Binding  { return dataHelp(l.c.keys).ShortHelp() }
+func (l *loader) FullHelp() [][]key.Binding { return dataHelp(l.c.keys).FullHelp() }
 
 // dataHelp is the help of a data detail.
 func dataHelp(k KeyMap, own ...key.Binding) keyHelp {

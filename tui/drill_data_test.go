@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,15 +131,8 @@ func (f *fixtureInspector) Traffic(_ context.Context, group, api string) (*model
 func openDataDetail(t *testing.T, w, h int, snap model.Snapshot, ins any, keys []string, want string) *teatest.TestModel {
 	t.Helper()
 	tm, _ := startProgram(t, w, h, &snap, Options{Inspector: ins})
-	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
-			tm.Type(s)
-		} else {
-			tm.Send(keyMsg(k))
-		}
-	}
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	sendKeys(t, tm, keys...)
+	waitOutput(t, tm, want)
 	return tm
 }
 
@@ -191,11 +183,7 @@ func TestGoldenAlerts(t *testing.T) {
 	} {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s/%s/%s", fx.name, sz.name, fx.view), func(t *testing.T) {
-				snap := fx.snap
-				tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{})
-				tm.Type(":" + fx.view)
-				tm.Send(keyMsg("enter"))
-				screen, m := finalScreen(t, tm)
+				screen, m := runKeys(t, sz.w, sz.h, fx.snap, "text::"+fx.view, "enter")
 				if got := viewNames[m.active]; got != fx.view {
 					t.Fatalf("active view %q", got)
 				}
@@ -296,16 +284,6 @@ func TestDataDetailsFromTheirViews(t *testing.T) {
 	press(m, "j")
 	if ref, ok := td.Selected(); !ok || ref.Kind != model.RefPod || ref.Name != "traffic-payments-7d9f8b6c5d-00001" || ref.Namespace != "apim" {
 		t.Fatalf("chosen pod %+v", ref)
-	}
-}
-
-// TestDetailWithoutInspector: without an inspector, enter says there is nothing more to show.
-func TestDetailWithoutInspector(t *testing.T) {
-	snap := healthySnapshot()
-	m := drive(t, 120, 40, &snap, Options{})
-	press(m, "4", "enter")
-	if m.top() != nil || !strings.Contains(frame(m), "nothing more to show for cassandra 127.0.0.1") {
-		t.Fatalf("without an inspector:\n%s", frame(m))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -261,19 +262,24 @@ func settlePending(m *Model, d time.Duration) {
 	}
 }
 
+// openCrashPod drives the console at a size over the degraded snapshot (snap) with a fake
+// inspector (f), opens the crash-looping pod's detail from the pods view and presses more
+// (l: its logs).
+func openCrashPod(t testing.TB, w, h int, more ...string) (m *Model, f *fakeInspector, snap model.Snapshot) {
+	t.Helper()
+	snap = degradedSnapshot()
+	f = newFakeInspector(snap)
+	m = drive(t, w, h, &snap, Options{Inspector: f})
+	pressSettle(m, append([]string{"2", "/", "text:00001", "enter", "enter"}, more...)...)
+	return m, f, snap
+}
+
 // pressSettle sends each key and settles what it started.
 func pressSettle(m *Model, keys ...string) {
-	for _, k := range keys {
-		if s, ok := cutText(k); ok {
-			for _, r := range s {
-				_, cmd := m.Update(keyMsg(string(r)))
-				settle(m, cmd)
-			}
-			continue
-		}
-		_, cmd := m.Update(keyMsg(k))
+	eachKey(keys, func(k tea.KeyPressMsg) {
+		_, cmd := m.Update(k)
 		settle(m, cmd)
-	}
+	})
 }
 
 func cutText(k string) (string, bool) {

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/apimctl/apimctl/ops/model"
 )
@@ -45,30 +43,17 @@ func TestGoldenDrillDowns(t *testing.T) {
 				snap := degradedSnapshot()
 				f := newFakeInspector(snap)
 				tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{Inspector: f})
-				send := func(keys []string) {
-					for _, k := range keys {
-						if s, ok := cutText(k); ok {
-							tm.Type(s)
-						} else {
-							tm.Send(keyMsg(k))
-						}
-					}
-				}
-				waitFor := func(s string) {
-					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-						teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
-				}
-				send(tc.keys)
+				sendKeys(t, tm, tc.keys...)
 				if tc.more != nil {
-					waitFor("Conditions")
+					waitOutput(t, tm, "Conditions")
 					if tc.setup != nil {
 						f.mu.Lock()
 						tc.setup(f)
 						f.mu.Unlock()
 					}
-					send(tc.more)
+					sendKeys(t, tm, tc.more...)
 				}
-				waitFor(tc.want)
+				waitOutput(t, tm, tc.want)
 				screen, _ := finalScreen(t, tm)
 				requireFits(t, screen, sz.w, sz.h)
 				if !strings.Contains(screen, tc.want) {
@@ -102,10 +87,7 @@ func TestPodWithoutAContext(t *testing.T) {
 // TestPodDrillDownAndBack: enter on a pod opens its detail with the judgement on top and the
 // breadcrumb; l opens its logs; esc goes back one level at a time.
 func TestPodDrillDownAndBack(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 160, 48, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter")
+	m, _, _ := openCrashPod(t, 160, 48)
 	scr := frame(m)
 	if !strings.Contains(scr, "pods › "+crashPod) || !strings.Contains(scr, "✗ container traffic crash-looping: exited with code 1 (Error): precheck failed") {
 		t.Fatalf("pod detail:\n%s", scr)
@@ -132,10 +114,7 @@ func TestPodDrillDownAndBack(t *testing.T) {
 // TestPodDeletedWhileOpen: the snapshot no longer has the pod, the detail reads it again and
 // says it is gone, keeping what was known; nothing crashes.
 func TestPodDeletedWhileOpen(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 100, 30, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter")
+	m, f, snap := openCrashPod(t, 100, 30)
 	reads := f.reads
 	// The same snapshot again: nothing changed, no read.
 	_, cmd := m.Update(snapshotMsg{snap: snap})
@@ -168,10 +147,7 @@ func TestPodDeletedWhileOpen(t *testing.T) {
 // TestLogViewFollowSearchWrap: the followed log shows new lines as they come; search finds
 // and steps through matches; follow and wrap toggle; scrolling up stops following.
 func TestLogViewFollowSearchWrap(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 100, 20, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter", "l")
+	m, f, _ := openCrashPod(t, 100, 20, "l")
 	lv := m.top().(*logView)
 	if lv.ring.len() != 40 || !lv.follow {
 		t.Fatalf("%d lines, following %v", lv.ring.len(), lv.follow)
@@ -223,10 +199,7 @@ func TestLogViewFollowSearchWrap(t *testing.T) {
 // TestLogViewSave: s asks for a path, writes 0600; an existing file is replaced only after a
 // second enter; a directory or an empty name is refused in the status line.
 func TestLogViewSave(t *testing.T) {
-	snap := degradedSnapshot()
-	f := newFakeInspector(snap)
-	m := drive(t, 120, 30, &snap, Options{Inspector: f})
-	pressSettle(m, "2", "/", "text:00001", "enter", "enter", "l")
+	m, _, _ := openCrashPod(t, 120, 30, "l")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "crash.log")
 
@@ -329,13 +302,26 @@ func TestDrillFromEventsHPAAndDashboard(t *testing.T) {
 	}
 }
 
-// TestNoInspectorOpensNothing: without an inspector enter says there is nothing more.
+// TestNoInspectorOpensNothing: without an inspector enter on a pod or a Cassandra node says
+// there is nothing more to show.
 func TestNoInspectorOpensNothing(t *testing.T) {
-	snap := degradedSnapshot()
-	m := drive(t, 100, 30, &snap, Options{})
-	pressSettle(m, "2", "enter")
-	if m.top() != nil || !strings.Contains(frame(m), "nothing more to show for pod") {
-		t.Fatalf("without an inspector:\n%s", frame(m))
+	for _, tc := range []struct {
+		name string
+		snap model.Snapshot
+		w, h int
+		view string
+		want string
+	}{
+		{"pod", degradedSnapshot(), 100, 30, "2", "nothing more to show for pod"},
+		{"cassandra node", healthySnapshot(), 120, 40, "4", "nothing more to show for cassandra 127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := drive(t, tc.w, tc.h, &tc.snap, Options{})
+			pressSettle(m, tc.view, "enter")
+			if m.top() != nil || !strings.Contains(frame(m), tc.want) {
+				t.Fatalf("without an inspector:\n%s", frame(m))
+			}
+		})
 	}
 }
 

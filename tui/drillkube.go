@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/apimctl/apimctl/ops/model"
@@ -13,27 +16,89 @@ import (
 // another, says something in the status line, reloads when a snapshot shows its object
 // changed, and takes every key while it reads a line of its own.
 
-func init() {
-	detailKinds[model.RefPod] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if pi, ok := ins.(PodInspector); ok {
-			return newPodDetail(c, pi, ref)
-		}
+// objectDetail is what the details of a Kubernetes object (a pod, a Deployment) share: the
+// ref, the snapshot that tells when the object changed, one read at a time bound to the
+// detail's context, the last read's outcome, and a pager below the title and headline.
+type objectDetail struct {
+	c     *common
+	self  objectScreen
+	ref   model.Ref
+	snap  *model.Snapshot
+	ctx   context.Context
+	pager pager
+
+	err      error // the last read's error, shown above what was read before
+	loading  bool
+	loadedAt time.Time
+
+	width, height int
+}
+
+// objectScreen is the detail an objectDetail serves: how it reads and draws its object.
+type objectScreen interface {
+	detailScreen
+	load() tea.Cmd
+	rebuild()
+}
+
+func newObjectDetail(c *common, ref model.Ref) objectDetail {
+	return objectDetail{c: c, ref: ref, pager: pager{c: c}}
+}
+
+// Open keeps ctx and starts the first read.
+func (o *objectDetail) Open(ctx context.Context) tea.Cmd {
+	o.ctx = ctx
+	return o.self.load()
+}
+
+// read starts read in a command, its answer for self, after mark notes what the snapshot
+// shows of the object; nil (and no mark) while a read runs or once the detail closed.
+func (o *objectDetail) read(mark func(), read func(ctx context.Context) (any, error)) tea.Cmd {
+	if o.loading || o.ctx == nil || o.ctx.Err() != nil {
 		return nil
 	}
-	detailKinds[model.RefLogs] = func(c *common, ins any, ref model.Ref) detailScreen {
-		if lr, ok := ins.(LogReader); ok {
-			return newLogView(c, lr, ref)
-		}
-		return nil
+	o.loading = true
+	mark()
+	ctx, self := o.ctx, o.self
+	return func() tea.Msg {
+		data, err := read(ctx)
+		return detailMsg{d: self, data: data, err: err}
 	}
-	deployment := func(c *common, ins any, ref model.Ref) detailScreen {
-		if di, ok := ins.(DeploymentInspector); ok {
-			return newDeploymentDetail(c, di, ref)
-		}
-		return nil
+}
+
+// answered takes what a read answered, but its data: when, and its error.
+func (o *objectDetail) answered(msg detailMsg) {
+	o.loading = false
+	o.loadedAt = o.c.clock()
+	o.c.now = o.loadedAt
+	o.err = msg.err
+}
+
+// readState is the title's word on the read: loading, or the data's age.
+func (o *objectDetail) readState() string {
+	st := &o.c.styles
+	if o.loadedAt.IsZero() {
+		return st.Muted.Render("loading…")
 	}
-	detailKinds[model.RefDeployment] = deployment
-	detailKinds[model.RefHPA] = deployment
+	return st.Muted.Render("read " + ago(o.loadedAt, o.c.now))
+}
+
+func (o *objectDetail) SetSnapshot(s *model.Snapshot) { o.snap = s }
+func (o *objectDetail) Refresh()                      { o.self.rebuild() }
+
+func (o *objectDetail) SetSize(w, h int) {
+	o.width, o.height = w, h
+	o.pager.SetSize(w, max(h-2, 1))
+	o.self.rebuild()
+}
+
+// Update reads again on r; the other keys scroll.
+func (o *objectDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, o.c.keys.Reload) {
+		return o.self.load()
+	}
+	o.pager.Update(msg)
+	return nil
 }
 
 // statusMsg puts a line in the status line (err: as an error).

@@ -68,6 +68,20 @@ func fitRight(s string, w int) string {
 
 // humanAge says a duration the way kubectl does: 12s, 5m, 3h, 4d (format.Age, as the
 // command line says it).
+// eventLine is an event in a detail: its age, a mark and its reason (a warning's in the
+// warning tone), how often it repeated, then rest (the message, as the caller shows it).
+func eventLine(st *Styles, e model.EventInfo, now time.Time, indent, rest string) string {
+	t, typ := toneMuted, "·"
+	if e.Type == "Warning" {
+		t, typ = toneWarn, "!"
+	}
+	count := ""
+	if e.Count > 1 {
+		count = fmt.Sprintf(" ×%d", e.Count)
+	}
+	return fmt.Sprintf("%s%s %s%s  %s", indent, fitRight(ago(e.Time, now), 8), st.paint(t, typ+" "+e.Reason), count, rest)
+}
+
 func humanAge(d time.Duration) string { return format.Age(d) }
 
 // ago is "12s ago", or "never" for a zero time.

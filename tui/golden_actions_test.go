@@ -1,14 +1,11 @@
 package tui
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/apimctl/apimctl/ops/check"
 	"github.com/apimctl/apimctl/ops/dr"
@@ -75,23 +72,9 @@ func TestGoldenDialogs(t *testing.T) {
 					t.Cleanup(func() { close(f.block) })
 				}
 				tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{Actions: f, ReadOnly: tc.readOnly})
-				waitFor := func(s string) {
-					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-						teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
-				}
-				for _, k := range tc.keys {
-					if s, ok := strings.CutPrefix(k, "text:"); ok {
-						tm.Type(s)
-						continue
-					}
-					if s, ok := strings.CutPrefix(k, "wait:"); ok {
-						waitFor(s)
-						continue
-					}
-					tm.Send(keyMsg(k))
-				}
+				sendKeys(t, tm, tc.keys...)
 				if tc.wait != "" {
-					waitFor(tc.wait)
+					waitOutput(t, tm, tc.wait)
 				}
 				if tc.want == "" {
 					tc.want = tc.wait

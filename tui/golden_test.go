@@ -31,17 +31,46 @@ func startProgram(t *testing.T, w, h int, snap *model.Snapshot, opts Options) (*
 	tm := teatest.NewTestModel(t, New(feed, opts),
 		teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	want := "loading"
 	if snap != nil {
 		feed <- *snap
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			return bytes.Contains(b, []byte(snap.Context))
-		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
-	} else {
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			return bytes.Contains(b, []byte("loading"))
-		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		want = snap.Context
 	}
+	waitOutput(t, tm, want)
 	return tm, feed
+}
+
+// waitOutput waits (5 s at most) until the program's output holds s.
+func waitOutput(t *testing.T, tm *teatest.TestModel, s string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+// sendKeys sends key presses to the program: "text:abc" types abc, "wait:x" waits until the
+// output holds x.
+func sendKeys(t *testing.T, tm *teatest.TestModel, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if s, ok := strings.CutPrefix(k, "text:"); ok {
+			tm.Type(s)
+			continue
+		}
+		if s, ok := strings.CutPrefix(k, "wait:"); ok {
+			waitOutput(t, tm, s)
+			continue
+		}
+		tm.Send(keyMsg(k))
+	}
+}
+
+// runKeys runs the console over snap at a size, sends it keys (as sendKeys does), quits it,
+// and returns its last frame as plain text and its final model.
+func runKeys(t *testing.T, w, h int, snap model.Snapshot, keys ...string) (string, *Model) {
+	t.Helper()
+	tm, _ := startProgram(t, w, h, &snap, Options{})
+	sendKeys(t, tm, keys...)
+	return finalScreen(t, tm)
 }
 
 // finalScreen quits the program and returns its last frame as plain text.
@@ -86,11 +115,7 @@ func TestGoldenScreens(t *testing.T) {
 		for _, sz := range sizes {
 			for _, view := range fx.views {
 				t.Run(fmt.Sprintf("%s/%s/%s", fx.name, sz.name, view), func(t *testing.T) {
-					snap := fx.snap
-					tm, _ := startProgram(t, sz.w, sz.h, &snap, Options{})
-					tm.Type(":" + view)
-					tm.Send(keyMsg("enter"))
-					screen, m := finalScreen(t, tm)
+					screen, m := runKeys(t, sz.w, sz.h, fx.snap, "text::"+view, "enter")
 					if got := viewNames[m.active]; got != view {
 						t.Fatalf("active view %q, want %q", got, view)
 					}

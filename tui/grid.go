@@ -2,6 +2,16 @@ package tui
 
 import "strings"
 
+// gridSection is a detail's titled block: an empty line, the title, then the grid of rows
+// (indented 2), or none when there are no rows.
+func gridSection(st *Styles, w int, title string, heads []string, rows [][]cell, none string) []string {
+	lines := []string{"", title}
+	if len(rows) == 0 {
+		return append(lines, "  "+none)
+	}
+	return append(lines, grid(st, 2, w, heads, rows)...)
+}
+
 // grid renders a small table in full (the detail views' node, keyspace and condition lists):
 // headings, then one line per row, the last column cut to the width.
 func grid(st *Styles, indent int, w int, heads []string, rows [][]cell) []string {

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/apimctl/apimctl/ops/model"
@@ -27,41 +26,43 @@ func drive(t testing.TB, w, h int, snap *model.Snapshot, opts Options) *Model {
 
 // press sends key presses; "text:abc" types abc.
 func press(m *Model, keys ...string) {
+	eachKey(keys, func(k tea.KeyPressMsg) { m.Update(k) })
+}
+
+// eachKey gives send the key presses of keys, in order; "text:abc" is a, b and c.
+func eachKey(keys []string, send func(tea.KeyPressMsg)) {
 	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
+		if s, ok := cutText(k); ok {
 			for _, r := range s {
-				m.Update(keyMsg(string(r)))
+				send(keyMsg(string(r)))
 			}
 			continue
 		}
-		m.Update(keyMsg(k))
+		send(keyMsg(k))
 	}
 }
 
 // frame is the model's frame as plain text.
 func frame(m *Model) string { return ansi.Strip(m.View().Content) }
 
+// namedKeys are the key presses whose msg.String() is a name rather than the key's text.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"enter":     {Code: tea.KeyEnter},
+	"esc":       {Code: tea.KeyEscape},
+	"tab":       {Code: tea.KeyTab},
+	"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+	"backspace": {Code: tea.KeyBackspace},
+	"down":      {Code: tea.KeyDown},
+	"up":        {Code: tea.KeyUp},
+	"pgdown":    {Code: tea.KeyPgDown},
+	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+	"ctrl+u":    {Code: 'u', Mod: tea.ModCtrl}, // clears a field
+}
+
 // keyMsg makes the key press that msg.String() reports as s.
 func keyMsg(s string) tea.KeyPressMsg {
-	switch s {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	if k, ok := namedKeys[s]; ok {
+		return k
 	}
 	r := []rune(s)[0]
 	return tea.KeyPressMsg{Code: r, Text: s}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -27,8 +26,7 @@ type historyDialog struct {
 	loading bool
 	err     string
 	hist    *ops.History
-	tbl     *table
-	w, h    int
+	tableDialog
 }
 
 // historyRoles are the Deployments tab cycles through.
@@ -45,13 +43,13 @@ func (m *Model) openHistory() tea.Cmd {
 		m.message, m.messageErr = "no gateway group to show the history of", true
 		return nil
 	}
-	d := &historyDialog{m: m, rv: rv, role: model.RoleTraffic, group: g, tbl: newTable(m.c, []column{
+	d := &historyDialog{m: m, rv: rv, role: model.RoleTraffic, group: g, tableDialog: tableDialog{tbl: newTable(m.c, []column{
 		{title: "REVISION", min: 8},
 		{title: "IMAGE", min: 12, flex: true, middle: true},
 		{title: "AGE", min: 4, age: true, prio: 2},
 		{title: "PODS", min: 4, right: true, prio: 1},
 		{title: "CHANGE CAUSE", min: 12, flex: true, prio: 3},
-	}, "no revisions")}
+	}, "no revisions")}}
 	return m.openDialog(d, d.load(m))
 }
 
@@ -89,16 +87,10 @@ func (d *historyDialog) typing() bool { return false }
 
 // selected is the revision under the cursor.
 func (d *historyDialog) selected() (model.Revision, bool) {
-	r, ok := d.tbl.Selected()
-	if !ok || d.hist == nil {
+	if d.hist == nil {
 		return model.Revision{}, false
 	}
-	for _, rev := range d.hist.Revisions {
-		if strconv.FormatInt(rev.Revision, 10) == r.id {
-			return rev, true
-		}
-	}
-	return model.Revision{}, false
+	return selectedIn(d.tbl, d.hist.Revisions, func(r model.Revision) string { return strconv.FormatInt(r.Revision, 10) })
 }
 
 func (d *historyDialog) subject() string {
@@ -181,11 +173,7 @@ func (d *historyDialog) View(m *Model, w, h int) string {
 	case d.hist != nil && d.hist.Paused:
 		extra += " · " + st.status(toneWarn, "paused")
 	}
-	lines := []string{titleBar(m.c, w, "Rollout history · "+d.subject(), extra, nil)}
-	foot := []string{}
-	if d.err != "" {
-		foot = append(foot, "  "+st.Error.Render("✗ "+d.err))
-	}
+	foot := errorFoot(st, d.err)
 	if d.hist != nil {
 		state := "rolling updates run"
 		if d.hist.Paused {
@@ -196,13 +184,7 @@ func (d *historyDialog) View(m *Model, w, h int) string {
 			foot = append(foot, "  "+st.Muted.Render(why))
 		}
 	}
-	th := max(h-1-len(foot), 2)
-	if d.w != w || d.h != th {
-		d.w, d.h = w, th
-		d.tbl.SetSize(w, th-1)
-	}
-	lines = append(lines, strings.Split(d.tbl.View(), "\n")...)
-	return padLines(clipLines(append(lines, foot...), h, w), w, h)
+	return d.frame(titleBar(m.c, w, "Rollout history · "+d.subject(), extra, nil), foot, w, h)
 }
 
 func (d *historyDialog) ShortHelp() []key.Binding  { return d.keys() }

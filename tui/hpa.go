@@ -12,40 +12,27 @@ import (
 // hpaView shows each group's HorizontalPodAutoscaler: replicas, CPU against target,
 // conditions and recent scaling events.
 type hpaView struct {
-	c      *common
-	snap   *model.Snapshot
-	pager  pager
-	width  int
-	height int
+	sourcePager
 	// The autoscalers, each a block of lines: j/k select one (enter opens its Deployment).
 	hpas   []string // HPA names, in block order
 	starts []int    // the line each block starts on
 	sel    string   // the selected HPA's name
 }
 
-func newHPAView(c *common) *hpaView { return &hpaView{c: c, pager: pager{c: c}} }
-
-func (v *hpaView) Name() string                  { return "hpa" }
-func (v *hpaView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *hpaView) Refresh()                      { v.rebuild() }
-
-func (v *hpaView) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceKube), 0))
-	v.rebuild()
+func newHPAView(c *common) *hpaView {
+	v := &hpaView{sourcePager: newSourcePager(c, model.SourceKube)}
+	v.self = v
+	return v
 }
+
+func (v *hpaView) Name() string { return "hpa" }
+func (v *hpaView) Refresh()     { v.rebuild() }
 
 // Update moves the selection between autoscalers on j/k, scrolling its block into view;
 // the other keys page.
 func (v *hpaView) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
 	i := v.selected()
-	if i >= 0 && (key.Matches(msg, k.Up) || key.Matches(msg, k.Down)) {
-		if key.Matches(msg, k.Up) {
-			i = max(i-1, 0)
-		} else {
-			i = min(i+1, len(v.hpas)-1)
-		}
+	if i >= 0 && v.c.keys.step(msg, &i, len(v.hpas)) {
 		v.sel = v.hpas[i]
 		v.rebuild()
 		if s := v.starts[i]; s < v.pager.offset || s >= v.pager.offset+v.pager.height {
@@ -208,15 +195,7 @@ func (v *hpaView) rebuild() {
 			lines = append(lines, "    "+st.Muted.Render("none"))
 		}
 		for _, e := range h.Events {
-			t, typ := toneMuted, "·"
-			if e.Type == "Warning" {
-				t, typ = toneWarn, "!"
-			}
-			count := ""
-			if e.Count > 1 {
-				count = fmt.Sprintf(" ×%d", e.Count)
-			}
-			lines = append(lines, truncate(fmt.Sprintf("    %s %s%s  %s", fitRight(ago(e.Time, v.c.now), 8), st.paint(t, typ+" "+e.Reason), count, st.Muted.Render(e.Message)), w))
+			lines = append(lines, truncate(eventLine(st, e, v.c.now, "    ", st.Muted.Render(e.Message)), w))
 		}
 		lines = append(lines, "")
 	}
@@ -236,7 +215,7 @@ func (v *hpaView) View() string {
 		}
 	}
 	extra := v.c.styles.Muted.Render(fmt.Sprintf("%d autoscaler%s", n, map[bool]string{true: "s"}[n != 1]))
-	return viewTitle(v.c, v.width, "HPA", extra, v.snap, model.SourceKube) + "\n" + v.pager.View()
+	return v.view("HPA", extra)
 }
 
 func (v *hpaView) ShortHelp() []key.Binding {

@@ -19,11 +19,7 @@ import (
 // final model and frame.
 
 func TestFilterNarrowsPodList(t *testing.T) {
-	snap := degradedSnapshot()
-	tm, _ := startProgram(t, 80, 24, &snap, Options{})
-	tm.Type("2/crash")
-	tm.Send(keyMsg("enter"))
-	scr, m := finalScreen(t, tm)
+	scr, m := runKeys(t, 80, 24, degradedSnapshot(), "text:2/crash", "enter")
 	pv := m.screens[m.active].(*podsView)
 	shown, total := pv.tbl.Counts()
 	if shown != 1 || total != 8 {
@@ -70,11 +66,7 @@ func TestFilterOnViewWithoutList(t *testing.T) {
 }
 
 func TestCommandJumpsToView(t *testing.T) {
-	snap := healthySnapshot()
-	tm, _ := startProgram(t, 80, 24, &snap, Options{})
-	tm.Type(":hpa")
-	tm.Send(keyMsg("enter"))
-	scr, m := finalScreen(t, tm)
+	scr, m := runKeys(t, 80, 24, healthySnapshot(), "text::hpa", "enter")
 	if viewNames[m.active] != "hpa" || !strings.Contains(scr, "─ HPA · 2 autoscalers") {
 		t.Fatalf("after :hpa the view is %s:\n%s", viewNames[m.active], scr)
 	}
@@ -111,11 +103,7 @@ func TestCommandPrefixAliasAndCompletion(t *testing.T) {
 }
 
 func TestUnknownViewSaysSo(t *testing.T) {
-	snap := healthySnapshot()
-	tm, _ := startProgram(t, 80, 24, &snap, Options{})
-	tm.Type("2:bogus")
-	tm.Send(keyMsg("enter"))
-	scr, m := finalScreen(t, tm)
+	scr, m := runKeys(t, 80, 24, healthySnapshot(), "text:2:bogus", "enter")
 	if viewNames[m.active] != "pods" {
 		t.Fatalf("an unknown view moved to %s", viewNames[m.active])
 	}
@@ -135,10 +123,7 @@ func TestUnknownViewSaysSo(t *testing.T) {
 }
 
 func TestHelpToggles(t *testing.T) {
-	snap := healthySnapshot()
-	tm, _ := startProgram(t, 80, 24, &snap, Options{})
-	tm.Type("2?")
-	scr, m := finalScreen(t, tm)
+	scr, m := runKeys(t, 80, 24, healthySnapshot(), "text:2?")
 	if !m.help.ShowAll || !strings.Contains(scr, "pgdn page down") || !strings.Contains(scr, "shift+tab prev view") {
 		t.Fatalf("? did not show the full help:\n%s", scr)
 	}

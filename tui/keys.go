@@ -1,6 +1,9 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // KeyMap is every key binding of the console. Each view shows the subset it uses in the help
 // bar (see the views' ShortHelp and FullHelp).
@@ -125,6 +128,42 @@ func DefaultKeyMap() KeyMap {
 // listKeys are the scrolling keys every list and pager shares.
 func (k KeyMap) listKeys() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// scroll moves *pos for a list key: a line, a page, to the top (0) or to bottom; it reports
+// whether msg was a list key. The caller clamps *pos afterwards.
+func (k KeyMap) scroll(msg tea.KeyPressMsg, pos *int, page, bottom int) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		*pos--
+	case key.Matches(msg, k.Down):
+		*pos++
+	case key.Matches(msg, k.PageUp):
+		*pos -= page
+	case key.Matches(msg, k.PageDown):
+		*pos += page
+	case key.Matches(msg, k.Top):
+		*pos = 0
+	case key.Matches(msg, k.Bottom):
+		*pos = bottom
+	default:
+		return false
+	}
+	return true
+}
+
+// step moves *sel over n items (n > 0) on the up and down keys, staying on the first and
+// last; it reports whether msg was one of them.
+func (k KeyMap) step(msg tea.KeyPressMsg, sel *int, n int) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		*sel = max(*sel-1, 0)
+	case key.Matches(msg, k.Down):
+		*sel = min(*sel+1, n-1)
+	default:
+		return false
+	}
+	return true
 }
 
 // globalKeys are shown in every view's full help.

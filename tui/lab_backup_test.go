@@ -26,7 +26,7 @@ import (
 // the audit log.
 func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	env := labtest.Require(t)
-	cs := clientsetOf(t, env)
+	cs := labtest.Clientset(t, env)
 	ctx := context.Background()
 	ns, objs := labtest.Topology(t, env, "tui-backup")
 	applyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true})

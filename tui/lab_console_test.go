@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/ops"
@@ -98,19 +97,7 @@ func startLabConsole(t *testing.T, env *lab.Env, targets live.Targets, getenv fu
 }
 
 // keys sends key presses; "text:abc" types abc.
-func (c *labConsole) keys(keys ...string) {
-	for _, k := range keys {
-		if s, ok := strings.CutPrefix(k, "text:"); ok {
-			c.tm.Type(s)
-			continue
-		}
-		if k == "ctrl+u" { // clears a field
-			c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
-			continue
-		}
-		c.tm.Send(keyMsg(k))
-	}
-}
+func (c *labConsole) keys(keys ...string) { sendKeys(c.t, c.tm, keys...) }
 
 // waitScreen waits until ok holds for the console's screen.
 func (c *labConsole) waitScreen(within time.Duration, what string, ok func(string) bool) string {
@@ -176,19 +163,6 @@ func (c *labConsole) requireRan(name string) action.Record {
 		c.t.Fatalf("audit of %s: want intent then ok outcome from the console, got %+v", name, recs)
 	}
 	return *outcome
-}
-
-func clientsetOf(t *testing.T, env *lab.Env) kubernetes.Interface {
-	t.Helper()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
 }
 
 func labTargets(env *lab.Env, ns string) live.Targets {

@@ -19,7 +19,7 @@ import (
 // in the history, puts its template back.
 func TestLabRolloutActionsFromTheConsole(t *testing.T) {
 	env := labtest.Require(t)
-	cs := clientsetOf(t, env)
+	cs := labtest.Clientset(t, env)
 	ns, objs := labtest.Topology(t, env, "tui-rollout")
 	applyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true}, "traffic")
 	c := startLabConsole(t, env, labTargets(env, ns), nil, false)
@@ -118,7 +118,7 @@ func TestLabReadOnlyConsoleChangesNothing(t *testing.T) {
 	if recs, _ := readAudit(c.audit); len(recs) != 0 {
 		t.Fatalf("a read-only console recorded %+v", recs)
 	}
-	cs := clientsetOf(t, env)
+	cs := labtest.Clientset(t, env)
 	d, err := cs.AppsV1().Deployments(env.Namespace).Get(context.Background(), "traffic", metav1.GetOptions{})
 	if err != nil || d.Spec.Paused {
 		t.Fatalf("the lab's traffic: %v paused=%v", err, d.Spec.Paused)

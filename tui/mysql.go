@@ -8,31 +8,20 @@ import (
 	"github.com/apimctl/apimctl/ops/model"
 
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 )
 
 // mysqlView shows the metrics database: reachability, version, connections, TLS, replication.
 type mysqlView struct {
-	c      *common
-	snap   *model.Snapshot
-	pager  pager
-	width  int
-	height int
+	sourcePager
 }
 
-func newMySQLView(c *common) *mysqlView { return &mysqlView{c: c, pager: pager{c: c}} }
-
-func (v *mysqlView) Name() string                  { return "mysql" }
-func (v *mysqlView) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
-func (v *mysqlView) Refresh()                      {}
-
-func (v *mysqlView) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-titleLines(v.snap, model.SourceMySQL), 0))
-	v.rebuild()
+func newMySQLView(c *common) *mysqlView {
+	v := &mysqlView{sourcePager: newSourcePager(c, model.SourceMySQL)}
+	v.self = v
+	return v
 }
 
-func (v *mysqlView) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+func (v *mysqlView) Name() string { return "mysql" }
 
 // connTone judges connections against the server's maximum.
 func connTone(m *model.MySQLState) tone {
@@ -128,7 +117,7 @@ func (v *mysqlView) rebuild() {
 }
 
 func (v *mysqlView) View() string {
-	return viewTitle(v.c, v.width, "MySQL", "metrics database", v.snap, model.SourceMySQL) + "\n" + v.pager.View()
+	return v.view("MySQL", "metrics database")
 }
 
 // Selected is the database: enter opens its connections and tables.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/apimctl/apimctl/internal/format"
@@ -32,26 +31,13 @@ func newMySQLDetail(c *common, ins MySQLInspector, ref model.Ref) *mysqlDetail {
 	return v
 }
 
-func (v *mysqlDetail) Name() string                       { return "mysql detail" }
-func (v *mysqlDetail) Crumb() string                      { return v.name }
-func (v *mysqlDetail) SetSnapshot(*model.Snapshot)        {}
-func (v *mysqlDetail) Refresh()                           {}
-func (v *mysqlDetail) Open(ctx context.Context) tea.Cmd   { return v.open(ctx) }
-func (v *mysqlDetail) Update(msg tea.KeyPressMsg) tea.Cmd { return v.update(msg) }
-func (v *mysqlDetail) SetSize(w, h int)                   { v.setSize(w, h); v.rebuild() }
-func (v *mysqlDetail) View() string                       { return v.view("MySQL "+v.name, "", v.d != nil) }
-func (v *mysqlDetail) ShortHelp() []key.Binding           { return dataHelp(v.c.keys).ShortHelp() }
-func (v *mysqlDetail) FullHelp() [][]key.Binding          { return dataHelp(v.c.keys).FullHelp() }
+func (v *mysqlDetail) Name() string     { return "mysql detail" }
+func (v *mysqlDetail) Crumb() string    { return v.name }
+func (v *mysqlDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
+func (v *mysqlDetail) View() string     { return v.view("MySQL "+v.name, "", v.d != nil) }
 
 func (v *mysqlDetail) Loaded(msg detailMsg) tea.Cmd {
-	cmd, isData := v.answer(msg)
-	if isData {
-		if d, ok := msg.data.(*model.MySQLDetail); ok && msg.err == nil && d != nil {
-			v.d = d
-		}
-		v.rebuild()
-	}
-	return cmd
+	return loaded(&v.loader, msg, &v.d, v.rebuild)
 }
 
 // fmtSeconds is a process-list time: "12s", "4m 3s", "2h 1m".
@@ -74,10 +60,7 @@ func (v *mysqlDetail) rebuild() {
 	d := v.d
 	m := &d.State
 	w := v.width
-	var lines []string
-	if v.err != nil {
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	tls, tt := tlsStatus(m)
 	role := st.Muted.Render("primary")
 	if m.Replica != nil {
@@ -126,16 +109,12 @@ func (v *mysqlDetail) rebuild() {
 		}
 		lines = append(lines, grid(st, 2, w, heads, rows)...)
 	}
-	lines = append(lines, "", st.PanelTitle.Render("Tables")+st.Muted.Render("  largest first, sizes as the server estimates them"))
-	if len(d.Tables) == 0 {
-		lines = append(lines, "  "+st.Muted.Render("no table"))
-	} else {
-		var rows [][]cell
-		for _, t := range d.Tables {
-			rows = append(rows, []cell{{text: t.Name}, {text: strconv.FormatInt(t.Rows, 10)}, {text: format.Bytes(t.DataBytes)}, {text: format.Bytes(t.IndexBytes), tone: toneMuted}})
-		}
-		lines = append(lines, grid(st, 2, w, []string{"TABLE", "ROWS", "DATA", "INDEXES"}, rows)...)
+	var tables [][]cell
+	for _, t := range d.Tables {
+		tables = append(tables, []cell{{text: t.Name}, {text: strconv.FormatInt(t.Rows, 10)}, {text: format.Bytes(t.DataBytes)}, {text: format.Bytes(t.IndexBytes), tone: toneMuted}})
 	}
+	lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Tables")+st.Muted.Render("  largest first, sizes as the server estimates them"),
+		[]string{"TABLE", "ROWS", "DATA", "INDEXES"}, tables, st.Muted.Render("no table"))...)
 	if len(d.Problems) > 0 {
 		lines = append(lines, "", st.PanelTitle.Render("Not read"))
 		for _, p := range d.Problems {

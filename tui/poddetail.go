@@ -17,62 +17,44 @@ import (
 // and limits beside live usage, probes, image and digest) and events. It reads the pod again
 // when a snapshot shows it changed, and says so plainly when the pod is gone.
 type podDetail struct {
-	c     *common
-	ins   PodInspector
-	ref   model.Ref
-	snap  *model.Snapshot
-	ctx   context.Context
-	pager pager
+	objectDetail
+	ins PodInspector
 
-	d        *model.PodDetail // the last read (nil before the first)
-	err      error            // the last read's error, shown above what was read before
-	loading  bool
-	loadedAt time.Time
+	d *model.PodDetail // the last read (nil before the first)
 	// seen is the pod as the snapshot showed it when it was last read: a different one means
 	// the detail is stale.
 	seen        model.PodState
 	seenPresent bool
-
-	width, height int
 }
 
 // podLoaded is what a pod read delivers.
 type podLoaded struct{ d *model.PodDetail }
 
 func newPodDetail(c *common, ins PodInspector, ref model.Ref) *podDetail {
-	return &podDetail{c: c, ins: ins, ref: ref, pager: pager{c: c}}
+	v := &podDetail{objectDetail: newObjectDetail(c, ref), ins: ins}
+	v.self = v
+	return v
 }
 
 func (v *podDetail) Name() string  { return "pod" }
 func (v *podDetail) Crumb() string { return v.ref.Name }
 
-func (v *podDetail) Open(ctx context.Context) tea.Cmd {
-	v.ctx = ctx
-	return v.load()
-}
-
 func (v *podDetail) load() tea.Cmd {
-	if v.loading || v.ctx == nil || v.ctx.Err() != nil {
-		return nil
-	}
-	v.loading = true
-	if p := findPod(v.snap, v.ref.Name); p != nil {
-		v.seen, v.seenPresent = *p, true
-	} else {
-		v.seenPresent = false
-	}
-	ctx, ins, ref := v.ctx, v.ins, v.ref
-	return func() tea.Msg {
+	ins, ref := v.ins, v.ref
+	return v.read(func() {
+		if p := findPod(v.snap, ref.Name); p != nil {
+			v.seen, v.seenPresent = *p, true
+		} else {
+			v.seenPresent = false
+		}
+	}, func(ctx context.Context) (any, error) {
 		d, err := ins.Pod(ctx, ref.Namespace, ref.Name)
-		return detailMsg{d: v, data: podLoaded{d}, err: err}
-	}
+		return podLoaded{d}, err
+	})
 }
 
 func (v *podDetail) Loaded(msg detailMsg) tea.Cmd {
-	v.loading = false
-	v.loadedAt = v.c.clock()
-	v.c.now = v.loadedAt
-	v.err = msg.err
+	v.answered(msg)
 	if pl, ok := msg.data.(podLoaded); ok && msg.err == nil && pl.d != nil {
 		d := pl.d
 		if d.Gone && v.d != nil && !v.d.Gone {
@@ -104,15 +86,6 @@ func (v *podDetail) Reload() tea.Cmd {
 	return nil
 }
 
-func (v *podDetail) SetSnapshot(s *model.Snapshot) { v.snap = s }
-func (v *podDetail) Refresh()                      { v.rebuild() }
-
-func (v *podDetail) SetSize(w, h int) {
-	v.width, v.height = w, h
-	v.pager.SetSize(w, max(h-2, 1))
-	v.rebuild()
-}
-
 // OpenFor: l opens the pod's log, p its previous container's.
 func (v *podDetail) OpenFor(msg tea.KeyPressMsg) (model.Ref, bool) {
 	k := v.c.keys
@@ -124,14 +97,6 @@ func (v *podDetail) OpenFor(msg tea.KeyPressMsg) (model.Ref, bool) {
 		ref.Container = v.mainContainer()
 	}
 	return ref, true
-}
-
-func (v *podDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	if key.Matches(msg, v.c.keys.Reload) {
-		return v.load()
-	}
-	v.pager.Update(msg)
-	return nil
 }
 
 // mainContainer is the container whose log l opens: the first that is not ready, else the
@@ -155,10 +120,7 @@ func (v *podDetail) mainContainer() string {
 func (v *podDetail) View() string {
 	st := &v.c.styles
 	extra := st.Muted.Render(v.ref.Namespace)
-	status := st.Muted.Render("loading…")
-	if !v.loadedAt.IsZero() {
-		status = st.Muted.Render("read " + ago(v.loadedAt, v.c.now))
-	}
+	status := v.readState()
 	if v.loading && v.d != nil {
 		status = st.status(toneBusy, "reading")
 	}
@@ -241,15 +203,7 @@ func (v *podDetail) rebuild() {
 		lines = append(lines, "  "+st.Muted.Render("none (events are kept for an hour)"))
 	}
 	for _, e := range d.Events {
-		t, typ := toneMuted, "·"
-		if e.Type == "Warning" {
-			t, typ = toneWarn, "!"
-		}
-		count := ""
-		if e.Count > 1 {
-			count = fmt.Sprintf(" ×%d", e.Count)
-		}
-		lines = append(lines, truncate(fmt.Sprintf("  %s %s%s  %s", fitRight(ago(e.Time, now), 8), st.paint(t, typ+" "+e.Reason), count, e.Message), w))
+		lines = append(lines, truncate(eventLine(st, e, now, "  ", e.Message), w))
 	}
 	v.pager.SetLines(lines)
 }

@@ -95,6 +95,11 @@ func send(m *Model, msg tea.Msg) {
 	}
 }
 
+// sendAll sends the key presses of keys, each as send does; "text:abc" types abc.
+func sendAll(m *Model, keys ...string) {
+	eachKey(keys, func(k tea.KeyPressMsg) { send(m, k) })
+}
+
 func typeKeys(m *Model, s string) {
 	for _, r := range s {
 		send(m, keyMsg(string(r)))
@@ -123,8 +128,7 @@ func TestRolloutFromTheConsole(t *testing.T) {
 	if m.prompt != promptRollout || !strings.Contains(frame(m), "roll out group payments to tag or image:") {
 		t.Fatalf("R did not ask for the tag:\n%s", frame(m))
 	}
-	typeKeys(m, "7.7.2")
-	send(m, keyMsg("enter"))
+	sendAll(m, "text:7.7.2", "enter")
 	if fa.group != "payments" || fa.image != "7.7.2" {
 		t.Fatalf("planned group %q image %q", fa.group, fa.image)
 	}
@@ -162,9 +166,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 	// Blocked by the preflight: y does nothing, n cancels, nothing ran.
 	fa := &fakeActions{plan: testPlan(model.Finding{ID: "CASS-001", Severity: model.SeverityError, Subject: "cassandra", Message: "2 of 3 nodes up"})}
 	m := drive(t, 100, 30, &snap, Options{Actions: fa})
-	send(m, keyMsg("R"))
-	typeKeys(m, "7.7.2")
-	send(m, keyMsg("enter"))
+	sendAll(m, "R", "text:7.7.2", "enter")
 	if scr := frame(m); !strings.Contains(scr, "CASS-001 cassandra: 2 of 3 nodes up") || !strings.Contains(scr, "refused: preflight: 1 error-level finding") {
 		t.Fatalf("blockers not shown:\n%s", scr)
 	}
@@ -180,9 +182,7 @@ func TestRolloutRefusedAndCancelled(t *testing.T) {
 	// The plan fails (the API server refuses): the error, nothing shown as started.
 	fa = &fakeActions{planErr: errors.New(`the API server refuses the change: admission webhook "images" denied`)}
 	m = drive(t, 100, 30, &snap, Options{Actions: fa})
-	send(m, keyMsg("R"))
-	typeKeys(m, "x")
-	send(m, keyMsg("enter"))
+	sendAll(m, "R", "text:x", "enter")
 	if m.jobs["rollout"] != nil || !strings.Contains(frame(m), `✗ rollout: the API server refuses the change`) {
 		t.Fatalf("plan error:\n%s", frame(m))
 	}
@@ -254,8 +254,7 @@ func TestBackupFromTheConsole(t *testing.T) {
 		t.Fatal("esc did not close the finished backup")
 	}
 	// n cancels with nothing written; read-only is not offered.
-	send(m, keyMsg("B"))
-	send(m, keyMsg("n"))
+	sendAll(m, "B", "n")
 	if m.jobs["backup"] != nil || fa.backups != 1 || fa.declined != 1 || !strings.Contains(frame(m), "backup cancelled: nothing written") {
 		t.Fatalf("cancel:\n%s", frame(m))
 	}

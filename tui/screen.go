@@ -97,6 +97,42 @@ func titleLines(snap *model.Snapshot, source string) int {
 	return 1
 }
 
+// sourcePager is what the pager views of one source share (Cassandra, MySQL, the HPAs): the
+// snapshot, the size, and the pager below the view's title (two lines while the source fails).
+type sourcePager struct {
+	c      *common
+	self   interface{ rebuild() }
+	source string
+	snap   *model.Snapshot
+	pager  pager
+	width  int
+	height int
+}
+
+func newSourcePager(c *common, source string) sourcePager {
+	return sourcePager{c: c, source: source, pager: pager{c: c}}
+}
+
+func (v *sourcePager) SetSnapshot(s *model.Snapshot) { v.snap = s; v.SetSize(v.width, v.height) }
+
+// Refresh does nothing: what the view shows changes with the snapshot, not the clock (the
+// HPA view, which shows ages, has its own).
+func (v *sourcePager) Refresh() {}
+
+func (v *sourcePager) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.pager.SetSize(w, max(h-titleLines(v.snap, v.source), 0))
+	v.self.rebuild()
+}
+
+// Update scrolls.
+func (v *sourcePager) Update(msg tea.KeyPressMsg) tea.Cmd { v.pager.Update(msg); return nil }
+
+// view is the view's title over the pager.
+func (v *sourcePager) view(title, extra string) string {
+	return viewTitle(v.c, v.width, title, extra, v.snap, v.source) + "\n" + v.pager.View()
+}
+
 // pager is a scrolling block of prepared lines, for the detail views.
 type pager struct {
 	c      *common
@@ -123,22 +159,7 @@ func (p *pager) clamp() {
 
 // Update scrolls; it reports whether the key was a scrolling key.
 func (p *pager) Update(msg tea.KeyPressMsg) bool {
-	k := p.c.keys
-	page := max(p.height-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		p.offset--
-	case key.Matches(msg, k.Down):
-		p.offset++
-	case key.Matches(msg, k.PageUp):
-		p.offset -= page
-	case key.Matches(msg, k.PageDown):
-		p.offset += page
-	case key.Matches(msg, k.Top):
-		p.offset = 0
-	case key.Matches(msg, k.Bottom):
-		p.offset = len(p.lines)
-	default:
+	if !p.c.keys.scroll(msg, &p.offset, max(p.height-1, 1), len(p.lines)) {
 		return false
 	}
 	p.clamp()

@@ -30,8 +30,7 @@ func TestSitesView(t *testing.T) {
 			m := drive(t, sz.w, sz.h, &prod, opts)
 			m.Update(backupsMsg(backups))
 			m.Update(siteSnapshotMsg{0, dr})
-			typeKeys(m, ":sites")
-			send(m, keyMsg("enter"))
+			sendAll(m, "text::sites", "enter")
 			scr := frame(m)
 			for _, want := range []string{"Sites", "lab-west", "lab-east", "serving", "standby", "20260314T010000Z-apim", "2h",
 				"drift image traffic/", "APIM-DR-004"} {
@@ -45,8 +44,7 @@ func TestSitesView(t *testing.T) {
 	}
 	// One site: the view says how to get a second.
 	m := drive(t, 100, 30, &prod, Options{})
-	typeKeys(m, ":sites")
-	send(m, keyMsg("enter"))
+	sendAll(m, "text::sites", "enter")
 	if !strings.Contains(frame(m), "give --context twice") {
 		t.Errorf("one site:\n%s", frame(m))
 	}
@@ -64,14 +62,11 @@ func TestCommandPalette(t *testing.T) {
 			t.Errorf("no suggestion %q", want)
 		}
 	}
-	typeKeys(m, ":jobs")
-	send(m, keyMsg("enter"))
+	sendAll(m, "text::jobs", "enter")
 	if m.dialog == nil {
 		t.Errorf(":jobs did not open the jobs list:\n%s", frame(m))
 	}
-	send(m, keyMsg("esc"))
-	typeKeys(m, ":pod")
-	send(m, keyMsg("enter"))
+	sendAll(m, "esc", "text::pod", "enter")
 	if !strings.Contains(frame(m), ":pod needs a name") {
 		t.Errorf(":pod without a name:\n%s", frame(m))
 	}

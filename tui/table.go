@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -244,22 +243,7 @@ func (t *table) Selected() (row, bool) {
 
 // Update moves the cursor; it reports whether the key was a list key.
 func (t *table) Update(msg tea.KeyPressMsg) bool {
-	k := t.c.keys
-	page := max(t.height-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		t.cursor--
-	case key.Matches(msg, k.Down):
-		t.cursor++
-	case key.Matches(msg, k.PageUp):
-		t.cursor -= page
-	case key.Matches(msg, k.PageDown):
-		t.cursor += page
-	case key.Matches(msg, k.Top):
-		t.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		t.cursor = len(t.shown) - 1
-	default:
+	if !t.c.keys.scroll(msg, &t.cursor, max(t.height-1, 1), len(t.shown)-1) {
 		return false
 	}
 	t.clamp()

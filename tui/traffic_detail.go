@@ -44,10 +44,7 @@ func (v *trafficDetail) Crumb() string {
 	}
 	return v.ref.Group
 }
-func (v *trafficDetail) SetSnapshot(*model.Snapshot)      {}
-func (v *trafficDetail) Refresh()                         {}
-func (v *trafficDetail) Open(ctx context.Context) tea.Cmd { return v.open(ctx) }
-func (v *trafficDetail) SetSize(w, h int)                 { v.setSize(w, h); v.rebuild() }
+func (v *trafficDetail) SetSize(w, h int) { v.setSize(w, h); v.rebuild() }
 func (v *trafficDetail) View() string {
 	what := "group " + v.ref.Group
 	if v.ref.API != "" {
@@ -71,9 +68,8 @@ func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 		v.timer = false
 		return cmd
 	}
-	if d, ok := msg.data.(*model.TrafficDetail); ok && msg.err == nil && d != nil {
-		v.d = d
-		v.sel = min(v.sel, max(len(d.Pods)-1, 0))
+	if keep(msg, &v.d) {
+		v.sel = min(v.sel, max(len(v.d.Pods)-1, 0))
 	}
 	v.rebuild()
 	if v.timer { // one timer at a time, however often r is pressed
@@ -86,20 +82,11 @@ func (v *trafficDetail) Loaded(msg detailMsg) tea.Cmd {
 // Update moves the pod cursor with the arrows (scrolling to keep it in view); the other keys
 // scroll and reload.
 func (v *trafficDetail) Update(msg tea.KeyPressMsg) tea.Cmd {
-	k := v.c.keys
-	if v.d != nil && len(v.d.Pods) > 0 {
-		switch {
-		case key.Matches(msg, k.Up):
-			v.sel = max(v.sel-1, 0)
-			v.rebuild()
-			return nil
-		case key.Matches(msg, k.Down):
-			v.sel = min(v.sel+1, len(v.d.Pods)-1)
-			v.rebuild()
-			return nil
-		}
+	if v.d != nil && len(v.d.Pods) > 0 && v.c.keys.step(msg, &v.sel, len(v.d.Pods)) {
+		v.rebuild()
+		return nil
 	}
-	return v.update(msg)
+	return v.loader.Update(msg)
 }
 
 // Selected is the chosen pod: enter opens its detail.
@@ -127,10 +114,7 @@ func (v *trafficDetail) rebuild() {
 	st := &v.c.styles
 	d := v.d
 	w := v.width
-	var lines []string
-	if v.err != nil {
-		lines = append(lines, "  "+st.Bad.Render("✗ reload failed: "+v.err.Error())+st.Muted.Render(" — showing the last data read"))
-	}
+	lines := v.reloadFailed() // a reload that failed leaves the last data, with why
 	if d.RPS.Empty() && d.ErrorRatio.Empty() && d.P90.Empty() {
 		lines = append(lines, "  "+st.status(toneMuted, "no data in the last 15 minutes")+
 			st.Muted.Render(" — Prometheus has no series of this traffic: no requests, or the gateways are not scraped"))
@@ -151,20 +135,16 @@ func (v *trafficDetail) rebuild() {
 			"  "+st.Muted.Render(fmt.Sprintf("%s%s%s", fit("", labelW+1+valueW+2), fit("-15m", max(sw-3, 4)), "now")),
 		)
 	}
-	lines = append(lines, "", st.PanelTitle.Render("Errors")+st.Muted.Render("  over the window, the most frequent first"))
-	if len(d.TopErrors) == 0 {
-		lines = append(lines, "  "+st.status(toneOK, "none"))
-	} else {
-		var rows [][]cell
-		for _, e := range d.TopErrors {
-			t := toneWarn
-			if e.Code == "5xx" {
-				t = toneBad
-			}
-			rows = append(rows, []cell{{text: e.Code, tone: t}, {text: fmtRate(e.RPS) + "/s"}, {text: orDash(e.Reason), tone: toneMuted}})
+	var errs [][]cell
+	for _, e := range d.TopErrors {
+		t := toneWarn
+		if e.Code == "5xx" {
+			t = toneBad
 		}
-		lines = append(lines, grid(st, 2, w, []string{"KIND", "RATE", "REASON"}, rows)...)
+		errs = append(errs, []cell{{text: e.Code, tone: t}, {text: fmtRate(e.RPS) + "/s"}, {text: orDash(e.Reason), tone: toneMuted}})
 	}
+	lines = append(lines, gridSection(st, w, st.PanelTitle.Render("Errors")+st.Muted.Render("  over the window, the most frequent first"),
+		[]string{"KIND", "RATE", "REASON"}, errs, st.status(toneOK, "none"))...)
 	lines = append(lines, "", st.PanelTitle.Render("Pods")+st.Muted.Render("  serving it now, the busiest first"))
 	v.podLine = -1
 	if len(d.Pods) == 0 {
