@@ -255,6 +255,14 @@ func poll(m *Model, d time.Duration) []tea.Cmd {
 	}
 }
 
+// settleUntil settles pending commands until ok holds or d has passed: for a command that
+// may take longer than settle waits on a busy machine (a file written, a stream read).
+func settleUntil(m *Model, d time.Duration, ok func() bool) {
+	for deadline := time.Now().Add(d); !ok() && time.Now().Before(deadline); {
+		settlePending(m, 50*time.Millisecond)
+	}
+}
+
 // settlePending waits up to d for a pending command and settles what follows.
 func settlePending(m *Model, d time.Duration) {
 	for _, c := range poll(m, d) {

@@ -208,6 +208,7 @@ func TestLogViewSave(t *testing.T) {
 	lv := m.top().(*logView)
 	lv.input.SetValue("")
 	pressSettle(m, "text:"+path, "enter")
+	settleUntil(m, 5*time.Second, func() bool { return strings.Contains(frame(m), "saved 40 lines") })
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("not written: %v; status %q", err, m.status)
@@ -243,6 +244,7 @@ func TestLogViewSave(t *testing.T) {
 	pressSettle(m, "s")
 	lv.input.SetValue(path)
 	pressSettle(m, "enter", "enter")
+	settleUntil(m, 5*time.Second, func() bool { b, _ := os.ReadFile(path); return strings.Count(string(b), "\n") == 40 })
 	if b, _ := os.ReadFile(path); strings.Count(string(b), "\n") != 40 {
 		t.Fatalf("the confirmed replacement did not happen: %q", b)
 	}
@@ -252,6 +254,7 @@ func TestLogViewSave(t *testing.T) {
 		pressSettle(m, "s")
 		lv.input.SetValue(bad)
 		pressSettle(m, "enter")
+		settleUntil(m, 5*time.Second, func() bool { return strings.Contains(m.message, "log not saved") })
 		if !m.messageErr || !strings.Contains(m.message, "log not saved") {
 			t.Fatalf("saving to %q: status %q (error %v)", bad, m.message, m.messageErr)
 		}

@@ -39,6 +39,12 @@ func startLogStream(ctx context.Context, r LogReader, req model.LogRequest) *log
 	s := &logStream{ch: make(chan string, logChanSize), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
+		// A panic here, outside Bubble Tea's own recovery, would leave the terminal raw.
+		defer func() {
+			if p := recover(); p != nil {
+				s.err = fmt.Errorf("reading the log failed: %v", p)
+			}
+		}()
 		s.err = r.Logs(ctx, req, func(l string) {
 			select {
 			case s.ch <- l:

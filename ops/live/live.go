@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -227,12 +228,24 @@ func poll(ctx context.Context, opts LiveOptions, fresh *freshness, changed func(
 		err := setupErr
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, opts.CallTimeout)
-			err = f(cctx)
+			err = recovered(func() error { return f(cctx) })
 			cancel()
 		}
 		fresh.record(opts.Now(), err)
 		changed()
 	})
+}
+
+// recovered runs f and turns a panic into its error: a source's bug shows as that source's
+// error in the console, which goes on running (a panic on this goroutine would end the
+// process with the terminal left in raw mode).
+func recovered(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error (a bug; please report it): %v", p)
+		}
+	}()
+	return f()
 }
 
 // every runs f now and then every interval until ctx ends.
