@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/apimctl/apimctl/lab"
+	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/ops"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/live"
@@ -184,31 +185,15 @@ func applyOf(t *testing.T, env *lab.Env, objs []*unstructured.Unstructured, kind
 		switch {
 		case kinds[o.GetKind()]:
 		case o.GetKind() == "Deployment" && slices.Contains(deployments, o.GetName()):
-			cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-			for _, e := range cs[0].(map[string]any)["env"].([]any) {
-				e := e.(map[string]any)
-				switch e["name"] {
-				case "ANM_URL":
-					e["value"] = "http://anm." + env.Namespace + ":8090"
-				case "APIMGR_URL":
-					e["value"] = "http://apimgr." + env.Namespace + ":8075"
-				}
-			}
-			_ = unstructured.SetNestedSlice(o.Object, cs, "spec", "template", "spec", "containers")
+			labtest.UseLabManagers(env, o)
 		default:
 			continue
 		}
 		keep = append(keep, o)
 	}
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 }
 
 func readAudit(path string) ([]action.Record, error) { return action.ReadLog(path) }

@@ -1,12 +1,8 @@
 package tui
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/lab/labtest"
+	"github.com/apimctl/apimctl/ops/patch/patchtest"
 )
 
 // TestLabPatchMergeFromTheConsole merges two patches that conflict onto the lab's gateway
@@ -24,9 +21,8 @@ import (
 func TestLabPatchMergeFromTheConsole(t *testing.T) {
 	env := labtest.Require(t)
 	dir := t.TempDir()
-	p1, p2 := filepath.Join(dir, "SP1.tgz"), filepath.Join(dir, "other.tgz")
-	writeTgz(t, p1, map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
-	writeTgz(t, p2, map[string]string{"apigateway/system/lib/core.jar": "core-other"})
+	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
+	p2 := patchtest.Archive(t, dir, "other.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-other"})
 	custom := filepath.Join(dir, "site")
 	if err := os.MkdirAll(filepath.Join(custom, "apigateway", "system", "lib"), 0o755); err != nil {
 		t.Fatal(err)
@@ -78,31 +74,8 @@ func TestLabPatchMergeFromTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	got := map[string]string{}
-	tr := tar.NewReader(rc)
-	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
-		if h.Typeflag == tar.TypeReg {
-			b, _ := io.ReadAll(tr)
-			got[h.Name] = string(b)
-		}
-	}
+	got := patchtest.TarFiles(t, rc)
 	if got["apigateway/system/lib/core.jar"] != "core-site" || got["apigateway/conf/jvm.xml"] != "<jvm/>" {
 		t.Errorf("the pushed layer holds %v", got)
-	}
-}
-
-func writeTgz(t *testing.T, p string, files map[string]string) {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for n, c := range files {
-		tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(c))})
-		tw.Write([]byte(c))
-	}
-	tw.Close()
-	gz.Close()
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

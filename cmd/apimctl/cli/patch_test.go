@@ -1,15 +1,10 @@
 package cli
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,36 +12,11 @@ import (
 	"time"
 
 	"github.com/apimctl/apimctl/ops/patch"
+	"github.com/apimctl/apimctl/ops/patch/patchtest"
 
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
-
-func writeTgz(t *testing.T, p string, files map[string]string) {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for n, c := range files {
-		tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(c))})
-		tw.Write([]byte(c))
-	}
-	tw.Close()
-	gz.Close()
-	os.WriteFile(p, buf.Bytes(), 0o644)
-}
-
-func writeZip(t *testing.T, p string, files map[string]string) {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for n, c := range files {
-		w, _ := zw.Create(n)
-		w.Write([]byte(c))
-	}
-	zw.Close()
-	os.WriteFile(p, buf.Bytes(), 0o644)
-}
 
 // TestPatchMergeIntoTheLabRegistry merges two patches and a customisation onto the lab's
 // gateway image, pushes it to the lab registry, pulls it back and checks the new layer and
@@ -55,9 +25,8 @@ func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
 	env := labtest.Require(t)
 	labEnv(t, env)
 	dir := t.TempDir()
-	p1, p2 := filepath.Join(dir, "SP1.tgz"), filepath.Join(dir, "hotfix-42.zip")
-	writeTgz(t, p1, map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
-	writeZip(t, p2, map[string]string{"apigateway/system/lib/fix42.jar": "fix-42"})
+	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
+	p2 := patchtest.Archive(t, dir, "hotfix-42.zip", map[string]string{"apigateway/system/lib/fix42.jar": "fix-42"})
 	custom := filepath.Join(dir, "site")
 	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
 	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "jvm.xml"), []byte("<jvm heap='2g'/>"), 0o644)
@@ -77,8 +46,7 @@ func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
 	if code, _, errOut := run(t, false, args...); code != ExitUsage || !strings.Contains(errOut, "--yes") || exists() {
 		t.Fatalf("no --yes without a terminal: exit %d, pushed %v\n%s", code, exists(), errOut)
 	}
-	conflict := filepath.Join(dir, "other.tgz")
-	writeTgz(t, conflict, map[string]string{"apigateway/system/lib/core.jar": "core-other"})
+	conflict := patchtest.Archive(t, dir, "other.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-other"})
 	if code, _, errOut := run(t, false, "patch", "merge", "--base", base, "--patch", p1, "--patch", conflict, "--tag", tag, "--yes"); code != ExitUsage ||
 		!strings.Contains(errOut, "apigateway/system/lib/core.jar (SP1.tgz, other.tgz)") || exists() {
 		t.Fatalf("conflict: exit %d, pushed %v\n%s", code, exists(), errOut)
@@ -101,21 +69,7 @@ func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			b, _ := io.ReadAll(tr)
-			got[h.Name] = string(b)
-		}
-	}
+	got := patchtest.TarFiles(t, rc)
 	rc.Close()
 	want := map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/system/lib/fix42.jar": "fix-42", "apigateway/conf/jvm.xml": "<jvm heap='2g'/>"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

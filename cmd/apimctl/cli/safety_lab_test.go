@@ -18,6 +18,7 @@ import (
 	"github.com/apimctl/apimctl/cluster/registry"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/ops/action"
+	"github.com/apimctl/apimctl/ops/patch/patchtest"
 )
 
 // TestReadOnlyChangesNothingInTheLab runs every mutating subcommand with --read-only --yes
@@ -37,8 +38,7 @@ func TestReadOnlyChangesNothingInTheLab(t *testing.T) {
 	writeTestBackup(t, backups, "20261101T030000Z-apim")
 	writeTestBackup(t, backups, "20261102T030000Z-apim")
 	dir := t.TempDir()
-	p1 := filepath.Join(dir, "SP1.tgz")
-	writeTgz(t, p1, map[string]string{"apigateway/conf/x.xml": "x"})
+	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/conf/x.xml": "x"})
 	tag := fmt.Sprintf("ro-%d", time.Now().UnixNano()%1e9)
 	target := env.RegistryAddr + "/apim/gateway:" + tag
 	faults := filepath.Join(env.StateDir, "faults.json")
@@ -112,8 +112,7 @@ func TestRegistryErrorStopsThePush(t *testing.T) {
 	defer front.Close()
 	reg := strings.TrimPrefix(front.URL, "http://")
 	dir := t.TempDir()
-	p1 := filepath.Join(dir, "SP1.tgz")
-	writeTgz(t, p1, map[string]string{"apigateway/conf/x.xml": "x"})
+	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/conf/x.xml": "x"})
 	args := []string{"patch", "merge", "--base", reg + "/apim/gateway:1.0.0", "--patch", p1, "--tag", tag, "--yes"}
 	code, _, errOut := run(t, false, args...)
 	if code != ExitError || !strings.Contains(errOut, "could not check whether") || !strings.Contains(errOut, "nothing pushed") {

@@ -1,5 +1,5 @@
 // Package patchtest writes the patch archives that the tests of ops/patch and of what
-// drives it (the console, the command line) merge.
+// drives it (the console, the command line) merge, and reads back the files of a merged layer.
 package patchtest
 
 import (
@@ -7,6 +7,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,4 +50,28 @@ func Archive(t testing.TB, dir, name string, files map[string]string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TarFiles reads a tar stream (an image layer, say) and returns its regular files, path →
+// content; a broken stream fails the test.
+func TarFiles(t testing.TB, r io.Reader) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[h.Name] = string(b)
+		}
+	}
 }
