@@ -12,7 +12,6 @@ import (
 
 	"github.com/gocql/gocql"
 
-	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/internal/cql"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -21,20 +20,7 @@ import (
 func cassandraLab(t *testing.T) *gocql.Session {
 	t.Helper()
 	env := labtest.Require(t)
-	cl, err := cassandra.Dial(context.Background(), cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort,
-		Username: env.CassandraUser, Password: env.CassandraPassword, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl.Session()
-}
-
-func execCQL(t *testing.T, s *gocql.Session, q string, args ...any) {
-	t.Helper()
-	if err := s.Query(q, args...).Exec(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
+	return labtest.Cassandra(t, env).Session()
 }
 
 // jsonRows returns a table's rows as SELECT JSON gives them, sorted.
@@ -91,13 +77,13 @@ const everyTypeTable = `CREATE TABLE %s.every (
 // DESC clustering, a UDT frozen and not, tuples null and of nulls, decimals with many
 // digits and trailing zeros, empty values), a quoted mixed-case table and a counter table.
 func fillEveryType(t *testing.T, s *gocql.Session, ks string, counters int) {
-	execCQL(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-	execCQL(t, s, "CREATE TYPE "+ks+`.addr (street text, "Zip" int, tags frozen<set<text>>)`)
-	execCQL(t, s, fmt.Sprintf(everyTypeTable, ks))
-	execCQL(t, s, "CREATE TABLE "+ks+`."MixedCase" ("Key" text PRIMARY KEY, "Value" decimal, "select" text)`)
-	execCQL(t, s, "CREATE TABLE "+ks+".hits (k text, b int, n counter, m counter, total counter static, PRIMARY KEY (k, b))")
+	labtest.ExecCQL(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	labtest.ExecCQL(t, s, "CREATE TYPE "+ks+`.addr (street text, "Zip" int, tags frozen<set<text>>)`)
+	labtest.ExecCQL(t, s, fmt.Sprintf(everyTypeTable, ks))
+	labtest.ExecCQL(t, s, "CREATE TABLE "+ks+`."MixedCase" ("Key" text PRIMARY KEY, "Value" decimal, "select" text)`)
+	labtest.ExecCQL(t, s, "CREATE TABLE "+ks+".hits (k text, b int, n counter, m counter, total counter static, PRIMARY KEY (k, b))")
 	for i := range 60 {
-		execCQL(t, s, "INSERT INTO "+ks+`.every (id, ck, s_static, a, bi, bl, bo, da, de, dbl, du, fl, ine, i, sm, te, ti, ts, tu, tiny, u, vc, vi,
+		labtest.ExecCQL(t, s, "INSERT INTO "+ks+`.every (id, ck, s_static, a, bi, bl, bo, da, de, dbl, du, fl, ine, i, sm, te, ti, ts, tu, tiny, u, vc, vi,
 			li, se, ma, fli, tup, ad, ad_nf, nested, vec, "Quoted Col", "select", "we""ird") VALUES (?, ?, 'static '+'x', 'ascii', 9223372036854775807, 0x00ff00, true,
 			'2026-11-28', 12345678901234567890.123456789012, 0.1, 1y2mo3w4d5h6m7s8ms9us10ns, 3.14159274, '::1', -2147483648,
 			-32768, 'ünïcødé ✓ "q" ''s'' \n', '23:59:59.123456789', '2026-11-28 03:00:00.123+0000', now(), -128, uuid(), '',
@@ -106,19 +92,19 @@ func fillEveryType(t *testing.T, s *gocql.Session, ks string, counters int) {
 			'quoted', 7, 'weird')`, i%20, fmt.Sprintf("ck-%03d", i))
 	}
 	// A partition with only its static value; a null tuple, a tuple of nulls; empty values.
-	execCQL(t, s, "INSERT INTO "+ks+".every (id, s_static) VALUES (99, 'only static')")
-	execCQL(t, s, "INSERT INTO "+ks+".every (id, ck, tup, de) VALUES (100, 'nulls', (null, null, null), 10.50)")
-	execCQL(t, s, "INSERT INTO "+ks+".every (id, ck, tup) VALUES (100, 'null', null)")
-	execCQL(t, s, "INSERT INTO "+ks+".every (id, ck, i, bl, te) VALUES (101, 'empty', blobAsInt(0x), 0x, '')")
+	labtest.ExecCQL(t, s, "INSERT INTO "+ks+".every (id, s_static) VALUES (99, 'only static')")
+	labtest.ExecCQL(t, s, "INSERT INTO "+ks+".every (id, ck, tup, de) VALUES (100, 'nulls', (null, null, null), 10.50)")
+	labtest.ExecCQL(t, s, "INSERT INTO "+ks+".every (id, ck, tup) VALUES (100, 'null', null)")
+	labtest.ExecCQL(t, s, "INSERT INTO "+ks+".every (id, ck, i, bl, te) VALUES (101, 'empty', blobAsInt(0x), 0x, '')")
 	for i := range 30 {
-		execCQL(t, s, "INSERT INTO "+ks+`."MixedCase" ("Key", "Value", "select") VALUES (?, 10.50, 'x')`, fmt.Sprintf("K%02d", i))
+		labtest.ExecCQL(t, s, "INSERT INTO "+ks+`."MixedCase" ("Key", "Value", "select") VALUES (?, 10.50, 'x')`, fmt.Sprintf("K%02d", i))
 	}
 	for i := range counters {
-		execCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET n = n + %d, m = m + %d WHERE k = ? AND b = ?", ks, i*3+1, -i), fmt.Sprintf("key-%d", i%97), i)
-		execCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET total = total + %d WHERE k = ?", ks, i), fmt.Sprintf("key-%d", i%97))
+		labtest.ExecCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET n = n + %d, m = m + %d WHERE k = ? AND b = ?", ks, i*3+1, -i), fmt.Sprintf("key-%d", i%97), i)
+		labtest.ExecCQL(t, s, fmt.Sprintf("UPDATE %s.hits SET total = total + %d WHERE k = ?", ks, i), fmt.Sprintf("key-%d", i%97))
 	}
-	execCQL(t, s, "UPDATE "+ks+".hits SET total = total + 3 WHERE k = 'static-only'") // a partition with only its static counter
-	execCQL(t, s, "UPDATE "+ks+".hits SET n = n + 5 WHERE k = 'only-n' AND b = 0")    // m stays null
+	labtest.ExecCQL(t, s, "UPDATE "+ks+".hits SET total = total + 3 WHERE k = 'static-only'") // a partition with only its static counter
+	labtest.ExecCQL(t, s, "UPDATE "+ks+".hits SET n = n + 5 WHERE k = 'only-n' AND b = 0")    // m stays null
 }
 
 func restoreKeyspace(t *testing.T, ctx context.Context, s *gocql.Session, b *Backup, from, to string, o CassandraRestoreOptions) (int64, error) {
@@ -180,24 +166,24 @@ func TestCassandraRoundTrip(t *testing.T) {
 
 	// The target drifts: rows removed, rows added, counters changed. A second restore
 	// makes it equal again.
-	execCQL(t, s, "DELETE FROM "+dst+".every WHERE id = 3")
-	execCQL(t, s, "INSERT INTO "+dst+".every (id, ck, te) VALUES (555, 'extra', 'not in the backup')")
-	execCQL(t, s, "DELETE FROM "+dst+`."MixedCase" WHERE "Key" = 'K01'`)
-	execCQL(t, s, "UPDATE "+dst+".hits SET n = n + 1000 WHERE k = 'key-1' AND b = 1")
-	execCQL(t, s, "UPDATE "+dst+".hits SET n = n + 1 WHERE k = 'drift' AND b = 1")
+	labtest.ExecCQL(t, s, "DELETE FROM "+dst+".every WHERE id = 3")
+	labtest.ExecCQL(t, s, "INSERT INTO "+dst+".every (id, ck, te) VALUES (555, 'extra', 'not in the backup')")
+	labtest.ExecCQL(t, s, "DELETE FROM "+dst+`."MixedCase" WHERE "Key" = 'K01'`)
+	labtest.ExecCQL(t, s, "UPDATE "+dst+".hits SET n = n + 1000 WHERE k = 'key-1' AND b = 1")
+	labtest.ExecCQL(t, s, "UPDATE "+dst+".hits SET n = n + 1 WHERE k = 'drift' AND b = 1")
 	if _, err := restoreKeyspace(t, ctx, s, b, src, dst, CassandraRestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	sameTables(t, s, src, dst, tables...)
 
 	// Merge keeps rows the backup lacks and sets the others to the backup's values.
-	execCQL(t, s, "INSERT INTO "+dst+".every (id, ck, te) VALUES (555, 'extra', 'kept')")
-	execCQL(t, s, "UPDATE "+dst+".every SET te = 'changed', tup = null WHERE id = 4 AND ck = 'ck-004'")
-	execCQL(t, s, "UPDATE "+dst+".hits SET n = n + 7 WHERE k = 'key-2' AND b = 2")
+	labtest.ExecCQL(t, s, "INSERT INTO "+dst+".every (id, ck, te) VALUES (555, 'extra', 'kept')")
+	labtest.ExecCQL(t, s, "UPDATE "+dst+".every SET te = 'changed', tup = null WHERE id = 4 AND ck = 'ck-004'")
+	labtest.ExecCQL(t, s, "UPDATE "+dst+".hits SET n = n + 7 WHERE k = 'key-2' AND b = 2")
 	if _, err := restoreKeyspace(t, ctx, s, b, src, dst, CassandraRestoreOptions{Merge: true}); err != nil {
 		t.Fatal(err)
 	}
-	execCQL(t, s, "DELETE FROM "+dst+".every WHERE id = 555")
+	labtest.ExecCQL(t, s, "DELETE FROM "+dst+".every WHERE id = 555")
 	sameTables(t, s, src, dst, tables...)
 
 	// Interrupted mid-counters (cancelled after a few units), then resumed with the same
@@ -229,7 +215,7 @@ func TestCassandraRoundTrip(t *testing.T) {
 
 	// A unit left "applying" (killed with increments in flight) puts its table in doubt:
 	// the next run resets the table and applies everything once.
-	execCQL(t, s, "UPDATE "+cql.Quote(dst2)+".hits SET n = n + 9 WHERE k = 'key-5' AND b = 5") // as if half applied
+	labtest.ExecCQL(t, s, "UPDATE "+cql.Quote(dst2)+".hits SET n = n + 9 WHERE k = 'key-5' AND b = 5") // as if half applied
 	j.Set(unitKey(dst2, "hits", 0), "applying")
 	ro.CounterSettle = 100 * time.Millisecond
 	if _, err := restoreKeyspace(t, ctx, s, b, src, dst2, ro); err != nil {
@@ -260,13 +246,13 @@ func TestCassandraTTL(t *testing.T) {
 		s.Query("DROP KEYSPACE IF EXISTS " + src).Exec()
 		s.Query("DROP KEYSPACE IF EXISTS " + dst).Exec()
 	})
-	execCQL(t, s, "CREATE KEYSPACE "+src+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-	execCQL(t, s, "CREATE TABLE "+src+".tokens (id text PRIMARY KEY, owner text, scopes frozen<set<text>>, pair tuple<int, text>, tags set<text>, n int)")
-	execCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, scopes, pair, tags, n) VALUES ('forever', 'a', {'r'}, (1, 'x'), {'t'}, 1)")
-	execCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, scopes, pair) VALUES ('hour', 'b', {'r', 'w'}, (2, 'y')) USING TTL 3600")
-	execCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, n) VALUES ('mixed', 'c', 5)")
-	execCQL(t, s, "UPDATE "+src+".tokens USING TTL 600 SET owner = 'c2' WHERE id = 'mixed'")
-	execCQL(t, s, "INSERT INTO "+src+".tokens (id, owner) VALUES ('brief', 'd') USING TTL 2")
+	labtest.ExecCQL(t, s, "CREATE KEYSPACE "+src+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	labtest.ExecCQL(t, s, "CREATE TABLE "+src+".tokens (id text PRIMARY KEY, owner text, scopes frozen<set<text>>, pair tuple<int, text>, tags set<text>, n int)")
+	labtest.ExecCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, scopes, pair, tags, n) VALUES ('forever', 'a', {'r'}, (1, 'x'), {'t'}, 1)")
+	labtest.ExecCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, scopes, pair) VALUES ('hour', 'b', {'r', 'w'}, (2, 'y')) USING TTL 3600")
+	labtest.ExecCQL(t, s, "INSERT INTO "+src+".tokens (id, owner, n) VALUES ('mixed', 'c', 5)")
+	labtest.ExecCQL(t, s, "UPDATE "+src+".tokens USING TTL 600 SET owner = 'c2' WHERE id = 'mixed'")
+	labtest.ExecCQL(t, s, "INSERT INTO "+src+".tokens (id, owner) VALUES ('brief', 'd') USING TTL 2")
 
 	loc := Dir(t.TempDir())
 	w, _ := Create(ctx, loc, "b", Source{}, time.Now())

@@ -15,10 +15,7 @@ import (
 // with the node) and kube-state-metrics' HPA series.
 func TestAlertRulesAndTheirSignals(t *testing.T) {
 	env := labtest.Require(t)
-	c, err := prom.New(env.PrometheusURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := labtest.Prometheus(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rules, err := c.AlertingRules(ctx)

@@ -22,7 +22,6 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
-	"github.com/apimctl/apimctl/cluster/prom"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -249,10 +248,7 @@ func TestMariaDBMetricsUserOverTCP(t *testing.T) {
 
 func TestPrometheusAnswersAQuery(t *testing.T) {
 	env := labtest.Require(t)
-	p, err := prom.New(env.PrometheusURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := labtest.Prometheus(t, env)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

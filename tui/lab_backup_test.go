@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/cassandra"
-	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
@@ -37,19 +35,7 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	srcT, dstT := src+"_t", dst+"_t"
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), nsDR, metav1.DeleteOptions{}) })
 
-	cl, err := cassandra.Dial(ctx, cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser,
-		Password: env.CassandraPassword, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close) // after the keyspaces are dropped (cleanups run last-registered first)
-	s := cl.Session()
-	cql := func(q string, args ...any) {
-		t.Helper()
-		if err := s.Query(q, args...).Exec(); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	s := labtest.Cassandra(t, env).Session() // closed after the keyspaces are dropped (cleanups run last-registered first)
 	t.Cleanup(func() {
 		for _, ks := range []string{src, dst, srcT, dstT} {
 			if err := s.Query("DROP KEYSPACE IF EXISTS " + ks).Exec(); err != nil {
@@ -58,13 +44,13 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 		}
 	})
 	for _, ks := range []string{src, srcT} {
-		cql("CREATE KEYSPACE " + ks + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+		labtest.ExecCQL(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	}
-	cql("CREATE TABLE " + src + ".items (id int PRIMARY KEY, v text)")
-	cql("CREATE TABLE " + srcT + ".hits (k text PRIMARY KEY, n counter)")
-	cql("UPDATE "+srcT+".hits SET n = n + 7 WHERE k = ?", "key")
+	labtest.ExecCQL(t, s, "CREATE TABLE "+src+".items (id int PRIMARY KEY, v text)")
+	labtest.ExecCQL(t, s, "CREATE TABLE "+srcT+".hits (k text PRIMARY KEY, n counter)")
+	labtest.ExecCQL(t, s, "UPDATE "+srcT+".hits SET n = n + 7 WHERE k = ?", "key")
 	for i := range 60 {
-		cql("INSERT INTO "+src+".items (id, v) VALUES (?, ?)", i, fmt.Sprintf("item %d", i))
+		labtest.ExecCQL(t, s, "INSERT INTO "+src+".items (id, v) VALUES (?, ?)", i, fmt.Sprintf("item %d", i))
 	}
 
 	// Two older backups (real ones, of nothing) for prune; the age key for the Secrets.
@@ -189,11 +175,7 @@ func requireDatabaseRestored(t *testing.T, env *lab.Env, bdir string) {
 			want[p.Table] += p.Items
 		}
 	}
-	db, err := mysql.Open(mysql.Target{Addr: env.MySQLAddr, Database: lab.MySQLDRDatabase, User: env.MySQLUser, Password: env.MySQLPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := labtest.MySQL(t, env, lab.MySQLDRDatabase)
 	if len(want) == 0 {
 		t.Fatalf("the backup holds no table of %s", env.MySQLDatabase)
 	}

@@ -20,7 +20,7 @@ func TestClientAgainstTheLab(t *testing.T) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tg := cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser, Password: env.CassandraPassword}
+	tg := labtest.CassandraTarget(env, 0)
 	c, err := cassandra.Dial(ctx, tg)
 	if err != nil {
 		t.Fatal(err)

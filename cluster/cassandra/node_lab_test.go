@@ -17,7 +17,7 @@ func TestNodeSessionIsPinned(t *testing.T) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tg := cassandra.Target{Port: env.CassandraPort, Username: env.CassandraUser, Password: env.CassandraPassword}
+	tg := labtest.CassandraTarget(env, 0)
 	for _, host := range env.CassandraHosts {
 		n, err := cassandra.DialNode(ctx, tg, host)
 		if err != nil {

@@ -20,7 +20,7 @@ func TestClientAgainstTheLab(t *testing.T) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tg := mysql.Target{Addr: env.MySQLAddr, Database: env.MySQLDatabase, User: env.MySQLUser, Password: env.MySQLPassword}
+	tg := labtest.MySQLTarget(env, env.MySQLDatabase)
 	db, err := mysql.Open(tg)
 	if err != nil {
 		t.Fatal(err)

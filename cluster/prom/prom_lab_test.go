@@ -15,10 +15,7 @@ import (
 // query the server rejects (its message, not a panic).
 func TestClientAgainstTheLab(t *testing.T) {
 	env := labtest.Require(t)
-	c, err := prom.New(env.PrometheusURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := labtest.Prometheus(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if v, err := c.Version(ctx); err != nil || !strings.Contains(v, ".") {

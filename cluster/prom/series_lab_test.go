@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apimctl/apimctl/cluster/prom"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -14,10 +13,7 @@ import (
 // alerts and rules endpoints answer.
 func TestRangeInstantAndAlerts(t *testing.T) {
 	env := labtest.Require(t)
-	c, err := prom.New(env.PrometheusURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := labtest.Prometheus(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	end := time.Now()

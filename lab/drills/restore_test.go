@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
@@ -131,11 +130,7 @@ func TestDisasterRecoveryRestore(t *testing.T) {
 	// event checkpoints, which the DR namespace's Admin Node Manager rewrites for its own
 	// (empty) events volume as soon as it runs: the restored Secret points it at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, err := mysql.Open(mysql.Target{Addr: env.MySQLAddr, Database: lab.MySQLDRDatabase, User: env.MySQLUser, Password: env.MySQLPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := labtest.MySQL(t, env, lab.MySQLDRDatabase)
 	var rows, want int64
 	counted := map[string]bool{}
 	for _, p := range m.PartsOf(backup.KindMySQLRows) {

@@ -2,12 +2,15 @@ package labtest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
 
 	"github.com/apimctl/apimctl/cluster/cassandra"
+	"github.com/apimctl/apimctl/cluster/mysql"
+	"github.com/apimctl/apimctl/cluster/prom"
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/ops/live"
 )
@@ -47,4 +50,31 @@ func Targets(env *lab.Env, kubeContext, ns string) live.Targets {
 		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
 		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
 		PrometheusURL: env.PrometheusURL}
+}
+
+// Prometheus is a client of the lab's Prometheus.
+func Prometheus(t testing.TB, env *lab.Env) *prom.Client {
+	t.Helper()
+	c, err := prom.New(env.PrometheusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// MySQLTarget is database db of the lab's MariaDB as the lab's user.
+func MySQLTarget(env *lab.Env, db string) mysql.Target {
+	return mysql.Target{Addr: env.MySQLAddr, Database: db, User: env.MySQLUser, Password: env.MySQLPassword}
+}
+
+// MySQL opens database db of the lab's MariaDB (MySQLTarget) and closes it when the test ends,
+// after the cleanups registered later (they may still use it).
+func MySQL(t testing.TB, env *lab.Env, db string) *sql.DB {
+	t.Helper()
+	d, err := mysql.Open(MySQLTarget(env, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

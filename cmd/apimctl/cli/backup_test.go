@@ -18,7 +18,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -33,7 +32,7 @@ func TestBackupOfTheLab(t *testing.T) {
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1e9)
 
 	// Cassandra: 250 rows of several types in the group's keyspace.
-	s := labCassandra(t, env)
+	s := labtest.Cassandra(t, env).Session()
 	table := "apimctl_bk_" + suffix
 	if err := s.Query("CREATE TABLE " + env.Keyspace + "." + table + " (id int PRIMARY KEY, name text, data blob, tags map<text,int>, at timestamp)").Exec(); err != nil {
 		t.Fatal(err)
@@ -48,11 +47,7 @@ func TestBackupOfTheLab(t *testing.T) {
 	}
 
 	// MySQL: rows that test the quoting.
-	db, err := mysql.Open(mysql.Target{Addr: env.MySQLAddr, Database: env.MySQLDatabase, User: env.MySQLUser, Password: env.MySQLPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := labtest.MySQL(t, env, env.MySQLDatabase)
 	mt := "bk_" + suffix
 	exec := func(q string, args ...any) {
 		t.Helper()

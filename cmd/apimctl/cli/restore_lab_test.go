@@ -17,9 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/apimctl/apimctl/backup"
-	"github.com/apimctl/apimctl/cluster/cassandra"
 	"github.com/apimctl/apimctl/cmd/apimctl/cli/factory"
-	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
 	"github.com/apimctl/apimctl/ops/action"
 )
@@ -58,19 +56,6 @@ func readKeyspace(t *testing.T, s *gocql.Session, ks string) keyspaceRows {
 	return out
 }
 
-// labCassandra is a session on the lab's Cassandra, closed after the test's cleanups (which
-// may use it).
-func labCassandra(t *testing.T, env *lab.Env) *gocql.Session {
-	t.Helper()
-	cl, err := cassandra.Dial(context.Background(), cassandra.Target{Hosts: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser,
-		Password: env.CassandraPassword, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl.Session()
-}
-
 // runAudited is run with the audit log kept in audit.
 func runAudited(t *testing.T, audit string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -104,7 +89,7 @@ func TestRestoreIsExactAndResumes(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the journals
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	ctx := context.Background()
-	s := labCassandra(t, env)
+	s := labtest.Cassandra(t, env).Session()
 	n := time.Now().UnixNano() % 1e6
 	src, dstA, dstB := fmt.Sprintf("rx_src_%d", n), fmt.Sprintf("rx_a_%d", n), fmt.Sprintf("rx_b_%d", n)
 	exec := func(q string, args ...any) {
