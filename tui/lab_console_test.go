@@ -167,12 +167,9 @@ func (c *labConsole) requireRan(name string) action.Record {
 }
 
 func labTargets(env *lab.Env, ns string) live.Targets {
-	return live.Targets{Kubeconfig: env.Kubeconfig, Context: lab.ContextName, Namespace: ns,
-		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
-		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
-		Keyspace: env.Keyspace, ThrottleKeyspace: env.ThrottleKeyspace,
-		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
-		PrometheusURL: env.PrometheusURL}
+	tg := labtest.Targets(env, lab.ContextName, ns)
+	tg.Keyspace, tg.ThrottleKeyspace = env.Keyspace, env.ThrottleKeyspace
+	return tg
 }
 
 // applyOf applies the kinds (and the Deployments named) of the topology rendered for a

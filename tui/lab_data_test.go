@@ -31,11 +31,7 @@ func TestLabOpenCassandraNode(t *testing.T) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	conn := live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: lab.ContextName, Namespace: env.Namespace,
-		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
-		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
-		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
-		PrometheusURL: env.PrometheusURL}, func(string) string { return "" })
+	conn := live.Connect(ctx, labtest.Targets(env, lab.ContextName, env.Namespace), func(string) string { return "" })
 	lv := live.NewLive(conn, live.LiveOptions{PollInterval: 2 * time.Second})
 	lv.Start(ctx)
 

@@ -17,10 +17,6 @@ func dataInspector(t *testing.T) (*inspect.Inspector, *lab.Env) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn := live.Connect(ctx, live.Targets{Kubeconfig: env.Kubeconfig, Context: lab.ContextName, Namespace: env.Namespace,
-		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
-		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
-		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
-		PrometheusURL: env.PrometheusURL}, func(string) string { return "" })
+	conn := live.Connect(ctx, labtest.Targets(env, lab.ContextName, env.Namespace), func(string) string { return "" })
 	return inspect.New(conn), env
 }

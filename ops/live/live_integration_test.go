@@ -17,14 +17,6 @@ import (
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
-func labTargets(env *lab.Env, context string) live.Targets {
-	return live.Targets{Kubeconfig: env.Kubeconfig, Context: context, Namespace: env.Namespace,
-		CassandraHosts: env.CassandraHosts, CassandraPort: env.CassandraPort,
-		CassandraUser: env.CassandraUser, CassandraPassword: env.CassandraPassword,
-		MetricsDBURL: env.MetricsDBURL(), MetricsDBUser: env.MySQLUser, MetricsDBPassword: env.MySQLPassword,
-		PrometheusURL: env.PrometheusURL}
-}
-
 func noEnv(string) string { return "" }
 
 // startLive runs the live model against the lab until the test ends.
@@ -74,7 +66,7 @@ func allSynced(s model.Snapshot) bool {
 // TestLiveSeesTheLab: every source of the lab synced, fresh and correctly read.
 func TestLiveSeesTheLab(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	l, _ := startLive(t, labtest.Targets(env, lab.ContextName, env.Namespace), live.LiveOptions{PollInterval: time.Second})
 	s := waitFor(t, l, 60*time.Second, "every source synced, topology, 3 Cassandra nodes and access", func(s model.Snapshot) bool {
 		return allSynced(s) && len(s.Topology.Groups) > 0 && len(s.Cassandra.Nodes) == len(env.CassandraHosts) && s.Access.Known
 	})
@@ -132,7 +124,7 @@ func TestLiveSeesTheLab(t *testing.T) {
 // TestViewerIsReadOnly: the lab's oncall-viewer may only read; the model says so.
 func TestViewerIsReadOnly(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ViewerContext), live.LiveOptions{PollInterval: time.Second})
+	l, _ := startLive(t, labtest.Targets(env, lab.ViewerContext, env.Namespace), live.LiveOptions{PollInterval: time.Second})
 	s := waitFor(t, l, 60*time.Second, "access known and kube synced", func(s model.Snapshot) bool {
 		return s.Access.Known && s.Source(model.SourceKube).Synced && len(s.Topology.Groups) > 0
 	})
@@ -151,7 +143,7 @@ func TestViewerIsReadOnly(t *testing.T) {
 // (watches only) for a quiet period.
 func TestNoListWhileIdle(t *testing.T) {
 	env := labtest.Require(t)
-	l, conn := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	l, conn := startLive(t, labtest.Targets(env, lab.ContextName, env.Namespace), live.LiveOptions{PollInterval: time.Second})
 	waitFor(t, l, 60*time.Second, "kube synced", func(s model.Snapshot) bool { return s.Source(model.SourceKube).Synced })
 	before := conn.Kube.Stats.List.Load()
 	watches := conn.Kube.Stats.Watch.Load()
@@ -172,7 +164,7 @@ func TestNoListWhileIdle(t *testing.T) {
 // errors, while kube stays fresh.
 func TestBadTargetsFailAlone(t *testing.T) {
 	env := labtest.Require(t)
-	tg := labTargets(env, lab.ContextName)
+	tg := labtest.Targets(env, lab.ContextName, env.Namespace)
 	tg.CassandraHosts = []string{"127.0.0.1"}
 	tg.CassandraPort = 1
 	tg.MetricsDBURL = "jdbc:mysql://127.0.0.1:1/metrics"
@@ -209,7 +201,7 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 	if err := lab.Apply(ctx, cfg, keep); err != nil {
 		t.Fatal(err)
 	}
-	tg := labTargets(env, lab.ContextName)
+	tg := labtest.Targets(env, lab.ContextName, env.Namespace)
 	tg.Namespace = ns
 	live, _ := startLive(t, tg, live.LiveOptions{PollInterval: time.Second})
 	has := func(s model.Snapshot, id string) bool {
@@ -252,7 +244,7 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 // the HPA reads a current utilisation and HPA-004 (cannot read metrics) goes away.
 func TestHPAReadsRealUtilisation(t *testing.T) {
 	env := labtest.Require(t)
-	l, _ := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	l, _ := startLive(t, labtest.Targets(env, lab.ContextName, env.Namespace), live.LiveOptions{PollInterval: time.Second})
 	s := waitFor(t, l, 4*time.Minute, "the HPA reading CPU utilisation", func(s model.Snapshot) bool {
 		for _, g := range s.Topology.Groups {
 			if g.Name == "default" && g.HPA != nil && g.HPA.CPUCurrentPercent != nil {

@@ -31,7 +31,7 @@ func TestTrafficSparklinesBackfilledAtStart(t *testing.T) {
 	}
 	time.Sleep(20 * time.Second) // two scrapes after the last request, and a step of the grid
 
-	lv, _ := startLive(t, labTargets(env, lab.ContextName), live.LiveOptions{PollInterval: time.Second})
+	lv, _ := startLive(t, labtest.Targets(env, lab.ContextName, env.Namespace), live.LiveOptions{PollInterval: time.Second})
 	first := waitFor(t, lv, 30*time.Second, "prometheus synced", func(s model.Snapshot) bool {
 		src := s.Source(model.SourcePrometheus)
 		return src.Synced && src.Error == ""
