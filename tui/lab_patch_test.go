@@ -3,8 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,11 +21,7 @@ func TestLabPatchMergeFromTheConsole(t *testing.T) {
 	dir := t.TempDir()
 	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
 	p2 := patchtest.Archive(t, dir, "other.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-other"})
-	custom := filepath.Join(dir, "site")
-	if err := os.MkdirAll(filepath.Join(custom, "apigateway", "system", "lib"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(custom, "apigateway", "system", "lib", "core.jar"), []byte("core-site"), 0o644)
+	custom := patchtest.Tree(t, dir, "site", map[string]string{"apigateway/system/lib/core.jar": "core-site"})
 	base := env.RegistryAddr + "/apim/gateway:1.0.0"
 	tag := fmt.Sprintf("1.0.0-tui%d", time.Now().UnixNano()%1e9)
 	target := env.RegistryAddr + "/apim/gateway:" + tag

@@ -15,9 +15,7 @@ func TestMergePatches(t *testing.T) {
 	dir := t.TempDir()
 	a := patchtest.Archive(t, dir, "p1.tgz", map[string]string{"apigateway/system/lib/a.jar": "A1", "apigateway/conf/x.xml": "X"})
 	b := patchtest.Archive(t, dir, "p2.zip", map[string]string{"apigateway/system/lib/b.jar": "B", "apigateway/conf/x.xml": "X"}) // same x.xml: fine
-	custom := filepath.Join(dir, "custom")
-	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
-	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("X-site"), 0o644)
+	custom := patchtest.Tree(t, dir, "custom", map[string]string{"apigateway/conf/x.xml": "X-site"})
 	m, err := MergePatches([]string{a, b}, custom, filepath.Join(dir, "merge"), Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +74,7 @@ func TestCustomResolvesConflict(t *testing.T) {
 	dir := t.TempDir()
 	a := patchtest.Archive(t, dir, "p1.tgz", map[string]string{"apigateway/conf/x.xml": "one"})
 	b := patchtest.Archive(t, dir, "p2.tgz", map[string]string{"apigateway/conf/x.xml": "two"})
-	custom := filepath.Join(dir, "custom")
-	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
-	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "x.xml"), []byte("site"), 0o644)
+	custom := patchtest.Tree(t, dir, "custom", map[string]string{"apigateway/conf/x.xml": "site"})
 	m, err := MergePatches([]string{a, b}, custom, filepath.Join(dir, "merge"), Limits{})
 	if err != nil {
 		t.Fatal(err)

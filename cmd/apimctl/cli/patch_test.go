@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +26,7 @@ func TestPatchMergeIntoTheLabRegistry(t *testing.T) {
 	dir := t.TempDir()
 	p1 := patchtest.Archive(t, dir, "SP1.tgz", map[string]string{"apigateway/system/lib/core.jar": "core-sp1", "apigateway/conf/jvm.xml": "<jvm/>"})
 	p2 := patchtest.Archive(t, dir, "hotfix-42.zip", map[string]string{"apigateway/system/lib/fix42.jar": "fix-42"})
-	custom := filepath.Join(dir, "site")
-	os.MkdirAll(filepath.Join(custom, "apigateway", "conf"), 0o755)
-	os.WriteFile(filepath.Join(custom, "apigateway", "conf", "jvm.xml"), []byte("<jvm heap='2g'/>"), 0o644)
+	custom := patchtest.Tree(t, dir, "site", map[string]string{"apigateway/conf/jvm.xml": "<jvm heap='2g'/>"})
 
 	base := env.RegistryAddr + "/apim/gateway:1.0.0"
 	tag := fmt.Sprintf("1.0.0-p%d", time.Now().UnixNano()%1e9)

@@ -1,5 +1,6 @@
-// Package patchtest writes the patch archives that the tests of ops/patch and of what
-// drives it (the console, the command line) merge, and reads back the files of a merged layer.
+// Package patchtest writes the patch archives and customisation trees that the tests of
+// ops/patch and of what drives it (the console, the command line) merge, and reads back the
+// files of a merged layer.
 package patchtest
 
 import (
@@ -50,6 +51,23 @@ func Archive(t testing.TB, dir, name string, files map[string]string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Tree writes a directory dir/name holding the given files (path → content; a
+// customisation, say) and returns its path.
+func Tree(t testing.TB, dir, name string, files map[string]string) string {
+	t.Helper()
+	root := filepath.Join(dir, name)
+	for n, c := range files {
+		p := filepath.Join(root, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }
 
 // TarFiles reads a tar stream (an image layer, say) and returns its regular files, path →
