@@ -88,6 +88,22 @@ func (p *cqlProxy) pump(src, dst net.Conn, pass func(h []byte) bool) {
 
 func (p *cqlProxy) addr() *net.TCPAddr { return p.ln.Addr().(*net.TCPAddr) }
 
+// through makes cl reach the nodes hosts (on port) only through the stand-ins in front of
+// them (front: node → the stand-in's address): the stand-ins are the contact points, and the
+// nodes' own addresses, as the cluster reports them, are translated to theirs.
+func through(cl *gocql.ClusterConfig, hosts []string, port int, front map[string]*net.TCPAddr) {
+	cl.Hosts = nil
+	for _, h := range hosts {
+		cl.Hosts = append(cl.Hosts, front[h].String())
+	}
+	cl.AddressTranslator = gocql.AddressTranslatorFunc(func(addr net.IP, p int) (net.IP, int) {
+		if a, ok := front[addr.String()]; ok && p == port {
+			return a.IP, a.Port
+		}
+		return addr, p
+	})
+}
+
 // TestCounterUpdateIsNeverRetried sends a counter update through the gateway's own session
 // configuration to the lab's Cassandra, with the answer lost on the way back. The driver must
 // not retry it on another node (it would count twice): AddCount reports ErrCountUnknown and
@@ -124,24 +140,16 @@ func TestCounterUpdateIsNeverRetried(t *testing.T) {
 	var dropped atomic.Int32
 	// One loopback IP per proxy: gocql tells hosts apart by IP alone.
 	proxied := map[string]*net.TCPAddr{}
-	var contacts []string
 	for i, h := range env.CassandraHosts {
 		p := startCQLProxy(t, "127.77.0."+strconv.Itoa(i+1)+":0", net.JoinHostPort(h, strconv.Itoa(env.CassandraPort)), &armed, &dropped)
 		proxied[h] = p.addr()
-		contacts = append(contacts, p.addr().String())
 	}
 	cl, err := clusterConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.Hosts = contacts
+	through(cl, env.CassandraHosts, env.CassandraPort, proxied)
 	cl.Timeout, cl.WriteTimeout = time.Second, time.Second // the lost answer times out quickly
-	cl.AddressTranslator = gocql.AddressTranslatorFunc(func(addr net.IP, port int) (net.IP, int) {
-		if p, ok := proxied[addr.String()]; ok && port == env.CassandraPort {
-			return p.IP, p.Port
-		}
-		return addr, port
-	})
 	c, err := open(cl, cfg)
 	if err != nil {
 		t.Fatal(err)

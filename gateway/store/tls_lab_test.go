@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gocql/gocql"
-
 	"github.com/apimctl/apimctl/gateway/config"
 	"github.com/apimctl/apimctl/gateway/internal/testnet"
 	"github.com/apimctl/apimctl/gateway/internal/testpki"
@@ -49,16 +47,13 @@ func TestCassandraClientTLS(t *testing.T) {
 	otherFile, _ := other.WriteCA(dir, "other.crt")
 
 	fronted := map[string]*net.TCPAddr{}
-	var contacts []string
 	for i, h := range env.CassandraHosts {
 		ip := "127.79.0." + strconv.Itoa(i+1)
 		cert, err := ca.Server(nil, []net.IP{net.ParseIP(ip)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := tlsFront(t, ip+":0", net.JoinHostPort(h, strconv.Itoa(env.CassandraPort)), cert)
-		fronted[h] = a
-		contacts = append(contacts, a.String())
+		fronted[h] = tlsFront(t, ip+":0", net.JoinHostPort(h, strconv.Itoa(env.CassandraPort)), cert)
 	}
 	connect := func(tlsc config.TLS) error {
 		cfg := &config.Cassandra{HostList: env.CassandraHosts, Port: env.CassandraPort, Username: env.CassandraUser,
@@ -68,13 +63,7 @@ func TestCassandraClientTLS(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		cl.Hosts = contacts
-		cl.AddressTranslator = gocql.AddressTranslatorFunc(func(addr net.IP, port int) (net.IP, int) {
-			if a, ok := fronted[addr.String()]; ok && port == env.CassandraPort {
-				return a.IP, a.Port
-			}
-			return addr, port
-		})
+		through(cl, env.CassandraHosts, env.CassandraPort, fronted)
 		c, err := open(cl, cfg)
 		if err != nil {
 			return err
