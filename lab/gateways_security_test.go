@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/deploy"
+	"github.com/apimctl/apimctl/gateway/clienttest"
 	"github.com/apimctl/apimctl/lab/labtest"
 )
 
@@ -246,31 +247,10 @@ func TestGatewayNormalizesPathsAndCutsSlowClients(t *testing.T) {
 		}
 	}
 
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprint(conn, "POST /catalog/upload HTTP/1.1\r\nHost: api.lab\r\nContent-Length: 400\r\n\r\n")
-	sent := make(chan int, 1)
-	go func() {
-		for i := 0; i < 400; i++ { // one byte every 100 ms: 40 s for the whole body
-			if _, err := conn.Write([]byte{'x'}); err != nil {
-				sent <- i
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		sent <- 400
-	}()
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("slow body: no answer: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout {
-		t.Errorf("slow body: %d, want 408", resp.StatusCode)
+	// One byte every 100 ms: 40 s for the whole body.
+	status, sent := clienttest.SlowBody(t, addr, "POST /catalog/upload HTTP/1.1\r\nHost: api.lab\r\nContent-Length: 400\r\n\r\n", 400, 100*time.Millisecond, 30*time.Second)
+	if status != http.StatusRequestTimeout {
+		t.Errorf("slow body: %d, want 408", status)
 	}
 	if n := <-sent; n >= 400 {
 		t.Error("the slow client sent its whole body into an open connection")

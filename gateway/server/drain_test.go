@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apimctl/apimctl/gateway/clienttest"
 )
 
 // passthroughGateway starts a traffic gateway with one passthrough API and no store.
@@ -315,31 +317,10 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	defer backend.Close()
 	_, addr, _, _ := passthroughGateway(t, backend.URL, "", "--body-timeout", "500ms", "--write-timeout", "500ms")
 
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, "POST /slow/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
-	cut := make(chan int, 1)
-	go func() {
-		for i := 0; i < 1000; i++ { // one byte every 50 ms: 50 s for the whole body
-			if _, err := c.Write([]byte{'x'}); err != nil {
-				cut <- i
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		cut <- 1000
-	}()
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("slow body: no answer: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout {
-		t.Fatalf("slow body: %d, want 408", resp.StatusCode)
+	// One byte every 50 ms: 50 s for the whole body.
+	status, cut := clienttest.SlowBody(t, addr, "POST /slow/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n", 1000, 50*time.Millisecond, 20*time.Second)
+	if status != http.StatusRequestTimeout {
+		t.Fatalf("slow body: %d, want 408", status)
 	}
 	if n := <-cut; n >= 1000 {
 		t.Fatal("the slow client sent its whole body into an open connection")
