@@ -16,7 +16,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -36,20 +35,9 @@ func TestRolloutKeepsCapacity(t *testing.T) {
 	defer cancel()
 	cs := labtest.Clientset(t, env)
 	ns, objs := labtest.Topology(t, env, "it-rollout")
-	var keep []*unstructured.Unstructured
-	for _, o := range objs {
-		if o.GetKind() == "Secret" || o.GetKind() == "ConfigMap" || (o.GetKind() == "Deployment" && o.GetName() == "traffic") {
-			keep = append(keep, o)
-		}
-	}
 	// The pods are real gateways (the agent runs apigw): they wait for the ANM and the API
 	// Manager of the lab's own namespace, which this namespace has not.
-	for _, o := range keep {
-		if o.GetKind() == "Deployment" {
-			labtest.UseLabManagers(env, o)
-		}
-	}
-	labtest.Apply(ctx, t, env, keep)
+	labtest.ApplyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true}, "traffic")
 	deps := cs.AppsV1().Deployments(ns)
 	waitDeployment(ctx, t, deps, "traffic", func(d *appsv1.Deployment) bool {
 		return d.Status.ReadyReplicas == 3 && d.Status.UpdatedReplicas == 3

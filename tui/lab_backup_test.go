@@ -27,7 +27,7 @@ func TestLabBackupActionsFromTheConsole(t *testing.T) {
 	cs := labtest.Clientset(t, env)
 	ctx := context.Background()
 	ns, objs := labtest.Topology(t, env, "tui-backup")
-	applyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true})
+	labtest.ApplyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true})
 	n := time.Now().UnixNano() % 1e6
 	// The keyspaces are the test's own, the throttle keyspace too: the connection would take
 	// the lab's from the namespace's Secret otherwise, and restore into it.

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/apimctl/apimctl/lab"
 	"github.com/apimctl/apimctl/lab/labtest"
@@ -170,27 +168,6 @@ func labTargets(env *lab.Env, ns string) live.Targets {
 	tg := labtest.Targets(env, lab.ContextName, ns)
 	tg.Keyspace, tg.ThrottleKeyspace = env.Keyspace, env.ThrottleKeyspace
 	return tg
-}
-
-// applyOf applies the kinds (and the Deployments named) of the topology rendered for a
-// throwaway namespace. Its gateways are real processes: they are pointed at the lab's own
-// Admin Node Manager and API Manager, which the throwaway namespace lacks.
-func applyOf(t *testing.T, env *lab.Env, objs []*unstructured.Unstructured, kinds map[string]bool, deployments ...string) {
-	t.Helper()
-	var keep []*unstructured.Unstructured
-	for _, o := range objs {
-		switch {
-		case kinds[o.GetKind()]:
-		case o.GetKind() == "Deployment" && slices.Contains(deployments, o.GetName()):
-			labtest.UseLabManagers(env, o)
-		default:
-			continue
-		}
-		keep = append(keep, o)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	labtest.Apply(ctx, t, env, keep)
 }
 
 func readAudit(path string) ([]action.Record, error) { return action.ReadLog(path) }

@@ -21,7 +21,7 @@ func TestLabRolloutActionsFromTheConsole(t *testing.T) {
 	env := labtest.Require(t)
 	cs := labtest.Clientset(t, env)
 	ns, objs := labtest.Topology(t, env, "tui-rollout")
-	applyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true}, "traffic")
+	labtest.ApplyOf(t, env, objs, map[string]bool{"Secret": true, "ConfigMap": true}, "traffic")
 	c := startLabConsole(t, env, labTargets(env, ns), nil, false)
 	ctx := context.Background()
 	deployment := func() (paused bool, restartedAt, cause string) {

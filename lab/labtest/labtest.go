@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,6 +98,28 @@ func Apply(ctx context.Context, t testing.TB, env *lab.Env, objs []*unstructured
 	if err := lab.Apply(ctx, cfg, objs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ApplyOf applies, within a minute, the kinds (and the Deployments named) of objs, the
+// topology rendered for a throwaway namespace (Topology). Its gateways are real processes:
+// the Deployments are pointed at the lab's own Admin Node Manager and API Manager
+// (UseLabManagers), which the throwaway namespace lacks.
+func ApplyOf(t testing.TB, env *lab.Env, objs []*unstructured.Unstructured, kinds map[string]bool, deployments ...string) {
+	t.Helper()
+	var keep []*unstructured.Unstructured
+	for _, o := range objs {
+		switch {
+		case kinds[o.GetKind()]:
+		case o.GetKind() == "Deployment" && slices.Contains(deployments, o.GetName()):
+			UseLabManagers(env, o)
+		default:
+			continue
+		}
+		keep = append(keep, o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	Apply(ctx, t, env, keep)
 }
 
 // UseLabManagers points a gateway Deployment of a throwaway namespace's topology at the lab's

@@ -186,10 +186,6 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 	env := labtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg, err := env.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cs := labtest.Clientset(t, env)
 	ns, objs := labtest.Topology(t, env, "it-scale1")
 	var keep []*unstructured.Unstructured
@@ -198,9 +194,7 @@ func TestTrafficScaledToOneIsAFinding(t *testing.T) {
 			keep = append(keep, o)
 		}
 	}
-	if err := lab.Apply(ctx, cfg, keep); err != nil {
-		t.Fatal(err)
-	}
+	labtest.Apply(ctx, t, env, keep)
 	tg := labtest.Targets(env, lab.ContextName, env.Namespace)
 	tg.Namespace = ns
 	live, _ := startLive(t, tg, live.LiveOptions{PollInterval: time.Second})
