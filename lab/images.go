@@ -54,14 +54,10 @@ func gatewayImage(version string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
-	cf.Config.Entrypoint = []string{"/apigateway/apigw"}
-	cf.Config.Labels = map[string]string{"org.opencontainers.image.version": version, "org.opencontainers.image.title": "apigw (apimctl lab)"}
-	return mutate.ConfigFile(img, cf)
+	return registry.EditConfig(img, func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = "linux", "amd64"
+		cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
+		cf.Config.Entrypoint = []string{"/apigateway/apigw"}
+		cf.Config.Labels = map[string]string{"org.opencontainers.image.version": version, "org.opencontainers.image.title": "apigw (apimctl lab)"}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -100,6 +101,17 @@ func Layer(files map[string]File) (v1.Layer, error) {
 		go func() { pw.CloseWithError(writeTar(pw, paths, files)) }()
 		return pr, nil
 	})
+}
+
+// EditConfig is img with its config file changed by edit (on a copy: img is unchanged).
+func EditConfig(img v1.Image, edit func(*v1.ConfigFile)) (v1.Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	edit(cf)
+	return mutate.ConfigFile(img, cf)
 }
 
 func writeTar(w io.Writer, paths []string, files map[string]File) error {

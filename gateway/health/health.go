@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/apimctl/apimctl/internal/tick"
 )
 
 // Check is one dependency of a role.
@@ -92,17 +94,7 @@ func (h *Health) ProbeOnce(ctx context.Context) {
 
 // Run probes every interval until ctx ends.
 func (h *Health) Run(ctx context.Context, interval time.Duration) {
-	h.ProbeOnce(ctx)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			h.ProbeOnce(ctx)
-		}
-	}
+	tick.Every(ctx, interval, func() { h.ProbeOnce(ctx) })
 }
 
 // CheckResult is one dependency in the readiness answer.

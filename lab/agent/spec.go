@@ -16,6 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/apimctl/apimctl/cluster/kube"
 )
 
 // launch is what the agent runs for a pod's container: a kubelet's container config resolved
@@ -399,7 +401,7 @@ func (a *Agent) rewriteServiceURLs(ctx context.Context, ns, s string) (string, e
 		if p.Status.PodIP == "" || p.DeletionTimestamp != nil {
 			continue
 		}
-		if best == nil || (podReady(p) && !podReady(best)) {
+		if best == nil || (kube.PodReady(p) && !kube.PodReady(best)) {
 			best = p
 		}
 	}
@@ -426,13 +428,4 @@ func slicesTrimSvc(parts []string) []string {
 		return parts[:2]
 	}
 	return parts
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

@@ -1,15 +1,15 @@
 package traffic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/apimctl/apimctl/cluster/apimgr"
 )
 
 // identity is one application with an API key (for orders) and an OAuth token (payments).
@@ -34,44 +34,23 @@ func setupIdentities(ctx context.Context, c *http.Client, mgr *pods, o Options) 
 		return nil, err
 	}
 	base := "http://" + ts[0]
-	call := func(method, path string, body any, out any) error {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequestWithContext(ctx, method, base+path, rd)
-		req.Header.Set("Content-Type", "application/json")
-		if o.AdminToken != "" {
-			req.Header.Set("Authorization", "Bearer "+o.AdminToken)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			return fmt.Errorf("API Manager %s %s: %w", method, path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("API Manager %s %s: %s %s", method, path, resp.Status, strings.TrimSpace(string(b)))
-		}
-		return json.Unmarshal(b, out)
-	}
+	mc := apimgr.Client{Base: base, Token: o.AdminToken, HTTP: c}
 	stamp := time.Now().UTC().Format("20060102-150405")
 	ids := make([]identity, 0, n)
 	for i := range n {
 		var app struct{ ID string }
-		if err := call("POST", "/api/applications", map[string]any{"name": fmt.Sprintf("lab-traffic-%s-%d", stamp, i), "apis": []string{"orders", "payments"}}, &app); err != nil {
+		if err := mc.Call(ctx, "POST", "/api/applications", map[string]any{"name": fmt.Sprintf("lab-traffic-%s-%d", stamp, i), "apis": []string{"orders", "payments"}}, &app); err != nil {
 			return nil, err
 		}
 		var key struct{ Key string }
-		if err := call("POST", "/api/applications/"+app.ID+"/keys", nil, &key); err != nil {
+		if err := mc.Call(ctx, "POST", "/api/applications/"+app.ID+"/keys", nil, &key); err != nil {
 			return nil, err
 		}
 		var cl struct {
 			ClientID     string `json:"clientId"`
 			ClientSecret string `json:"clientSecret"`
 		}
-		if err := call("POST", "/api/applications/"+app.ID+"/oauth-clients", map[string]any{"tokenLifetimeSeconds": int((MaxDuration + 10*time.Minute) / time.Second)}, &cl); err != nil {
+		if err := mc.Call(ctx, "POST", "/api/applications/"+app.ID+"/oauth-clients", map[string]any{"tokenLifetimeSeconds": int((MaxDuration + 10*time.Minute) / time.Second)}, &cl); err != nil {
 			return nil, err
 		}
 		form := url.Values{"grant_type": {"client_credentials"}}

@@ -30,6 +30,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/apimctl/apimctl/cluster/kube"
 )
 
 // Limits keep the generator a lab tool.
@@ -166,30 +168,11 @@ func target(p *corev1.Pod, sp corev1.ServicePort) string {
 	if p.DeletionTimestamp != nil || p.Status.PodIP == "" {
 		return ""
 	}
-	ready := false
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			ready = true
-		}
-	}
 	ip, err := netip.ParseAddr(p.Status.PodIP)
-	if !ready || err != nil || !netip.MustParsePrefix("127.0.0.0/8").Contains(ip) {
+	if !kube.PodReady(p) || err != nil || !netip.MustParsePrefix("127.0.0.0/8").Contains(ip) {
 		return ""
 	}
-	port := sp.TargetPort.IntValue()
-	if port == 0 {
-		for _, c := range p.Spec.Containers {
-			for _, cp := range c.Ports {
-				if cp.Name == sp.TargetPort.StrVal {
-					port = int(cp.ContainerPort)
-				}
-			}
-		}
-	}
-	if port == 0 {
-		port = int(sp.Port)
-	}
-	return net.JoinHostPort(p.Status.PodIP, fmt.Sprint(port))
+	return net.JoinHostPort(p.Status.PodIP, fmt.Sprint(kube.TargetPort(p, sp)))
 }
 
 func (p *pods) list() []string { return *p.targets.Load() }

@@ -1,17 +1,14 @@
 package dr
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/apimctl/apimctl/cluster/apimgr"
 	"github.com/apimctl/apimctl/ops/action"
 	"github.com/apimctl/apimctl/ops/live"
 )
@@ -79,10 +76,10 @@ func CanaryAction(conn *live.Connection, o CanaryOptions) *action.Action {
 					token = string(s.Data["APIMGR_ADMIN_TOKEN"])
 				}
 			}
-			mgr := apiManager{base: base, token: token}
+			mgr := apimgr.Client{Base: base, Token: token, HTTP: smokeClient}
 			var app struct{ ID string }
 			name := "apimctl-dr-canary-" + o.Now().UTC().Format("20060102T150405Z")
-			if err := mgr.call(ctx, "POST", "/api/applications", map[string]any{"name": name, "apis": []string{o.API}}, &app); err != nil {
+			if err := mgr.Call(ctx, "POST", "/api/applications", map[string]any{"name": name, "apis": []string{o.API}}, &app); err != nil {
 				return action.Result{}, err
 			}
 			progress("application " + name + " (" + app.ID + ")")
@@ -90,13 +87,13 @@ func CanaryAction(conn *live.Connection, o CanaryOptions) *action.Action {
 				KeyID string `json:"keyId"`
 				Key   string `json:"key"`
 			}
-			if err := mgr.call(ctx, "POST", "/api/applications/"+app.ID+"/keys", nil, &valid); err != nil {
+			if err := mgr.Call(ctx, "POST", "/api/applications/"+app.ID+"/keys", nil, &valid); err != nil {
 				return action.Result{}, err
 			}
-			if err := mgr.call(ctx, "POST", "/api/applications/"+app.ID+"/keys", nil, &revoked); err != nil {
+			if err := mgr.Call(ctx, "POST", "/api/applications/"+app.ID+"/keys", nil, &revoked); err != nil {
 				return action.Result{}, err
 			}
-			if err := mgr.call(ctx, "DELETE", "/api/applications/"+app.ID+"/keys/"+revoked.KeyID, nil, nil); err != nil {
+			if err := mgr.Call(ctx, "DELETE", "/api/applications/"+app.ID+"/keys/"+revoked.KeyID, nil, nil); err != nil {
 				return action.Result{}, err
 			}
 			progress("two keys, " + revoked.KeyID + " revoked")
@@ -107,38 +104,4 @@ func CanaryAction(conn *live.Connection, o CanaryOptions) *action.Action {
 			return action.Result{Value: k, Details: map[string]string{"app": app.ID}}, nil
 		},
 	}
-}
-
-type apiManager struct{ base, token string }
-
-func (m apiManager) call(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, m.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if m.token != "" {
-		req.Header.Set("Authorization", "Bearer "+m.token)
-	}
-	resp, err := smokeClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("API Manager %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("API Manager %s %s: %s %s", method, path, resp.Status, strings.TrimSpace(string(b)))
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, out)
 }

@@ -14,12 +14,12 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/apimctl/apimctl/backup"
+	"github.com/apimctl/apimctl/cluster/kube"
 	"github.com/apimctl/apimctl/cluster/mysql"
 	"github.com/apimctl/apimctl/internal/statedir"
 )
@@ -110,38 +110,16 @@ func serviceTargets(ctx context.Context, cs kubernetes.Interface, ns, name strin
 	sp := svc.Spec.Ports[0]
 	var out []string
 	for _, p := range pods.Items {
-		if p.DeletionTimestamp != nil || p.Status.PodIP == "" || !podReady(&p) {
+		if p.DeletionTimestamp != nil || p.Status.PodIP == "" || !kube.PodReady(&p) {
 			continue
 		}
-		port := sp.TargetPort.IntValue()
-		if port == 0 {
-			for _, c := range p.Spec.Containers {
-				for _, cp := range c.Ports {
-					if cp.Name == sp.TargetPort.StrVal {
-						port = int(cp.ContainerPort)
-					}
-				}
-			}
-		}
-		if port == 0 {
-			port = int(sp.Port)
-		}
-		out = append(out, net.JoinHostPort(p.Status.PodIP, fmt.Sprint(port)))
+		out = append(out, net.JoinHostPort(p.Status.PodIP, fmt.Sprint(kube.TargetPort(&p, sp))))
 	}
 	sort.Strings(out)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("service %s/%s has no ready pod", ns, name)
 	}
 	return out, nil
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // smokeClient never follows redirects (a gateway's answer is what is judged) and bounds

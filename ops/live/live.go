@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apimctl/apimctl/internal/redact"
+	"github.com/apimctl/apimctl/internal/tick"
 	"github.com/apimctl/apimctl/ops/check"
 	"github.com/apimctl/apimctl/ops/model"
 )
@@ -224,7 +225,7 @@ func (f *freshness) get(now time.Time, staleAfter time.Duration) model.SourceSta
 // opts.CallTimeout (or, for a source that could not be set up, its setupErr instead), the
 // outcome recorded in fresh, then changed.
 func poll(ctx context.Context, opts LiveOptions, fresh *freshness, changed func(), setupErr error, f func(ctx context.Context) error) {
-	every(ctx, opts.PollInterval, func() {
+	tick.Every(ctx, opts.PollInterval, func() {
 		err := setupErr
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, opts.CallTimeout)
@@ -246,19 +247,4 @@ func recovered(f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-// every runs f now and then every interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	f()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
 }

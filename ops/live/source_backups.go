@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apimctl/apimctl/internal/tick"
 	"github.com/apimctl/apimctl/ops/model"
 )
 
@@ -35,7 +36,7 @@ func (b *backupsSource) run(ctx context.Context) {
 	if b.read == nil {
 		return
 	}
-	every(ctx, BackupsInterval, func() {
+	tick.Every(ctx, BackupsInterval, func() {
 		cctx, cancel := context.WithTimeout(ctx, max(b.opts.CallTimeout, 30*time.Second))
 		st := b.read(cctx, b.opts.Now())
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apimctl/apimctl/internal/redact"
+	"github.com/apimctl/apimctl/internal/tick"
 	"github.com/apimctl/apimctl/ops/model"
 
 	"github.com/apimctl/apimctl/cluster/kube"
@@ -70,7 +71,7 @@ func (k *kubeSource) run(ctx context.Context) {
 	k.cache.Start(ctx)
 	// Health: the watches carry the data; a cheap GET of /readyz tells whether the API server
 	// still answers (a watch can sit silent on a quiet namespace). No LIST while idle.
-	go every(ctx, k.opts.PollInterval, func() {
+	go tick.Every(ctx, k.opts.PollInterval, func() {
 		cctx, cancel := context.WithTimeout(ctx, k.opts.CallTimeout)
 		defer cancel()
 		err := k.conn.Kube.Clientset.Discovery().RESTClient().Get().AbsPath("/readyz").Do(cctx).Error()
@@ -86,7 +87,7 @@ func (k *kubeSource) run(ctx context.Context) {
 		k.changed()
 	})
 	// Identity and permissions change rarely: ask once a minute.
-	go every(ctx, time.Minute, func() {
+	go tick.Every(ctx, time.Minute, func() {
 		cctx, cancel := context.WithTimeout(ctx, k.opts.CallTimeout)
 		defer cancel()
 		who, _ := k.conn.Kube.WhoAmI(cctx)

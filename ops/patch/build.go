@@ -72,25 +72,22 @@ func PlanPatch(ctx context.Context, base, target string, m *Merge, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	if cf.Config.Labels == nil {
-		cf.Config.Labels = map[string]string{}
-	}
 	var ps []string
 	for _, p := range m.Patches {
 		ps = append(ps, p.Name+"@sha256:"+p.SHA256)
 	}
-	cf.Config.Labels[LabelBaseDigest] = bd.String()
-	cf.Config.Labels[LabelBaseName] = base
-	cf.Config.Labels[LabelPatches] = strings.Join(ps, ",")
-	if m.Custom != "" {
-		cf.Config.Labels[LabelCustom] = fmt.Sprintf("%d files overridden", len(m.Overrides))
-	}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
+	img, err = registry.EditConfig(img, func(cf *v1.ConfigFile) {
+		if cf.Config.Labels == nil {
+			cf.Config.Labels = map[string]string{}
+		}
+		cf.Config.Labels[LabelBaseDigest] = bd.String()
+		cf.Config.Labels[LabelBaseName] = base
+		cf.Config.Labels[LabelPatches] = strings.Join(ps, ",")
+		if m.Custom != "" {
+			cf.Config.Labels[LabelCustom] = fmt.Sprintf("%d files overridden", len(m.Overrides))
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	d, err := img.Digest()

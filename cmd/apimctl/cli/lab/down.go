@@ -29,9 +29,7 @@ func NewCmdDown(f *cmdutil.Factory, stateDir *string, runF func(context.Context,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
 			return nil
-		}, runF, func(ctx context.Context, o *DownOptions) error {
-			return downRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, downRun)),
 	}
 	cmd.Flags().BoolVar(&o.Wipe, "wipe", false, "also delete the state directory (data, logs, credentials); asks first")
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
@@ -39,12 +37,8 @@ func NewCmdDown(f *cmdutil.Factory, stateDir *string, runF func(context.Context,
 	return cmd
 }
 
-func downRun(ctx context.Context, f *cmdutil.Factory, o *DownOptions) error {
+func downRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *DownOptions) error {
 	ios := f.IOStreams
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
 	pids, _ := l.PIDs()
 	var plan []action.Field
 	for _, n := range slices.Sorted(maps.Keys(pids)) {
@@ -72,7 +66,7 @@ func downRun(ctx context.Context, f *cmdutil.Factory, o *DownOptions) error {
 	} else {
 		act.NoConfirm = true
 	}
-	_, _, err = cmdutil.Act(ctx, f, act, action.Mode{Yes: o.Yes})
+	_, _, err := cmdutil.Act(ctx, f, act, action.Mode{Yes: o.Yes})
 	for _, s := range stopped {
 		fmt.Fprintf(ios.ErrOut, "stopped %s (pid %d)\n", s.Name, s.PID)
 	}

@@ -32,20 +32,14 @@ func NewCmdStop(f *cmdutil.Factory, stateDir *string, runF func(context.Context,
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir, o.Component = *stateDir, args[0]
 			return nil
-		}, runF, func(ctx context.Context, o *StopOptions) error {
-			return stopRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, stopRun)),
 	}
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print what would be stopped")
 	return cmd
 }
 
-func stopRun(ctx context.Context, f *cmdutil.Factory, o *StopOptions) error {
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
+func stopRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *StopOptions) error {
 	pids, _ := l.PIDs()
 	pid, ok := pids[o.Component]
 	if !ok {
@@ -94,9 +88,7 @@ func NewCmdScale(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 			}
 			o.StateDir = *stateDir
 			return nil
-		}, runF, func(ctx context.Context, o *ScaleOptions) error {
-			return scaleRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, scaleRun)),
 	}
 	cmd.Flags().IntVar(&o.Pods, "pods", 0, "number of synthetic pods (0 removes them)")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print what would change")
@@ -104,19 +96,16 @@ func NewCmdScale(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 	return cmd
 }
 
-func scaleRun(ctx context.Context, f *cmdutil.Factory, o *ScaleOptions) error {
+func scaleRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *ScaleOptions) error {
 	ios := f.IOStreams
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
 	lo := l.Options()
 	if o.DryRun {
 		fmt.Fprintf(ios.Out, "would scale deployment scale in namespace %s to %d pods on %d scalepool nodes\n", lo.Namespace, o.Pods, (o.Pods+499)/500)
 		return nil
 	}
 	lo.Progress = func(format string, a ...any) { fmt.Fprintf(ios.ErrOut, format+"\n", a...) }
-	if l, err = lab.New(lo); err != nil {
+	l, err := lab.New(lo)
+	if err != nil {
 		return err
 	}
 	act := labAction("scale", o.StateDir, lo.Namespace+"/scale", fmt.Sprintf("scale the synthetic workload to %d pods", o.Pods),
@@ -149,9 +138,7 @@ summary by status. With --background it runs as a lab component ('lab down' stop
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
 			return nil
-		}, runF, func(ctx context.Context, o *TrafficOptions) error {
-			return trafficRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, trafficRun)),
 	}
 	cmd.Flags().IntVar(&o.RPS, "rps", 50, fmt.Sprintf("requests per second (1..%d)", traffic.MaxRPS))
 	cmd.Flags().DurationVar(&o.Duration, "duration", time.Minute, fmt.Sprintf("how long (at most %s)", traffic.MaxDuration))
@@ -160,12 +147,8 @@ summary by status. With --background it runs as a lab component ('lab down' stop
 	return cmd
 }
 
-func trafficRun(ctx context.Context, f *cmdutil.Factory, o *TrafficOptions) error {
+func trafficRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *TrafficOptions) error {
 	ios := f.IOStreams
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
 	to, err := l.TrafficOptions(o.RPS, o.Duration)
 	if err != nil {
 		return err
@@ -230,9 +213,7 @@ func NewCmdFault(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 			}
 			o.StateDir = *stateDir
 			return nil
-		}, runF, func(ctx context.Context, o *FaultOptions) error {
-			return faultRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, faultRun)),
 	}
 	cmd.Flags().StringVar(&o.Tag, "tag", "", "image tag of the gateway images (e.g. 1.0.2)")
 	cmd.Flags().BoolVar(&o.NeverReady, "never-ready", false, "readiness always fails")
@@ -242,11 +223,7 @@ func NewCmdFault(f *cmdutil.Factory, stateDir *string, runF func(context.Context
 	return cmd
 }
 
-func faultRun(ctx context.Context, f *cmdutil.Factory, o *FaultOptions) error {
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
+func faultRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *FaultOptions) error {
 	fault := lab.Fault{NeverReady: o.NeverReady, ErrorRate: o.ErrorRate}
 	if o.Clear {
 		fault = lab.Fault{}

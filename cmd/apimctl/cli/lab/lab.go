@@ -33,6 +33,18 @@ Every process has a PID file under the state directory; 'lab down' stops exactly
 	return cmd
 }
 
+// withLab is the run of a command on an existing lab: it opens the lab of the state
+// directory and hands it to run.
+func withLab[O any](f *cmdutil.Factory, stateDir *string, run func(context.Context, *cmdutil.Factory, *lab.Lab, *O) error) func(context.Context, *O) error {
+	return func(ctx context.Context, o *O) error {
+		l, err := lab.Open(*stateDir)
+		if err != nil {
+			return err
+		}
+		return run(ctx, f, l, o)
+	}
+}
+
 // labAction is a change to the lab in stateDir.
 func labAction(name, stateDir, resource, what string, details map[string]string, do func(ctx context.Context, progress func(string)) error) *action.Action {
 	return &action.Action{Name: "lab." + name, Scope: action.Scope{Location: stateDir, Resource: resource}, What: what, Details: details,

@@ -32,20 +32,14 @@ func NewCmdStatus(f *cmdutil.Factory, stateDir *string, runF func(context.Contex
 		RunE: cmdutil.Run(o, func(cmd *cobra.Command, args []string) error {
 			o.StateDir = *stateDir
 			return cmdutil.ValidateOutput(o.Output)
-		}, runF, func(ctx context.Context, o *StatusOptions) error {
-			return statusRun(ctx, f, o)
-		}),
+		}, runF, withLab(f, stateDir, statusRun)),
 	}
 	cmdutil.AddOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
-func statusRun(ctx context.Context, f *cmdutil.Factory, o *StatusOptions) error {
+func statusRun(ctx context.Context, f *cmdutil.Factory, l *lab.Lab, o *StatusOptions) error {
 	ios := f.IOStreams
-	l, err := lab.Open(o.StateDir)
-	if err != nil {
-		return err
-	}
 	st := l.Status(ctx)
 	healthy := true
 	var rss int64
