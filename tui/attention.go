@@ -39,7 +39,7 @@ func (v *dashboardView) attention(w int) *panel {
 				}
 				items = append(items, item{3, st.status(toneBad, pod.Name) + " " + why + st.Muted.Render(" · "+format.Age(v.c.now.Sub(pod.Created))+" old, "+orDash(pod.Node))})
 			case pod.Restarts > 0:
-				items = append(items, item{2, st.status(toneWarn, pod.Name) + fmt.Sprintf(" %d restarts", pod.Restarts)})
+				items = append(items, item{2, st.status(toneWarn, pod.Name) + " " + format.Counted(int(pod.Restarts), "restart")})
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func (v *sitesView) Update(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (v *sitesView) View() string {
-	return titleBar(v.c, v.width, "Sites", fmt.Sprintf("%d sites", 1+len(v.others)), nil) + "\n" + v.pager.View()
+	return titleBar(v.c, v.width, "Sites", format.Counted(1+len(v.others), "site"), nil) + "\n" + v.pager.View()
 }
 
 func (v *sitesView) ShortHelp() []key.Binding  { return pagerHelp(v.c.keys).ShortHelp() }
