@@ -76,7 +76,7 @@ func (l *Lab) cassandraComponents(t *tools) []*component {
 		name := fmt.Sprintf("cassandra-%d", i+1)
 		dir := filepath.Join(l.opts.StateDir, name)
 		native := fmt.Sprintf("%s:%d", host, l.opts.CassandraPort)
-		jmx := 7199 + 100*i + l.opts.cassandraIPBase()
+		jmx := l.opts.ports().CassandraJMXBase + i
 		comps = append(comps, &component{
 			name: name, group: "cassandra", grace: 30 * time.Second,
 			addr:   native,

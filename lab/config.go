@@ -88,6 +88,9 @@ type ports struct {
 	// Blackbox probes for the alert rules; KubeStateMetrics (and the next port, its own
 	// telemetry) exports the cluster's objects.
 	Blackbox, KubeStateMetrics int
+	// CassandraJMXBase+i is Cassandra node i's JMX port (on 127.0.0.1, which every lab
+	// shares: it must follow the port base, not the node's address).
+	CassandraJMXBase int
 }
 
 func (o *Options) ports() ports {
@@ -99,6 +102,7 @@ func (o *Options) ports() ports {
 		Agent: b + 250, Backend: b + 81,
 		MetricsServer: b + 446, KubeletBase: b + 251,
 		Blackbox: b + 115, KubeStateMetrics: b + 808,
+		CassandraJMXBase: b + 700,
 	}
 }
 

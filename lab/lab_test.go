@@ -124,3 +124,41 @@ func TestCassandraHostsFollowPortBase(t *testing.T) {
 		t.Errorf("an explicit base: %v", h)
 	}
 }
+
+// Two labs side by side (the default one and CI's, or a developer's second lab) never listen
+// on the same address: every component's addresses follow the port base (seen: the
+// Cassandra JMX ports of two labs collided, and a node of one would not start).
+func TestTwoLabsListenApart(t *testing.T) {
+	listens := func(base int) map[string]string {
+		o := DefaultOptions()
+		o.StateDir, o.PortBase = t.TempDir(), base
+		l, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range l.components() {
+			for _, a := range c.listen {
+				if prev, ok := out[a]; ok {
+					t.Errorf("port base %d: %s and %s both listen on %s", base, prev, c.name, a)
+				}
+				out[a] = c.name
+			}
+		}
+		if len(out) < 10 {
+			t.Fatalf("port base %d: only %d addresses: %v", base, len(out), out)
+		}
+		return out
+	}
+	bases := []int{16000, 17000, 26000, 27000, 28000}
+	for i, a := range bases {
+		la := listens(a)
+		for _, b := range bases[i+1:] {
+			for addr, c := range listens(b) {
+				if other, ok := la[addr]; ok {
+					t.Errorf("labs at %d and %d: %s and %s both listen on %s", a, b, other, c, addr)
+				}
+			}
+		}
+	}
+}
