@@ -126,3 +126,31 @@ func TestRegistryErrorStopsThePush(t *testing.T) {
 		t.Fatalf("--force: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestUnwritableAuditLogStopsTheAction: when the intent record cannot be written (here the
+// audit log's path is a directory), the action does not run — the Deployment is not paused,
+// no backup is written — and the command says why.
+func TestUnwritableAuditLogStopsTheAction(t *testing.T) {
+	env := labtest.Require(t)
+	labEnv(t, env)
+	auditLogs.Store(t, t.TempDir()) // a directory: it cannot be opened for appending
+	t.Cleanup(func() { auditLogs.Delete(t) })
+	cs := labtest.Clientset(t, env)
+	ctx := context.Background()
+	backups := t.TempDir()
+	for _, args := range [][]string{
+		{"rollout", "pause", "default", "--yes"},
+		{"backup", "create", "--only", "mysql", "--dir", backups, "--yes"},
+	} {
+		code, _, errOut := run(t, false, args...)
+		if code != ExitError || !strings.Contains(errOut, "the action was not run") {
+			t.Errorf("%v with an unwritable audit log: exit %d, want %d\n%s", args, code, ExitError, errOut)
+		}
+	}
+	if d, err := cs.AppsV1().Deployments(env.Namespace).Get(ctx, "traffic", metav1.GetOptions{}); err != nil || d.Spec.Paused {
+		t.Errorf("the Deployment was paused (%v)", err)
+	}
+	if left, _ := os.ReadDir(backups); len(left) != 0 {
+		t.Errorf("a backup was written: %v", left)
+	}
+}
