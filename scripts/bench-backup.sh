@@ -21,6 +21,9 @@
 # and 0.3-0.7x mydumper (zstd and the driver cost ~1.1 s of CPU a million rows on a machine
 # with no idle core; the peers write uncompressed), restore 1.1-1.5x mysql and 1.2-3.9x
 # myloader; apimctl's peak RSS 52-71 MiB; stored 6.2x (Cassandra) and 5.4x (MySQL) smaller.
+# Again 2026-12-05 (lab up, load average 3.5-4): Cassandra dump 6.7x cqlsh, restore 1.6x;
+# MySQL dump 0.85x mysqldump and 0.83x mydumper, restore 1.65x mysql and 1.72x myloader; peak
+# RSS 72 MiB; stored 6.4x / 5.4x smaller.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
