@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -111,11 +110,7 @@ func through(cl *gocql.ClusterConfig, hosts []string, port int, front map[string
 func TestCounterUpdateIsNeverRetried(t *testing.T) {
 	env := labtest.Require(t)
 	if len(env.CassandraHosts) < 2 {
-		msg := "needs at least 2 Cassandra nodes for a retry to have somewhere to go; the lab has 1"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		labtest.Missing(t, "needs at least 2 Cassandra nodes for a retry to have somewhere to go; the lab has 1")
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
