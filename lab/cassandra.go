@@ -216,8 +216,10 @@ func retryQuery(ctx context.Context, s *gocql.Session, q string) error {
 		if !errors.As(err, &unavailable) && !strings.Contains(err.Error(), "timeout") &&
 			!strings.Contains(err.Error(), "schema") && !strings.Contains(err.Error(), "not in normal state") &&
 			// On a fresh cluster the default superuser's rights reach every node's auth cache
-			// a moment after it can log in (seen: "User cassandra has no CREATE permission").
-			!strings.Contains(err.Error(), "has no CREATE permission") {
+			// a moment after it can log in (seen: "User cassandra has no CREATE permission",
+			// and "User cassandra does not have sufficient privileges" on CREATE ROLE).
+			!strings.Contains(err.Error(), "has no CREATE permission") &&
+			!strings.Contains(err.Error(), "does not have sufficient privileges") {
 			return err
 		}
 		time.Sleep(2 * time.Second)
